@@ -1,0 +1,170 @@
+//! Why a download failed, in words a person understands, and whether trying again could help.
+
+use std::time::Duration;
+
+use crate::store::StoreError;
+
+/// The reason one download did not produce a file.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("HTTP {code}{}{}", if reason.is_empty() { "" } else { " " }, reason)]
+    Status {
+        code: u16,
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("the connection broke: {0}")]
+    Network(String),
+    #[error("the server sent something that is not HTTP: {0}")]
+    Protocol(String),
+    #[error("timed out: no data for {} s", .0.as_secs())]
+    Stalled(Duration),
+    #[error("too slow: under {min_speed} bytes/s for {} s", window.as_secs())]
+    TooSlow { min_speed: u64, window: Duration },
+    #[error("gave up after {} s (time limit per file)", .0.as_secs())]
+    Deadline(Duration),
+    #[error("too many redirects (more than {0})")]
+    TooManyRedirects(usize),
+    #[error("redirected to a non-http(s) address: {0}")]
+    BadRedirect(String),
+    #[error("HTTP {0} redirect without a Location header")]
+    RedirectWithoutLocation(u16),
+    #[error("the server sent a partial response (HTTP 206) that was not asked for")]
+    UnexpectedPartial,
+    #[error("not an image: the server sent {0}")]
+    NotAnImage(&'static str),
+    #[error("larger than the {} limit", human_bytes(*.0))]
+    TooLarge(u64),
+    #[error("the body ended early: got {got} of {expected} bytes")]
+    Truncated { got: u64, expected: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl FetchError {
+    /// Whether another attempt could succeed: connection trouble, 5xx, 408 and 429.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            FetchError::Status { code, .. } => {
+                matches!(code, 408 | 425 | 429 | 500 | 502 | 503 | 504)
+            }
+            FetchError::Connect(_)
+            | FetchError::Network(_)
+            | FetchError::Stalled(_)
+            | FetchError::Truncated { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The server's Retry-After, if it sent one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// `1.5 MB`, `340 KB`, `12 B`: decimal units, as file managers show them.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else if v < 10.0 {
+        format!("{v:.1} {}", UNITS[unit])
+    } else {
+        format!("{v:.0} {}", UNITS[unit])
+    }
+}
+
+/// Describes a reqwest error by what happened, using the innermost cause for detail
+/// ("connection refused", "unexpected end of file").
+pub(crate) fn from_reqwest(e: &reqwest::Error) -> FetchError {
+    use std::error::Error as _;
+    // Our redirect policy's own verdicts travel inside reqwest's error.
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(r) = s.downcast_ref::<RedirectRefused>() {
+            return match r {
+                RedirectRefused::TooMany(n) => FetchError::TooManyRedirects(*n),
+                RedirectRefused::Scheme(u) => FetchError::BadRedirect(u.clone()),
+            };
+        }
+        source = s.source();
+    }
+    let detail = innermost(e);
+    if e.is_connect() {
+        FetchError::Connect(detail)
+    } else if e.is_redirect() {
+        FetchError::BadRedirect(detail)
+    } else if e.is_body() || e.is_decode() {
+        FetchError::Network(detail)
+    } else if e.is_request() && looks_like_protocol_error(&detail) {
+        FetchError::Protocol(detail)
+    } else {
+        FetchError::Network(detail)
+    }
+}
+
+fn looks_like_protocol_error(detail: &str) -> bool {
+    let d = detail.to_ascii_lowercase();
+    d.contains("invalid") || d.contains("parse") || d.contains("header") || d.contains("too large")
+}
+
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        last = s.to_string();
+        source = s.source();
+    }
+    last
+}
+
+/// Why our redirect policy stopped following.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RedirectRefused {
+    #[error("too many redirects (more than {0})")]
+    TooMany(usize),
+    #[error("redirect to a non-http(s) address: {0}")]
+    Scheme(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_for_people() {
+        assert_eq!(human_bytes(12), "12 B");
+        assert_eq!(human_bytes(1_500), "1.5 KB");
+        assert_eq!(human_bytes(340_000), "340 KB");
+        assert_eq!(human_bytes(100 * 1024 * 1024), "105 MB");
+    }
+
+    #[test]
+    fn retry_rules() {
+        let status = |code| FetchError::Status {
+            code,
+            reason: String::new(),
+            retry_after: None,
+        };
+        assert!(status(503).is_retryable());
+        assert!(status(429).is_retryable());
+        assert!(status(408).is_retryable());
+        assert!(!status(404).is_retryable());
+        assert!(!status(410).is_retryable());
+        assert!(!FetchError::NotAnImage("an HTML page").is_retryable());
+        assert_eq!(status(404).to_string(), "HTTP 404");
+    }
+}

@@ -1,0 +1,260 @@
+//! One download: request, retries with backoff, streaming the body into the store, and checks.
+//!
+//! Everything a server can do wrong is caught here and turned into a [`FetchError`]: bad status,
+//! stalls, drips, bodies too large or cut short, and bodies that are not images.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use image::ImageFormat;
+use reqwest::header::{CONTENT_DISPOSITION, RETRY_AFTER};
+use tokio::time::Instant;
+use url::Url;
+
+use super::error::{FetchError, RedirectRefused, from_reqwest};
+use super::{Event, EventSink, JobId};
+use crate::settings::FetchSettings;
+use crate::store::{self, Store, names};
+
+/// Builds the HTTP client every download shares (one connection pool).
+pub(crate) fn client(settings: &FetchSettings) -> reqwest::Result<reqwest::Client> {
+    const MAX_REDIRECTS: usize = 10;
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(RedirectRefused::TooMany(MAX_REDIRECTS))
+        } else if !matches!(attempt.url().scheme(), "http" | "https") {
+            let to = attempt.url().to_string();
+            attempt.error(RedirectRefused::Scheme(to))
+        } else {
+            attempt.follow()
+        }
+    });
+    reqwest::Client::builder()
+        .user_agent(crate::settings::user_agent())
+        .connect_timeout(settings.connect_timeout)
+        .redirect(policy)
+        .pool_max_idle_per_host(settings.per_host.max(1))
+        .build()
+}
+
+/// What a successful download produced.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub format: ImageFormat,
+}
+
+/// Everything one download needs.
+pub(crate) struct JobCtx {
+    pub id: JobId,
+    pub url: Url,
+    pub store: Store,
+    pub client: reqwest::Client,
+    pub settings: FetchSettings,
+    pub events: EventSink,
+}
+
+/// Downloads `ctx.url` with retries until saved, failed for good, or out of time.
+pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
+    let s = &ctx.settings;
+    let deadline = Instant::now() + s.deadline;
+    let mut attempt = 1;
+    loop {
+        let result = tokio::time::timeout_at(deadline, attempt_once(ctx))
+            .await
+            .unwrap_or(Err(FetchError::Deadline(s.deadline)));
+        match result {
+            Ok(saved) => return Ok(saved),
+            Err(e) if e.is_retryable() && attempt < s.max_attempts => {
+                let wait = e
+                    .retry_after()
+                    .unwrap_or_else(|| backoff(s.backoff_base, attempt))
+                    .min(s.backoff_max);
+                if Instant::now() + wait >= deadline {
+                    return Err(e);
+                }
+                attempt += 1;
+                ctx.events.send(Event::Retrying {
+                    id: ctx.id,
+                    attempt,
+                    wait,
+                    reason: e.to_string(),
+                });
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Exponential backoff with jitter: about base·2^(n-1), drawn from its upper half so retries
+/// from many files do not arrive together.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let full = base.saturating_mul(1u32 << (attempt - 1).min(16));
+    full.mul_f64(0.5 + fastrand::f64() * 0.5)
+}
+
+async fn attempt_once(ctx: &JobCtx) -> Result<Saved, FetchError> {
+    let s = &ctx.settings;
+    ctx.events.send(Event::Started { id: ctx.id });
+    let request = ctx.client.get(ctx.url.clone()).send();
+    let mut response = tokio::time::timeout(s.stall_timeout, request)
+        .await
+        .map_err(|_| FetchError::Stalled(s.stall_timeout))?
+        .map_err(|e| from_reqwest(&e))?;
+
+    let status = response.status();
+    if status.is_redirection() {
+        // reqwest follows every redirect that has a usable Location; one that reaches us has none.
+        return Err(FetchError::RedirectWithoutLocation(status.as_u16()));
+    }
+    if status == reqwest::StatusCode::PARTIAL_CONTENT {
+        return Err(FetchError::UnexpectedPartial);
+    }
+    if status != reqwest::StatusCode::OK {
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        return Err(FetchError::Status {
+            code: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_string(),
+            retry_after,
+        });
+    }
+    let expected = response.content_length();
+    if let Some(len) = expected
+        && len > s.max_bytes
+    {
+        return Err(FetchError::TooLarge(s.max_bytes));
+    }
+    let disposition = response
+        .headers()
+        .get(CONTENT_DISPOSITION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let final_url = response.url().clone();
+
+    let mut head: Vec<u8> = Vec::with_capacity(store::SNIFF_LEN);
+    let mut part: Option<(store::PartFile, ImageFormat)> = None;
+    let mut received: u64 = 0;
+    let mut last_progress = Instant::now();
+    let mut window_start = Instant::now();
+    let mut window_bytes: u64 = 0;
+
+    loop {
+        let chunk = tokio::time::timeout(s.stall_timeout, response.chunk())
+            .await
+            .map_err(|_| FetchError::Stalled(s.stall_timeout))?
+            .map_err(|e| from_reqwest(&e))?;
+        let Some(chunk) = chunk else { break };
+        received += chunk.len() as u64;
+        if received > s.max_bytes {
+            return Err(FetchError::TooLarge(s.max_bytes));
+        }
+        match part.as_mut() {
+            Some((file, _)) => file.write(&chunk).await?,
+            None => {
+                head.extend_from_slice(&chunk);
+                if head.len() >= store::SNIFF_LEN {
+                    part = Some(start_part(ctx, &head).await?);
+                }
+            }
+        }
+
+        let now = Instant::now();
+        if now.duration_since(last_progress) >= s.progress_interval {
+            last_progress = now;
+            ctx.events.send(Event::Progress {
+                id: ctx.id,
+                received,
+                total: expected,
+            });
+        }
+        // A server can keep a connection alive with a byte now and then; judge the average.
+        let window = now.duration_since(window_start);
+        if window >= s.min_speed_window {
+            let speed = (received - window_bytes) as f64 / window.as_secs_f64();
+            if speed < s.min_speed as f64 {
+                return Err(FetchError::TooSlow {
+                    min_speed: s.min_speed,
+                    window: s.min_speed_window,
+                });
+            }
+            window_start = now;
+            window_bytes = received;
+        }
+    }
+
+    if let Some(len) = expected
+        && received < len
+    {
+        return Err(FetchError::Truncated {
+            got: received,
+            expected: len,
+        });
+    }
+    let (file, format) = match part {
+        Some(p) => p,
+        None => start_part(ctx, &head).await?,
+    };
+    let name = names::file_name(disposition.as_deref(), &final_url, Some(format));
+    let path = ctx.store.commit(file, &name).await?;
+    Ok(Saved {
+        path,
+        bytes: received,
+        format,
+    })
+}
+
+/// Checks the first bytes are an image, then opens the `.part` file and writes them.
+async fn start_part(
+    ctx: &JobCtx,
+    head: &[u8],
+) -> Result<(store::PartFile, ImageFormat), FetchError> {
+    let Some(format) = store::sniff(head) else {
+        return Err(FetchError::NotAnImage(store::describe_non_image(head)));
+    };
+    let mut file = ctx.store.create_part().await?;
+    file.write(head).await?;
+    Ok((file, format))
+}
+
+/// Retry-After as seconds or an HTTP date.
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(
+            parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter() {
+        let base = Duration::from_millis(100);
+        for attempt in 1..5 {
+            let d = backoff(base, attempt);
+            let full = base * (1 << (attempt - 1));
+            assert!(d >= full / 2 && d <= full, "{d:?} vs {full:?}");
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Magpie: a fast, trustworthy image fetcher and gallery.
+//!
+//! A tour of the crate, in the order data flows through it:
+//! - [`urls`]: pasted text, list files and HTML pages in; validated, de-duplicated http(s) URLs and
+//!   rejected lines (with line numbers and reasons) out.
+//! - [`engine`]: downloads on a tokio runtime of its own thread. Front ends send [`engine::Command`]s
+//!   and drain [`engine::Event`]s; they never touch the network themselves.
+//! - [`store`]: streams bodies into `.part` files in the output folder, checks they are images, and
+//!   gives them safe, never-overwriting final names.
+//! - [`settings`]: the limits and timeouts shared by the window and the CLI.
+//! - [`cli`]: the headless `magpie fetch` front end (progress bar, summary, JSON lines, exit codes).
+
+pub mod cli;
+pub mod engine;
+pub mod settings;
+pub mod store;
+pub mod ui;
+pub mod urls;

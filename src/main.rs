@@ -1,0 +1,50 @@
+//! `magpie`: opens the window, or with `magpie fetch …` downloads headless.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Magpie: fetch images from lists of URLs into a folder, and browse them.
+#[derive(Debug, Parser)]
+#[command(
+    name = "magpie",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+struct Args {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    /// Folder to open the window on
+    #[arg(value_name = "DIR")]
+    dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Download the image URLs in FILEs (or stdin) into a folder, without a window
+    Fetch(magpie::cli::FetchArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let result = match args.command {
+        Some(Cmd::Fetch(fetch)) => magpie::cli::fetch(fetch),
+        None => magpie::ui::run(args.dir),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("magpie: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! One `Settings` struct for the window and the CLI: download limits, timeouts and the output folder.
+//!
+//! Serde-ready so a config file (and the window's persisted state) can hold it later; every field
+//! has a default that suits a home connection.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// How downloads are run. `Default` gives the documented defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FetchSettings {
+    /// Downloads in flight at once, across all hosts.
+    pub concurrency: usize,
+    /// Downloads in flight at once to one host.
+    pub per_host: usize,
+    /// Time allowed to open a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed with no bytes arriving (before the headers or mid-body).
+    pub stall_timeout: Duration,
+    /// Time allowed for one file, across all its attempts.
+    pub deadline: Duration,
+    /// A body slower than `min_speed` bytes/s, averaged over `min_speed_window`, is given up.
+    pub min_speed: u64,
+    pub min_speed_window: Duration,
+    /// Attempts per file, the first included.
+    pub max_attempts: u32,
+    /// First retry waits about this long; each later one doubles, with jitter.
+    pub backoff_base: Duration,
+    /// Longest wait between attempts, including a server's Retry-After.
+    pub backoff_max: Duration,
+    /// Largest file accepted, counted on decoded bytes.
+    pub max_bytes: u64,
+    /// Progress events for one file are at most this frequent.
+    pub progress_interval: Duration,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 16,
+            per_host: 6,
+            connect_timeout: Duration::from_secs(15),
+            stall_timeout: Duration::from_secs(30),
+            deadline: Duration::from_secs(10 * 60),
+            min_speed: 1024,
+            min_speed_window: Duration::from_secs(20),
+            max_attempts: 4,
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(60),
+            max_bytes: 100 * 1024 * 1024,
+            progress_interval: Duration::from_millis(100),
+        }
+    }
+}
+
+/// The User-Agent every request carries.
+pub fn user_agent() -> String {
+    format!("Magpie/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Where images go when the user has not chosen: the platform Pictures folder + `Magpie`
+/// (falling back to the home folder, then the current one).
+pub fn default_output_dir() -> PathBuf {
+    let dirs = directories::UserDirs::new();
+    let base = dirs
+        .as_ref()
+        .and_then(|d| d.picture_dir().map(PathBuf::from))
+        .or_else(|| dirs.as_ref().map(|d| d.home_dir().join("Pictures")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("Magpie")
+}

@@ -1,0 +1,657 @@
+//! URL input: pasted text, list files and HTML pages in; validated, de-duplicated http(s) URLs out.
+//!
+//! People paste whatever they have: one URL per line, a CSV export, a Markdown note, a saved web
+//! page. [`parse`] accepts all of these. Every line that looked like it meant something but could not
+//! be used comes back as a [`Rejected`] entry with its line number and a reason a person understands;
+//! a bad line never stops the rest.
+
+use std::collections::HashMap;
+
+use html5gum::{DefaultEmitter, Token, Tokenizer};
+use url::Url;
+
+/// Longest line text kept in a [`Rejected`] entry, so a 10,000-character junk line stays readable.
+const MAX_SHOWN: usize = 120;
+
+/// An accepted URL and the (1-based) line it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedUrl {
+    pub url: Url,
+    pub line: usize,
+}
+
+/// A line or attribute that could not be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub line: usize,
+    /// The offending text, shortened for display.
+    pub text: String,
+    pub reason: RejectReason,
+}
+
+/// A URL seen again after its first appearance; only the first is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub url: Url,
+    pub line: usize,
+    pub first_line: usize,
+}
+
+/// Why an entry was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RejectReason {
+    #[error("{0}: is not http(s)")]
+    UnsupportedScheme(String),
+    #[error("not a URL")]
+    NotAUrl,
+    #[error("no http:// or https:// in front (did you mean https://{0}?)")]
+    MissingScheme(String),
+    #[error("invalid URL: {0}")]
+    Invalid(String),
+    #[error("relative link with no page address to resolve it against")]
+    NoBase,
+    #[error("line is not valid UTF-8 text")]
+    NotUtf8,
+}
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {} ({})", self.line, self.reason, self.text)
+    }
+}
+
+/// The result of reading one input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UrlList {
+    pub urls: Vec<ListedUrl>,
+    pub rejected: Vec<Rejected>,
+    pub duplicates: Vec<Duplicate>,
+}
+
+impl UrlList {
+    /// Number of distinct hosts among the accepted URLs.
+    pub fn host_count(&self) -> usize {
+        let mut hosts: Vec<&str> = self.urls.iter().filter_map(|u| u.url.host_str()).collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        hosts.len()
+    }
+
+    /// Appends `other`, dropping URLs already present (they count as duplicates).
+    pub fn merge(&mut self, other: UrlList) {
+        let mut seen: HashMap<Url, usize> =
+            self.urls.iter().map(|u| (u.url.clone(), u.line)).collect();
+        self.rejected.extend(other.rejected);
+        self.duplicates.extend(other.duplicates);
+        for item in other.urls {
+            if let Some(&first_line) = seen.get(&item.url) {
+                self.duplicates.push(Duplicate {
+                    url: item.url,
+                    line: item.line,
+                    first_line,
+                });
+            } else {
+                seen.insert(item.url.clone(), item.line);
+                self.urls.push(item);
+            }
+        }
+    }
+
+    /// One line for people: "37 URLs from 3 hosts · 2 duplicates · 1 line rejected (line 5: …)".
+    pub fn summary(&self) -> String {
+        let n = self.urls.len();
+        let hosts = self.host_count();
+        let mut s = format!("{n} URL{} from {hosts} host{}", plural(n), plural(hosts));
+        if !self.duplicates.is_empty() {
+            let d = self.duplicates.len();
+            s += &format!(" · {d} duplicate{}", plural(d));
+        }
+        if let Some(first) = self.rejected.first() {
+            let r = self.rejected.len();
+            s += &format!(
+                " · {r} line{} rejected (line {}: {})",
+                plural(r),
+                first.line,
+                first.reason
+            );
+        }
+        s
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Reads raw bytes (a file, a paste, a dropped text): strips a UTF-8 BOM, rejects lines that are
+/// not UTF-8, then parses like [`parse`].
+pub fn parse_bytes(bytes: &[u8], base: Option<&Url>) -> UrlList {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(text, base),
+        Err(_) => {
+            // Keep every good line; a stray byte only costs its own line.
+            let mut text = String::with_capacity(bytes.len());
+            let mut bad_lines = Vec::new();
+            for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+                if i > 0 {
+                    text.push('\n');
+                }
+                match std::str::from_utf8(line) {
+                    Ok(l) => text.push_str(l),
+                    Err(_) => bad_lines.push(Rejected {
+                        line: i + 1,
+                        text: shorten(&String::from_utf8_lossy(line)),
+                        reason: RejectReason::NotUtf8,
+                    }),
+                }
+            }
+            let mut list = parse(&text, base);
+            list.rejected.extend(bad_lines);
+            list.rejected.sort_by_key(|r| r.line);
+            list
+        }
+    }
+}
+
+/// Parses text into URLs. HTML is recognised and read with an HTML tokenizer (`<img src>`,
+/// `srcset`, `data-src`, links to image files), relative links resolved against `<base href>` or
+/// `base`; anything else is read line by line.
+pub fn parse(text: &str, base: Option<&Url>) -> UrlList {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = Collector::default();
+    if looks_like_html(text) {
+        parse_html(text, base, &mut out);
+    } else {
+        for (i, line) in text.lines().enumerate() {
+            parse_line(line, i + 1, &mut out);
+        }
+    }
+    out.list
+}
+
+#[derive(Default)]
+struct Collector {
+    list: UrlList,
+    seen: HashMap<Url, usize>,
+}
+
+impl Collector {
+    fn accept(&mut self, url: Url, line: usize) {
+        if let Some(&first_line) = self.seen.get(&url) {
+            self.list.duplicates.push(Duplicate {
+                url,
+                line,
+                first_line,
+            });
+        } else {
+            self.seen.insert(url.clone(), line);
+            self.list.urls.push(ListedUrl { url, line });
+        }
+    }
+
+    fn reject(&mut self, line: usize, text: &str, reason: RejectReason) {
+        self.list.rejected.push(Rejected {
+            line,
+            text: shorten(text),
+            reason,
+        });
+    }
+
+    /// Accepts an absolute URL candidate if it is http(s), otherwise rejects it with a reason.
+    fn candidate(&mut self, raw: &str, line: usize) {
+        match Url::parse(raw) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {
+                if url.host_str().is_none_or(str::is_empty) {
+                    self.reject(line, raw, RejectReason::Invalid("no host".into()));
+                } else {
+                    self.accept(url, line);
+                }
+            }
+            Ok(url) => self.reject(
+                line,
+                raw,
+                RejectReason::UnsupportedScheme(url.scheme().to_string()),
+            ),
+            Err(e) => self.reject(line, raw, RejectReason::Invalid(e.to_string())),
+        }
+    }
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() <= MAX_SHOWN {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(MAX_SHOWN).collect();
+        format!("{cut}…")
+    }
+}
+
+fn looks_like_html(text: &str) -> bool {
+    let head: String = text
+        .trim_start()
+        .chars()
+        .take(1024)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    head.starts_with("<!doctype html")
+        || head.starts_with("<html")
+        || head.starts_with("<head")
+        || head.starts_with("<body")
+        || (head.starts_with('<')
+            && ["<img", "<a ", "<div", "<p>", "<picture", "<meta"]
+                .iter()
+                .any(|t| head.contains(t)))
+}
+
+/// Characters that end a URL found inside free text.
+fn ends_url(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | '|' | '\u{0}'..='\u{1f}')
+}
+
+fn parse_line(line: &str, n: usize, out: &mut Collector) {
+    let t = line.trim();
+    if t.is_empty() || t.starts_with('#') {
+        return;
+    }
+    // A whole line that is one URL is taken as it is, so commas inside URLs survive.
+    if !t.contains(char::is_whitespace) && has_scheme(t) {
+        if !t.contains(",http") && !t.contains(";http") {
+            out.candidate(t, n);
+            return;
+        }
+    }
+    let lower = t.to_ascii_lowercase();
+    let mut found = false;
+    let mut search_from = 0;
+    while let Some(pos) = find_scheme(&lower, search_from) {
+        found = true;
+        let before = t[..pos].chars().next_back();
+        let rest = &t[pos..];
+        let mut end = rest.find(ends_url).unwrap_or(rest.len());
+        // A URL that starts a CSV field or a Markdown link ends where that field or link does.
+        let stop: &[char] = match before {
+            Some(',') => &[','],
+            Some(';') => &[';'],
+            Some('(') => &[')'],
+            Some('[') => &[']'],
+            _ => &[],
+        };
+        if let Some(p) = rest[..end].find(stop) {
+            end = p;
+        }
+        // Several URLs glued with commas: split at the next scheme.
+        for sep in [",http://", ",https://", ";http://", ";https://"] {
+            if let Some(p) = rest[..end].to_ascii_lowercase()[1..].find(sep) {
+                end = end.min(p + 1);
+            }
+        }
+        let raw = rest[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']']);
+        // Keep a closing bracket that belongs to the URL itself, e.g. `…/Foo_(bar).jpg`.
+        let raw = if rest[..end].len() > raw.len()
+            && raw.matches('(').count() > raw.matches(')').count()
+            && rest[raw.len()..].starts_with(')')
+        {
+            &rest[..raw.len() + 1]
+        } else {
+            raw
+        };
+        out.candidate(raw, n);
+        search_from = pos + end.max(1);
+    }
+    if found {
+        return;
+    }
+    // No http(s) URL on the line. A single token is something the user meant as a URL; prose
+    // (a Markdown heading, a sentence) and CSV rows (a header, other columns) are not reported.
+    if t.contains(char::is_whitespace) || t.contains([',', ';']) {
+        let fields = t.split(|c: char| c.is_whitespace() || c == ',' || c == ';');
+        if let Some(scheme) = fields
+            .map(|f| f.trim_matches(['"', '\'', '(', ')', '<', '>']))
+            .find_map(foreign_scheme)
+        {
+            out.reject(n, t, RejectReason::UnsupportedScheme(scheme));
+        }
+        return;
+    }
+    let token = t.trim_matches(['<', '>', '"', '\'']);
+    if let Some(scheme) = foreign_scheme(token) {
+        out.reject(n, t, RejectReason::UnsupportedScheme(scheme));
+    } else if looks_like_host_path(token) {
+        out.reject(n, t, RejectReason::MissingScheme(token.to_string()));
+    } else {
+        out.reject(n, t, RejectReason::NotAUrl);
+    }
+}
+
+fn has_scheme(t: &str) -> bool {
+    let l = t.get(..8).unwrap_or(t).to_ascii_lowercase();
+    l.starts_with("http://") || l.starts_with("https://")
+}
+
+fn find_scheme(lower: &str, from: usize) -> Option<usize> {
+    let hay = lower.get(from..)?;
+    let a = hay.find("http://");
+    let b = hay.find("https://");
+    let p = match (a, b) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b)?,
+    };
+    Some(from + p)
+}
+
+/// The scheme of a token like `ftp://…`, `javascript:…`, `data:…`, `file:…`, if it has one that
+/// is not http(s).
+fn foreign_scheme(token: &str) -> Option<String> {
+    let (scheme, rest) = token.split_once(':')?;
+    let scheme = scheme.to_ascii_lowercase();
+    let known = [
+        "ftp",
+        "ftps",
+        "sftp",
+        "file",
+        "javascript",
+        "data",
+        "mailto",
+        "blob",
+        "about",
+        "ws",
+        "wss",
+    ];
+    if known.contains(&scheme.as_str()) || (rest.starts_with("//") && is_scheme_name(&scheme)) {
+        Some(scheme)
+    } else {
+        None
+    }
+}
+
+fn is_scheme_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// `example.com/a.jpg` or `localhost:8080/a.jpg`: a URL missing its scheme.
+fn looks_like_host_path(token: &str) -> bool {
+    let host = token.split(['/', '?']).next().unwrap_or("");
+    let name = host.split(':').next().unwrap_or("");
+    !name.is_empty()
+        && (name.contains('.') || name.eq_ignore_ascii_case("localhost"))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+}
+
+/// Image file extensions that make an `<a href>` worth fetching.
+fn is_image_path(url: &Url) -> bool {
+    let path = url.path().to_ascii_lowercase();
+    [
+        ".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".avif", ".ico",
+    ]
+    .iter()
+    .any(|ext| path.ends_with(ext))
+}
+
+fn parse_html(text: &str, base: Option<&Url>, out: &mut Collector) {
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let line_of = |offset: usize| line_starts.partition_point(|&s| s <= offset).max(1);
+    let mut base = base.cloned();
+    let tokenizer = Tokenizer::new_with_emitter(text, DefaultEmitter::<usize>::new_with_span());
+    for token in tokenizer.flatten() {
+        let Token::StartTag(tag) = token else {
+            continue;
+        };
+        let line = line_of(tag.span.start);
+        let attr = |name: &str| {
+            tag.attributes
+                .get(name.as_bytes())
+                .map(|v| String::from_utf8_lossy(&v.value).trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let resolve = |raw: &str, only_images: bool, out: &mut Collector| {
+            let joined = match &base {
+                Some(b) => b.join(raw),
+                None => Url::parse(raw),
+            };
+            match joined {
+                Ok(url) if only_images && !is_image_path(&url) => {}
+                Ok(url) => out.candidate(url.as_str(), line),
+                Err(url::ParseError::RelativeUrlWithoutBase) => {
+                    if !only_images {
+                        out.reject(line, raw, RejectReason::NoBase);
+                    }
+                }
+                Err(e) => out.reject(line, raw, RejectReason::Invalid(e.to_string())),
+            }
+        };
+        match tag.name.as_slice() {
+            b"base" => {
+                if let Some(href) = attr("href") {
+                    let new = match &base {
+                        Some(b) => b.join(&href).ok(),
+                        None => Url::parse(&href).ok(),
+                    };
+                    if new.is_some() {
+                        base = new;
+                    }
+                }
+            }
+            b"img" | b"source" => {
+                for name in ["src", "data-src", "data-original", "data-lazy-src"] {
+                    if let Some(v) = attr(name)
+                        && !v.starts_with("data:")
+                    {
+                        resolve(&v, false, out);
+                    }
+                }
+                for name in ["srcset", "data-srcset"] {
+                    if let Some(v) = attr(name) {
+                        for candidate in srcset_urls(&v) {
+                            resolve(candidate, false, out);
+                        }
+                    }
+                }
+            }
+            b"a" => {
+                if let Some(href) = attr("href") {
+                    resolve(&href, true, out);
+                }
+            }
+            b"meta" => {
+                let prop = attr("property")
+                    .or_else(|| attr("name"))
+                    .unwrap_or_default();
+                if matches!(prop.as_str(), "og:image" | "twitter:image")
+                    && let Some(content) = attr("content")
+                {
+                    resolve(&content, false, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// URLs of a `srcset` value: comma-separated candidates, each a URL and an optional descriptor.
+fn srcset_urls(v: &str) -> impl Iterator<Item = &str> {
+    v.split(", ")
+        .flat_map(|part| part.split(",\n"))
+        .filter_map(|c| c.split_whitespace().next())
+        .map(|u| u.trim_end_matches(','))
+        .filter(|u| !u.is_empty() && !u.starts_with("data:"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn urls(list: &UrlList) -> Vec<&str> {
+        list.urls.iter().map(|u| u.url.as_str()).collect()
+    }
+
+    #[test]
+    fn plain_lines_with_bom_crlf_comments_and_blanks() {
+        let text =
+            "\u{feff}https://a.example/1.jpg\r\n\r\n# a comment\r\n  https://b.example/2.png  \r\n";
+        let list = parse(text, None);
+        assert_eq!(
+            urls(&list),
+            ["https://a.example/1.jpg", "https://b.example/2.png"]
+        );
+        assert_eq!(list.urls[1].line, 4);
+        assert!(list.rejected.is_empty());
+    }
+
+    #[test]
+    fn bom_as_bytes() {
+        let list = parse_bytes(b"\xEF\xBB\xBFhttps://a.example/1.jpg\n", None);
+        assert_eq!(urls(&list), ["https://a.example/1.jpg"]);
+    }
+
+    #[test]
+    fn duplicates_kept_once_with_line_numbers() {
+        let text = "https://a.example/1.jpg\nhttps://a.example/2.jpg\nhttps://a.example/1.jpg\nhttps://a.example/1.jpg\n";
+        let list = parse(text, None);
+        assert_eq!(list.urls.len(), 2);
+        assert_eq!(list.duplicates.len(), 2);
+        assert_eq!(list.duplicates[0].line, 3);
+        assert_eq!(list.duplicates[0].first_line, 1);
+        assert_eq!(list.duplicates[1].line, 4);
+    }
+
+    #[test]
+    fn foreign_schemes_rejected_with_reason_and_rest_kept() {
+        let text = "https://a.example/1.jpg\njavascript:alert(1)\nfile:///etc/passwd\nftp://x.example/a.jpg\ndata:image/png;base64,AAAA\nhttps://a.example/2.jpg\n";
+        let list = parse(text, None);
+        assert_eq!(list.urls.len(), 2);
+        let reasons: Vec<(usize, String)> = list
+            .rejected
+            .iter()
+            .map(|r| (r.line, r.reason.to_string()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                (2, "javascript: is not http(s)".to_string()),
+                (3, "file: is not http(s)".to_string()),
+                (4, "ftp: is not http(s)".to_string()),
+                (5, "data: is not http(s)".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn non_urls_and_missing_schemes() {
+        let list = parse("hello\nexample.com/cat.jpg\nlocalhost:8080/a.png\n", None);
+        assert!(list.urls.is_empty());
+        assert_eq!(list.rejected[0].reason, RejectReason::NotAUrl);
+        assert!(matches!(
+            list.rejected[1].reason,
+            RejectReason::MissingScheme(_)
+        ));
+        assert!(matches!(
+            list.rejected[2].reason,
+            RejectReason::MissingScheme(_)
+        ));
+    }
+
+    #[test]
+    fn urls_inside_free_text_csv_and_markdown() {
+        let text = "See https://a.example/x.jpg, and (https://a.example/y.jpg).\n\
+                    id,url,tag\n1,https://c.example/z.png,cat\n\
+                    ![cat](https://m.example/cat.webp \"title\") and [dog](https://m.example/dog.gif)\n\
+                    https://cdn.example/c_fill,w_300/pic.jpg\n\
+                    https://w.example/Foo_(bar).jpg\n";
+        let list = parse(text, None);
+        assert_eq!(
+            urls(&list),
+            [
+                "https://a.example/x.jpg",
+                "https://a.example/y.jpg",
+                "https://c.example/z.png",
+                "https://m.example/cat.webp",
+                "https://m.example/dog.gif",
+                "https://cdn.example/c_fill,w_300/pic.jpg",
+                "https://w.example/Foo_(bar).jpg",
+            ]
+        );
+        assert!(list.rejected.is_empty(), "{:?}", list.rejected);
+    }
+
+    #[test]
+    fn html_images_srcset_lazy_and_links_resolved_against_base() {
+        let html = r#"<!DOCTYPE html>
+<html><head><base href="https://site.example/gallery/"></head>
+<body>
+<img src="a.jpg" alt="a">
+<img data-src="/lazy/b.png" src="data:image/gif;base64,R0lGOD">
+<picture><source srcset="c-1x.webp 1x, c-2x.webp 2x"></picture>
+<a href="full/d.jpeg">full size</a>
+<a href="about.html">not an image</a>
+<img src="javascript:alert(1)">
+</body></html>"#;
+        let list = parse(html, None);
+        assert_eq!(
+            urls(&list),
+            [
+                "https://site.example/gallery/a.jpg",
+                "https://site.example/lazy/b.png",
+                "https://site.example/gallery/c-1x.webp",
+                "https://site.example/gallery/c-2x.webp",
+                "https://site.example/gallery/full/d.jpeg",
+            ]
+        );
+        assert_eq!(list.rejected.len(), 1);
+        assert_eq!(list.rejected[0].line, 9);
+        assert_eq!(
+            list.rejected[0].reason,
+            RejectReason::UnsupportedScheme("javascript".into())
+        );
+    }
+
+    #[test]
+    fn html_relative_without_base_is_reported() {
+        let list = parse("<html><body><img src=\"x.jpg\"></body></html>", None);
+        assert!(list.urls.is_empty());
+        assert_eq!(list.rejected[0].reason, RejectReason::NoBase);
+        let base = Url::parse("http://h.example/p/").ok();
+        let list = parse(
+            "<html><body><img src=\"x.jpg\"></body></html>",
+            base.as_ref(),
+        );
+        assert_eq!(urls(&list), ["http://h.example/p/x.jpg"]);
+    }
+
+    #[test]
+    fn non_utf8_line_rejected_rest_kept() {
+        let list = parse_bytes(
+            b"https://a.example/1.jpg\nhttps://a.example/\xff.jpg\nhttps://a.example/3.jpg\n",
+            None,
+        );
+        assert_eq!(list.urls.len(), 2);
+        assert_eq!(list.rejected[0].line, 2);
+        assert_eq!(list.rejected[0].reason, RejectReason::NotUtf8);
+    }
+
+    #[test]
+    fn long_junk_line_is_shortened() {
+        let junk = "x".repeat(10_000);
+        let list = parse(&format!("{junk}\nhttps://a.example/1.jpg\n"), None);
+        assert_eq!(list.urls.len(), 1);
+        assert!(list.rejected[0].text.chars().count() <= MAX_SHOWN + 1);
+    }
+
+    #[test]
+    fn summary_line() {
+        let list = parse(
+            "https://a.example/1.jpg\nhttps://b.example/2.jpg\nhttps://a.example/1.jpg\njavascript:x\n",
+            None,
+        );
+        assert_eq!(
+            list.summary(),
+            "2 URLs from 2 hosts · 1 duplicate · 1 line rejected (line 4: javascript: is not http(s))"
+        );
+    }
+}
