@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use image::ImageFormat;
-use reqwest::header::{CONTENT_DISPOSITION, RETRY_AFTER};
+use reqwest::header::{CONTENT_DISPOSITION, LOCATION, RETRY_AFTER};
 use tokio::time::Instant;
 use url::Url;
 
@@ -106,8 +106,14 @@ async fn attempt_once(ctx: &JobCtx) -> Result<Saved, FetchError> {
 
     let status = response.status();
     if status.is_redirection() {
-        // reqwest follows every redirect that has a usable Location; one that reaches us has none.
-        return Err(FetchError::RedirectWithoutLocation(status.as_u16()));
+        // reqwest follows every redirect to a usable http(s) Location; one that reaches us has
+        // no Location, or one pointing somewhere we must not go.
+        return Err(match response.headers().get(LOCATION) {
+            Some(location) => FetchError::BadRedirect(
+                String::from_utf8_lossy(location.as_bytes()).into_owned(),
+            ),
+            None => FetchError::RedirectWithoutLocation(status.as_u16()),
+        });
     }
     if status == reqwest::StatusCode::PARTIAL_CONTENT {
         return Err(FetchError::UnexpectedPartial);
@@ -139,7 +145,7 @@ async fn attempt_once(ctx: &JobCtx) -> Result<Saved, FetchError> {
     let mut head: Vec<u8> = Vec::with_capacity(store::SNIFF_LEN);
     let mut part: Option<(store::PartFile, ImageFormat)> = None;
     let mut received: u64 = 0;
-    let mut last_progress = Instant::now();
+    let mut last_progress: Option<Instant> = None;
     let mut window_start = Instant::now();
     let mut window_bytes: u64 = 0;
 
@@ -164,8 +170,8 @@ async fn attempt_once(ctx: &JobCtx) -> Result<Saved, FetchError> {
         }
 
         let now = Instant::now();
-        if now.duration_since(last_progress) >= s.progress_interval {
-            last_progress = now;
+        if last_progress.is_none_or(|t| now.duration_since(t) >= s.progress_interval) {
+            last_progress = Some(now);
             ctx.events.send(Event::Progress {
                 id: ctx.id,
                 received,

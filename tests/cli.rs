@@ -1,0 +1,228 @@
+//! `magpie fetch` run as a user or a script would: the real binary, a real server.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use support::*;
+
+fn magpie(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_magpie"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn fetch_a_list_file_saves_everything_and_exits_zero() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let list = work.path().join("urls.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "# my cats\n{}\n{}\n\n{}\n",
+            server.url("/img/one.png"),
+            server.url("/img/two.jpg"),
+            server.url("/img/one.png"),
+        ),
+    )
+    .unwrap();
+    let out_dir = work.path().join("pics");
+    let out = magpie(
+        &[
+            "fetch",
+            "--out",
+            out_dir.to_str().unwrap(),
+            list.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", text(&out.stderr));
+    assert_eq!(files_in(&out_dir), ["one.png", "two.jpg"]);
+    assert!(stdout.contains("saved 2 of 2"), "{stdout}");
+    assert!(stdout.contains("1 duplicate"), "{stdout}");
+}
+
+#[test]
+fn failures_are_listed_with_reason_and_exit_one() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let input = format!(
+        "{}\n{}\njavascript:alert(1)\n",
+        server.url("/img/ok.png"),
+        server.url("/status/404"),
+    );
+    let out = magpie(
+        &["fetch", "--out", work.path().to_str().unwrap(), "-"],
+        Some(&input),
+    );
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("{}: HTTP 404 Not Found", server.url("/status/404"))),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("stdin:3: javascript: is not http(s)"),
+        "{stderr}"
+    );
+    assert_eq!(files_in(work.path()), ["ok.png"]);
+}
+
+#[test]
+fn json_prints_one_object_per_url() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let input = format!(
+        "{}\n{}\n",
+        server.url("/img/a.png"),
+        server.url("/html-as-jpeg")
+    );
+    let out = magpie(
+        &["fetch", "--json", "--out", work.path().to_str().unwrap()],
+        Some(&input),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let mut lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    lines.sort_by_key(|v| v["status"].as_str().unwrap_or("").to_string());
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["status"], "failed");
+    assert_eq!(lines[0]["url"], server.url("/html-as-jpeg").as_str());
+    assert_eq!(
+        lines[0]["error"],
+        "not an image: the server sent an HTML page"
+    );
+    assert_eq!(lines[1]["status"], "saved");
+    let path = lines[1]["path"].as_str().unwrap();
+    assert!(path.ends_with("a.png"));
+    assert_eq!(
+        lines[1]["bytes"].as_u64().unwrap(),
+        std::fs::metadata(path).unwrap().len()
+    );
+}
+
+#[test]
+fn html_input_with_base_url() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let page = work.path().join("page.html");
+    std::fs::write(
+        &page,
+        "<html><body><img src=\"img/p1.png\"><img srcset=\"img/p2.png 2x\"></body></html>",
+    )
+    .unwrap();
+    let out_dir = work.path().join("out");
+    let base = server.url("/");
+    let out = magpie(
+        &[
+            "fetch",
+            "--base",
+            base.as_str(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            page.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(files_in(&out_dir), ["p1.png", "p2.png"]);
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    let out = magpie(&["fetch", "--concurrency", "0", "x.txt"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let out = magpie(&["fetch", "--no-such-flag"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let work = tempfile::tempdir().unwrap();
+    let out = magpie(
+        &[
+            "fetch",
+            "--out",
+            work.path().to_str().unwrap(),
+            "/no/such/list.txt",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot read /no/such/list.txt"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn output_path_that_is_a_file_is_a_clear_error() {
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    let out = magpie(
+        &["fetch", "--out", file.to_str().unwrap(), "-"],
+        Some("https://example.invalid/a.png\n"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("not a folder"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), b"x");
+}
+
+#[test]
+fn ctrl_c_cancels_and_leaves_no_part_files() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let input: String = (0..4)
+        .map(|i| format!("{}\n", server.url(&format!("/stall-mid-body/{i}.png"))))
+        .collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_magpie"))
+        .args(["fetch", "--out", work.path().to_str().unwrap(), "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    // Wait (by watching the folder, bounded) until downloads are mid-body.
+    let started = std::time::Instant::now();
+    while files_in(work.path()).len() < 4 {
+        assert!(started.elapsed().as_secs() < 30, "downloads never started");
+        std::thread::yield_now();
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(files_in(work.path()).is_empty());
+}

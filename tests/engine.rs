@@ -1,0 +1,403 @@
+//! The engine and the store against a real HTTP server on loopback.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use magpie::engine::{Command, Engine, Event};
+use magpie::settings::FetchSettings;
+use magpie::store::Store;
+use support::*;
+
+fn setup(settings: FetchSettings) -> (Engine, tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let engine = Engine::start(settings, None).unwrap();
+    (engine, dir, store)
+}
+
+#[test]
+fn saves_images_with_their_names_and_user_agent() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(
+        &store,
+        [server.url("/img/cat.png"), server.url("/img/dog.jpg")],
+    );
+    let out = run_to_end(&engine);
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(files_in(dir.path()), ["cat.png", "dog.jpg"]);
+    assert_eq!(out.saved[&ids[0]], store.dir().join("cat.png"));
+    let bytes = std::fs::read(dir.path().join("cat.png")).unwrap();
+    assert_eq!(image::guess_format(&bytes).unwrap(), image::ImageFormat::Png);
+    assert!(
+        server
+            .stats
+            .user_agent
+            .lock()
+            .unwrap()
+            .starts_with("Magpie/")
+    );
+}
+
+#[test]
+fn fifty_urls_reach_but_never_exceed_global_and_per_host_limits() {
+    let global = Arc::new(Stats::default());
+    let servers: Vec<TestServer> = (0..3)
+        .map(|_| TestServer::start_shared(global.clone(), Duration::from_millis(200)))
+        .collect();
+    let settings = FetchSettings {
+        concurrency: 8,
+        per_host: 3,
+        ..fast_settings()
+    };
+    let (engine, dir, store) = setup(settings);
+    let urls = (0..50).map(|i| servers[i % 3].url(&format!("/hold/{i}.png")));
+    engine.submit(&store, urls);
+    let out = run_to_end(&engine);
+    assert_eq!(out.saved.len(), 50, "{:?}", out.failed);
+    assert_eq!(files_in(dir.path()).len(), 50);
+    assert_eq!(global.peak(), 8, "global limit reached, never exceeded");
+    for s in &servers {
+        assert_eq!(s.stats.peak(), 3, "per-host limit reached, never exceeded");
+    }
+}
+
+#[test]
+fn per_host_limit_holds_for_one_host() {
+    let global = Arc::new(Stats::default());
+    let server = TestServer::start_shared(global.clone(), Duration::from_millis(200));
+    let settings = FetchSettings {
+        concurrency: 16,
+        per_host: 6,
+        ..fast_settings()
+    };
+    let (engine, _dir, store) = setup(settings);
+    engine.submit(
+        &store,
+        (0..30).map(|i| server.url(&format!("/hold/{i}.png"))),
+    );
+    let out = run_to_end(&engine);
+    assert_eq!(out.saved.len(), 30);
+    assert_eq!(server.stats.peak(), 6);
+}
+
+#[test]
+fn not_found_fails_without_retry() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(&store, [server.url("/status/404")]);
+    let out = run_to_end(&engine);
+    assert_eq!(out.failed[&ids[0]], "HTTP 404 Not Found");
+    assert_eq!(server.stats.hits("/status/404"), 1);
+    assert!(out.retries.is_empty());
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn service_unavailable_with_retry_after_then_success() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(&store, [server.url("/flaky/1/recovered.png")]);
+    let out = run_to_end(&engine);
+    assert!(out.saved.contains_key(&ids[0]), "{:?}", out.failed);
+    assert_eq!(server.stats.hits("/flaky/1/recovered.png"), 2);
+    // The wait honoured the server's Retry-After: 1, not the 20 ms backoff.
+    assert_eq!(out.retries.len(), 1);
+    assert_eq!(out.retries[0].1, Duration::from_secs(1));
+    assert!(out.retries[0].2.contains("503"), "{}", out.retries[0].2);
+    assert_eq!(files_in(dir.path()), ["recovered.png"]);
+}
+
+#[test]
+fn server_errors_give_up_after_max_attempts() {
+    let server = TestServer::start();
+    let settings = FetchSettings {
+        max_attempts: 3,
+        ..fast_settings()
+    };
+    let (engine, dir, store) = setup(settings);
+    let ids = engine.submit(&store, [server.url("/status/500")]);
+    let out = run_to_end(&engine);
+    assert_eq!(out.failed[&ids[0]], "HTTP 500 Internal Server Error");
+    assert_eq!(server.stats.hits("/status/500"), 3);
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn body_shorter_than_content_length_fails_and_leaves_no_file() {
+    let mut response =
+        b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n"
+            .to_vec();
+    response.extend_from_slice(&png(64, 64, 1)[..200]);
+    let addr = raw_server(response);
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(
+        &store,
+        [url::Url::parse(&format!("http://{addr}/short.png")).unwrap()],
+    );
+    let out = run_to_end(&engine);
+    let reason = &out.failed[&ids[0]];
+    assert!(
+        reason.contains("broke") || reason.contains("ended early"),
+        "{reason}"
+    );
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn html_served_as_jpeg_is_rejected() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(&store, [server.url("/html-as-jpeg")]);
+    let out = run_to_end(&engine);
+    assert_eq!(
+        out.failed[&ids[0]],
+        "not an image: the server sent an HTML page"
+    );
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn body_over_the_cap_is_cut_off_and_removed() {
+    let server = TestServer::start();
+    let settings = FetchSettings {
+        max_bytes: 1024 * 1024,
+        ..fast_settings()
+    };
+    let (engine, dir, store) = setup(settings);
+    let ids = engine.submit(&store, [server.url("/big")]);
+    let out = run_to_end(&engine);
+    assert_eq!(out.failed[&ids[0]], "larger than the 1.0 MB limit");
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn redirect_to_file_url_fails() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(&store, [server.url("/redirect-file")]);
+    let out = run_to_end(&engine);
+    assert_eq!(
+        out.failed[&ids[0]],
+        "redirected to a non-http(s) address: file:///etc/passwd"
+    );
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn endless_redirects_stop_after_ten() {
+    let server = TestServer::start();
+    let (engine, _dir, store) = setup(fast_settings());
+    let ids = engine.submit(&store, [server.url("/redirect-loop/0")]);
+    let out = run_to_end(&engine);
+    assert_eq!(out.failed[&ids[0]], "too many redirects (more than 10)");
+    assert_eq!(server.stats.hits("/redirect-loop"), 11);
+}
+
+#[test]
+fn content_disposition_with_parent_dirs_lands_inside_the_folder() {
+    let server = TestServer::start();
+    let parent = tempfile::tempdir().unwrap();
+    let inner = parent.path().join("out");
+    let store = Store::open(&inner).unwrap();
+    let engine = Engine::start(fast_settings(), None).unwrap();
+    let ids = engine.submit(
+        &store,
+        [
+            server.url("/cd/traversal"),
+            server.url("/cd/absolute"),
+            server.url("/cd/con"),
+        ],
+    );
+    let out = run_to_end(&engine);
+    assert_eq!(out.saved.len(), 3, "{:?}", out.failed);
+    assert_eq!(files_in(&inner), ["_CON.jpg", "evil.jpg", "x.jpg"]);
+    assert_eq!(out.saved[&ids[0]], store.dir().join("x.jpg"));
+    assert_eq!(files_in(parent.path()), ["out"], "nothing written outside");
+}
+
+#[test]
+fn same_file_name_from_two_urls_keeps_both() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    engine.submit(
+        &store,
+        [server.url("/a/same.png"), server.url("/b/same.png")],
+    );
+    let out = run_to_end(&engine);
+    assert_eq!(out.saved.len(), 2);
+    assert_eq!(files_in(dir.path()), ["same (1).png", "same.png"]);
+}
+
+#[test]
+fn existing_file_and_symlink_are_never_touched() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    std::fs::write(dir.path().join("cat.png"), b"my own file").unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("target.png");
+    std::fs::write(&target, b"outside").unwrap();
+    std::os::unix::fs::symlink(&target, dir.path().join("dog.png")).unwrap();
+
+    engine.submit(
+        &store,
+        [server.url("/img/cat.png"), server.url("/img/dog.png")],
+    );
+    let out = run_to_end(&engine);
+    assert_eq!(out.saved.len(), 2);
+    assert_eq!(
+        std::fs::read(dir.path().join("cat.png")).unwrap(),
+        b"my own file"
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), b"outside");
+    assert_eq!(
+        files_in(dir.path()),
+        ["cat (1).png", "cat.png", "dog (1).png", "dog.png"]
+    );
+}
+
+#[test]
+fn extension_follows_the_sniffed_content() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    engine.submit(&store, [server.url("/webp-as-jpg.jpg")]);
+    run_to_end(&engine);
+    assert_eq!(files_in(dir.path()), ["webp-as-jpg.webp"]);
+}
+
+#[test]
+fn cancelling_mid_body_leaves_no_part_file() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(&store, [server.url("/stall-mid-body/x.png")]);
+    // Wait until bytes have arrived, so a .part file exists.
+    loop {
+        match engine.recv_timeout(Duration::from_secs(30)) {
+            Some(Event::Progress { .. }) => break,
+            Some(Event::Failed { error, .. }) => panic!("{error}"),
+            Some(_) => {}
+            None => panic!("no progress"),
+        }
+    }
+    let names = files_in(dir.path());
+    assert_eq!(names.len(), 1);
+    assert!(names[0].ends_with(".part"), "{names:?}");
+
+    engine.send(Command::Cancel(ids[0]));
+    let out = run_to_end(&engine);
+    assert_eq!(out.cancelled, ids);
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn cancel_all_drops_queued_jobs_and_running_ones() {
+    let server = TestServer::start();
+    let settings = FetchSettings {
+        concurrency: 2,
+        ..fast_settings()
+    };
+    let (engine, dir, store) = setup(settings);
+    let ids = engine.submit(
+        &store,
+        (0..10).map(|i| server.url(&format!("/stall-mid-body/{i}.png"))),
+    );
+    engine.send(Command::CancelAll);
+    let out = run_to_end(&engine);
+    assert_eq!(out.cancelled.len(), ids.len());
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn stall_mid_body_times_out() {
+    let server = TestServer::start();
+    let settings = FetchSettings {
+        stall_timeout: Duration::from_millis(300),
+        max_attempts: 1,
+        ..fast_settings()
+    };
+    let (engine, dir, store) = setup(settings);
+    let ids = engine.submit(&store, [server.url("/stall-mid-body/s.png")]);
+    let out = run_to_end(&engine);
+    assert_eq!(out.failed[&ids[0]], "timed out: no data for 0 s");
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn connection_refused_is_reported() {
+    // Bind then drop, so nothing listens on the port.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let settings = FetchSettings {
+        max_attempts: 2,
+        ..fast_settings()
+    };
+    let (engine, _dir, store) = setup(settings);
+    let ids = engine.submit(
+        &store,
+        [url::Url::parse(&format!("http://{addr}/x.png")).unwrap()],
+    );
+    let out = run_to_end(&engine);
+    assert!(
+        out.failed[&ids[0]].starts_with("could not connect"),
+        "{}",
+        out.failed[&ids[0]]
+    );
+    assert_eq!(out.retries.len(), 1);
+}
+
+#[test]
+fn redirect_without_location_fails() {
+    let addr = raw_server(b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n".to_vec());
+    let (engine, _dir, store) = setup(fast_settings());
+    let ids = engine.submit(
+        &store,
+        [url::Url::parse(&format!("http://{addr}/r")).unwrap()],
+    );
+    let out = run_to_end(&engine);
+    assert_eq!(
+        out.failed[&ids[0]],
+        "HTTP 302 redirect without a Location header"
+    );
+}
+
+#[test]
+fn unrequested_partial_content_fails() {
+    let mut resp =
+        b"HTTP/1.1 206 Partial Content\r\nContent-Type: image/png\r\nContent-Length: 100\r\n\r\n"
+            .to_vec();
+    resp.extend_from_slice(&png(32, 32, 2)[..100]);
+    let addr = raw_server(resp);
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(
+        &store,
+        [url::Url::parse(&format!("http://{addr}/p.png")).unwrap()],
+    );
+    let out = run_to_end(&engine);
+    assert!(out.failed[&ids[0]].contains("206"));
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn pause_holds_queued_jobs_until_resume() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    engine.send(Command::Pause);
+    engine.submit(&store, [server.url("/img/p1.png"), server.url("/img/p2.png")]);
+    // Queued events arrive, but nothing starts while paused.
+    for _ in 0..2 {
+        match engine.recv_timeout(Duration::from_secs(10)) {
+            Some(Event::Queued { .. }) => {}
+            other => panic!("expected Queued, got {other:?}"),
+        }
+    }
+    assert!(engine.recv_timeout(Duration::from_millis(300)).is_none());
+    assert_eq!(server.stats.requests.load(std::sync::atomic::Ordering::SeqCst), 0);
+    engine.send(Command::Resume);
+    let out = run_to_end(&engine);
+    assert_eq!(out.saved.len(), 2);
+    assert_eq!(files_in(dir.path()).len(), 2);
+}

@@ -1,0 +1,433 @@
+//! A real HTTP server on 127.0.0.1:0 for tests, serving images the test generates, plus routes that
+//! misbehave the way real servers do. Servers run on one shared background runtime so tests can
+//! block on the engine's events like a front end does.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use magpie::engine::{Engine, Event, JobId};
+use magpie::settings::FetchSettings;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The runtime all test servers live on.
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("test-server")
+            .enable_all()
+            .build()
+            .expect("test runtime")
+    })
+}
+
+/// A PNG of `w`×`h` whose pixels depend on `seed`, so files differ.
+pub fn png(w: u32, h: u32, seed: u8) -> Vec<u8> {
+    encode(w, h, seed, image::ImageFormat::Png)
+}
+
+/// A JPEG like [`png`].
+pub fn jpeg(w: u32, h: u32, seed: u8) -> Vec<u8> {
+    encode(w, h, seed, image::ImageFormat::Jpeg)
+}
+
+fn encode(w: u32, h: u32, seed: u8, format: image::ImageFormat) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([
+            (x as u8).wrapping_add(seed),
+            (y as u8).wrapping_mul(3),
+            seed.wrapping_mul(37),
+        ])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, format).expect("encode test image");
+    out.into_inner()
+}
+
+/// Counters the server keeps so tests can see what the client did.
+#[derive(Default)]
+pub struct Stats {
+    pub requests: AtomicUsize,
+    inflight: AtomicUsize,
+    pub peak_inflight: AtomicUsize,
+    /// Requests per path, to check retries.
+    pub hits: Mutex<HashMap<String, usize>>,
+    /// User-Agent of the last request.
+    pub user_agent: Mutex<String>,
+}
+
+impl Stats {
+    pub fn hits(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+    pub fn peak(&self) -> usize {
+        self.peak_inflight.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    stats: Arc<Stats>,
+    /// Shared by several servers, to see the global limit.
+    global: Arc<Stats>,
+    hold: Duration,
+    fail_first: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// A server on 127.0.0.1 with a random port.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub stats: Arc<Stats>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    pub fn start() -> Self {
+        Self::start_shared(Arc::new(Stats::default()), Duration::from_millis(150))
+    }
+
+    /// A server whose `/hold/…` requests take `hold`, counting in-flight requests in its own
+    /// stats and in `global`.
+    pub fn start_shared(global: Arc<Stats>, hold: Duration) -> Self {
+        let stats = Arc::new(Stats::default());
+        let state = AppState {
+            stats: stats.clone(),
+            global,
+            hold,
+            fail_first: Arc::new(Mutex::new(HashMap::new())),
+        };
+        let app = Router::new()
+            .route("/img/{name}", get(img))
+            .route("/a/{name}", get(img))
+            .route("/b/{name}", get(img))
+            .route("/hold/{name}", get(hold_img))
+            .route("/status/{code}", get(status))
+            .route("/flaky/{times}/{name}", get(flaky))
+            .route("/html-as-jpeg", get(html_as_jpeg))
+            .route("/big", get(big))
+            .route("/redirect-file", get(redirect_file))
+            .route("/redirect-loop/{n}", get(redirect_loop))
+            .route("/cd/{kind}", get(content_disposition))
+            .route("/webp-as-jpg.jpg", get(webp_as_jpg))
+            .route("/stall-mid-body/{name}", get(stall_mid_body))
+            .with_state(state);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let listener = runtime().block_on(async {
+            tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind")
+        });
+        let addr = listener.local_addr().expect("addr");
+        runtime().spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Self {
+            addr,
+            stats,
+            shutdown: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> url::Url {
+        url::Url::parse(&format!("http://{}{path}", self.addr)).expect("url")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn count(state: &AppState, path: &str, headers: &HeaderMap) {
+    state.stats.requests.fetch_add(1, Ordering::SeqCst);
+    *state
+        .stats
+        .hits
+        .lock()
+        .unwrap()
+        .entry(path.to_string())
+        .or_default() += 1;
+    if let Some(ua) = headers.get(header::USER_AGENT) {
+        *state.stats.user_agent.lock().unwrap() = ua.to_str().unwrap_or("").to_string();
+    }
+}
+
+/// `name` decides the bytes: `*.jpg` is a JPEG, anything else a PNG; digits in it seed pixels.
+fn image_for(name: &str) -> (Vec<u8>, &'static str) {
+    let seed = name.bytes().fold(7u8, |a, b| a.wrapping_mul(31).wrapping_add(b));
+    if name.ends_with(".jpg") || name.ends_with(".jpeg") {
+        (jpeg(64, 48, seed), "image/jpeg")
+    } else {
+        (png(64, 48, seed), "image/png")
+    }
+}
+
+async fn img(
+    State(s): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, &format!("/img/{name}"), &headers);
+    let (bytes, ct) = image_for(&name);
+    ([(header::CONTENT_TYPE, ct)], bytes).into_response()
+}
+
+struct Inflight(Arc<Stats>, Arc<Stats>);
+impl Inflight {
+    fn enter(a: Arc<Stats>, b: Arc<Stats>) -> Self {
+        for s in [&a, &b] {
+            let now = s.inflight.fetch_add(1, Ordering::SeqCst) + 1;
+            s.peak_inflight.fetch_max(now, Ordering::SeqCst);
+        }
+        Inflight(a, b)
+    }
+}
+impl Drop for Inflight {
+    fn drop(&mut self) {
+        self.0.inflight.fetch_sub(1, Ordering::SeqCst);
+        self.1.inflight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn hold_img(
+    State(s): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, &format!("/hold/{name}"), &headers);
+    let _guard = Inflight::enter(s.stats.clone(), s.global.clone());
+    // Server-side latency: holds the request so overlapping requests can be observed.
+    tokio::time::sleep(s.hold).await;
+    let (bytes, ct) = image_for(&name);
+    ([(header::CONTENT_TYPE, ct)], bytes).into_response()
+}
+
+async fn status(
+    State(s): State<AppState>,
+    UrlPath(code): UrlPath<u16>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, &format!("/status/{code}"), &headers);
+    (
+        StatusCode::from_u16(code).unwrap_or(StatusCode::IM_A_TEAPOT),
+        "<html>nope</html>",
+    )
+        .into_response()
+}
+
+/// Fails with 503 + `Retry-After: 1` the first `times` requests, then serves the image.
+async fn flaky(
+    State(s): State<AppState>,
+    UrlPath((times, name)): UrlPath<(usize, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/flaky/{times}/{name}");
+    count(&s, &path, &headers);
+    let failed = {
+        let mut map = s.fail_first.lock().unwrap();
+        let n = map.entry(path).or_default();
+        *n += 1;
+        *n <= times
+    };
+    if failed {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            "busy",
+        )
+            .into_response();
+    }
+    let (bytes, ct) = image_for(&name);
+    ([(header::CONTENT_TYPE, ct)], bytes).into_response()
+}
+
+async fn html_as_jpeg(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    count(&s, "/html-as-jpeg", &headers);
+    (
+        [(header::CONTENT_TYPE, "image/jpeg")],
+        "<!DOCTYPE html><html><body>Rate limited, please log in</body></html>",
+    )
+        .into_response()
+}
+
+/// A PNG header followed by 4 MB of zeros, streamed without Content-Length.
+async fn big(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    count(&s, "/big", &headers);
+    let head = png(8, 8, 1);
+    let chunks = std::iter::once(Ok::<_, std::io::Error>(bytes::Bytes::from(head)))
+        .chain((0..64).map(|_| Ok(bytes::Bytes::from(vec![0u8; 64 * 1024]))));
+    let body = Body::from_stream(futures_util::stream::iter(chunks));
+    ([(header::CONTENT_TYPE, "image/png")], body).into_response()
+}
+
+async fn redirect_file(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    count(&s, "/redirect-file", &headers);
+    (StatusCode::FOUND, [(header::LOCATION, "file:///etc/passwd")]).into_response()
+}
+
+async fn redirect_loop(
+    State(s): State<AppState>,
+    UrlPath(n): UrlPath<u32>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, "/redirect-loop", &headers);
+    let next = format!("/redirect-loop/{}", n + 1);
+    (StatusCode::FOUND, [(header::LOCATION, next)]).into_response()
+}
+
+async fn content_disposition(
+    State(s): State<AppState>,
+    UrlPath(kind): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, &format!("/cd/{kind}"), &headers);
+    let value = match kind.as_str() {
+        "traversal" => "attachment; filename=\"../../x.jpg\"",
+        "absolute" => "attachment; filename=\"/etc/cron.d/evil.jpg\"",
+        "con" => "attachment; filename=\"CON.jpg\"",
+        _ => "attachment; filename=\"plain.jpg\"",
+    };
+    let mut resp = ([(header::CONTENT_TYPE, "image/jpeg")], jpeg(32, 32, 9)).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(value).expect("header"),
+    );
+    resp
+}
+
+async fn webp_as_jpg(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    count(&s, "/webp-as-jpg.jpg", &headers);
+    let img = image::RgbaImage::from_pixel(16, 16, image::Rgba([10, 200, 30, 255]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::WebP)
+        .expect("webp");
+    ([(header::CONTENT_TYPE, "image/jpeg")], out.into_inner()).into_response()
+}
+
+/// Sends the first 4 KB of a PNG, then nothing, forever (until the client goes away).
+async fn stall_mid_body(
+    State(s): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, &format!("/stall-mid-body/{name}"), &headers);
+    let mut bytes = png(256, 256, 3);
+    bytes.truncate(4096);
+    let first = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(bytes))]);
+    let never = futures_util::stream::pending();
+    let body = Body::from_stream(futures_util::StreamExt::chain(first, never));
+    (
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CONTENT_LENGTH, "100000"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A bare TCP server that answers every connection with `response`, byte for byte, then closes:
+/// for responses no HTTP library would send.
+pub fn raw_server(response: Vec<u8>) -> SocketAddr {
+    let listener = runtime().block_on(async {
+        tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind")
+    });
+    let addr = listener.local_addr().expect("addr");
+    let response = Arc::new(response);
+    runtime().spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                break;
+            };
+            let response = response.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = sock.write_all(&response).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+/// Settings for tests: short waits so retries and failures show up fast.
+pub fn fast_settings() -> FetchSettings {
+    FetchSettings {
+        backoff_base: Duration::from_millis(20),
+        backoff_max: Duration::from_secs(2),
+        stall_timeout: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(5),
+        ..FetchSettings::default()
+    }
+}
+
+/// What happened to each job, collected until the engine reports `Finished`.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub saved: HashMap<JobId, PathBuf>,
+    pub failed: HashMap<JobId, String>,
+    pub cancelled: Vec<JobId>,
+    pub retries: Vec<(JobId, Duration, String)>,
+}
+
+/// Drains events until `Finished` (or panics after 60 s of silence).
+pub fn run_to_end(engine: &Engine) -> Outcome {
+    let mut out = Outcome::default();
+    loop {
+        let event = engine
+            .recv_timeout(Duration::from_secs(60))
+            .expect("engine went quiet without finishing");
+        match event {
+            Event::Saved { id, saved } => {
+                out.saved.insert(id, saved.path);
+            }
+            Event::Failed { id, error } => {
+                out.failed.insert(id, error.to_string());
+            }
+            Event::Cancelled { id } => out.cancelled.push(id),
+            Event::Retrying {
+                id, wait, reason, ..
+            } => out.retries.push((id, wait, reason)),
+            Event::Finished => return out,
+            _ => {}
+        }
+    }
+}
+
+/// Every file name in `dir`, sorted.
+pub fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
