@@ -1,1 +1,190 @@
-fn main() {}
+//! Download throughput of `magpie fetch` against its physical bound (not a test).
+//!
+//! Starts a loopback server that answers every request after 50 ms (a simulated round trip), serves
+//! 500 JPEGs of ~150 KB, and times the real release binary at `-j 16` and `-j 64` (per-host limit
+//! raised to match). The bound is ceil(N/C)·L + bytes / loopback bandwidth, the bandwidth measured
+//! on the same server without latency. Prints medians and their ratio to the bound.
+//!
+//! Run: `cargo bench --bench download` (env: N, LAT_MS, RUNS).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+struct Corpus {
+    image: Vec<u8>,
+    blob: Vec<u8>,
+    latency: Duration,
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A valid JPEG of about `target` bytes: noisy pixels compress badly, like photos.
+fn jpeg_near(target: usize) -> Vec<u8> {
+    let mut side = 256u32;
+    loop {
+        let mut rng = fastrand::Rng::with_seed(42);
+        let img = image::RgbImage::from_fn(side, side * 3 / 4, |x, y| {
+            let n = rng.u8(..);
+            image::Rgb([
+                (x as u8) ^ n,
+                (y as u8).wrapping_add(n / 2),
+                n.wrapping_mul(3),
+            ])
+        });
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Jpeg)
+            .expect("encode");
+        let bytes = out.into_inner();
+        if bytes.len() >= target || side > 2048 {
+            return bytes;
+        }
+        side += 32;
+    }
+}
+
+async fn file(State(c): State<Arc<Corpus>>, UrlPath(_name): UrlPath<String>) -> impl IntoResponse {
+    tokio::time::sleep(c.latency).await;
+    ([(header::CONTENT_TYPE, "image/jpeg")], c.image.clone())
+}
+
+async fn blob(State(c): State<Arc<Corpus>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        c.blob.clone(),
+    )
+}
+
+fn start_server(corpus: Arc<Corpus>) -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("bench-server".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let app = Router::new()
+                    .route("/files/{name}", get(file))
+                    .route("/blob", get(blob))
+                    .with_state(corpus);
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                tx.send(listener.local_addr().expect("addr")).expect("send");
+                axum::serve(listener, app).await.expect("serve");
+            });
+        })
+        .expect("thread");
+    rx.recv().expect("server address")
+}
+
+/// Loopback bandwidth in bytes/s: the best of a few single-connection transfers of the blob.
+fn loopback_bandwidth(addr: SocketAddr, blob_len: usize) -> f64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let mut best = 0.0f64;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let body = client
+                .get(format!("http://{addr}/blob"))
+                .send()
+                .await
+                .expect("blob")
+                .bytes()
+                .await
+                .expect("body");
+            assert_eq!(body.len(), blob_len);
+            best = best.max(blob_len as f64 / t.elapsed().as_secs_f64());
+        }
+        best
+    })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn run_magpie(list: &Path, out: &Path, c: usize, expect: usize) -> f64 {
+    let _ = std::fs::remove_dir_all(out);
+    let t = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_magpie"))
+        .args(["fetch", "--out"])
+        .arg(out)
+        .args(["-j", &c.to_string(), "--per-host", &c.to_string()])
+        .arg(list)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("run magpie");
+    let secs = t.elapsed().as_secs_f64();
+    assert!(status.success(), "magpie fetch failed");
+    let saved = std::fs::read_dir(out).expect("out dir").count();
+    assert_eq!(saved, expect, "every file must arrive");
+    secs
+}
+
+fn main() {
+    // `cargo test --benches` runs this with no arguments worth honouring; only run when benching.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let n: usize = env_or("N", 500);
+    let lat_ms: u64 = env_or("LAT_MS", 50);
+    let runs: usize = env_or("RUNS", 5);
+    let image = jpeg_near(150_000);
+    let corpus = Arc::new(Corpus {
+        blob: vec![7u8; 64 * 1024 * 1024],
+        image,
+        latency: Duration::from_millis(lat_ms),
+    });
+    let addr = start_server(corpus.clone());
+    let bw = loopback_bandwidth(addr, corpus.blob.len());
+    let total_bytes = (n * corpus.image.len()) as f64;
+
+    let work = tempfile::tempdir().expect("tempdir");
+    let list = work.path().join("urls.txt");
+    let urls: String = (0..n)
+        .map(|i| format!("http://{addr}/files/img{i:04}.jpg\n"))
+        .collect();
+    std::fs::write(&list, urls).expect("write list");
+    let out = work.path().join("out");
+
+    println!(
+        "download bench: {n} files × {} KB = {:.1} MB, {lat_ms} ms latency per request, loopback {:.0} MB/s, {runs} runs",
+        corpus.image.len() / 1000,
+        total_bytes / 1e6,
+        bw / 1e6
+    );
+    println!("| concurrency | median wall | bound | ratio |");
+    println!("|---|---|---|---|");
+    for c in [16usize, 64] {
+        let _warmup = run_magpie(&list, &out, c, n);
+        let times: Vec<f64> = (0..runs).map(|_| run_magpie(&list, &out, c, n)).collect();
+        let wall = median(times);
+        let bound = (n.div_ceil(c) as f64) * (lat_ms as f64 / 1000.0) + total_bytes / bw;
+        println!(
+            "| -j {c} | {wall:.3} s | {bound:.3} s | {:.2}× |",
+            wall / bound
+        );
+    }
+}

@@ -8,11 +8,14 @@
 //! - [`store`]: streams bodies into `.part` files in the output folder, checks they are images, and
 //!   gives them safe, never-overwriting final names.
 //! - [`settings`]: the limits and timeouts shared by the window and the CLI.
+//! - [`thumbs`]: decodes saved images into thumbnails on worker threads, under size limits.
+//! - [`ui`]: the eframe/egui window; draws view state and turns clicks into commands.
 //! - [`cli`]: the headless `magpie fetch` front end (progress bar, summary, JSON lines, exit codes).
 
 pub mod cli;
 pub mod engine;
 pub mod settings;
 pub mod store;
+pub mod thumbs;
 pub mod ui;
 pub mod urls;

@@ -255,11 +255,13 @@ fn parse_line(line: &str, n: usize, out: &mut Collector) {
         return;
     }
     // A whole line that is one URL is taken as it is, so commas inside URLs survive.
-    if !t.contains(char::is_whitespace) && has_scheme(t) {
-        if !t.contains(",http") && !t.contains(";http") {
-            out.candidate(t, n);
-            return;
-        }
+    if !t.contains(char::is_whitespace)
+        && has_scheme(t)
+        && !t.contains(",http")
+        && !t.contains(";http")
+    {
+        out.candidate(t, n);
+        return;
     }
     let lower = t.to_ascii_lowercase();
     let mut found = false;

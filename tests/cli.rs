@@ -1,4 +1,5 @@
 //! `magpie fetch` run as a user or a script would: the real binary, a real server.
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 mod support;
 
@@ -54,7 +55,12 @@ fn fetch_a_list_file_saves_everything_and_exits_zero() {
         None,
     );
     let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
     assert_eq!(files_in(&out_dir), ["one.png", "two.jpg"]);
     assert!(stdout.contains("saved 2 of 2"), "{stdout}");
     assert!(stdout.contains("1 duplicate"), "{stdout}");
@@ -77,7 +83,10 @@ fn failures_are_listed_with_reason_and_exit_one() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
-        stdout.contains(&format!("{}: HTTP 404 Not Found", server.url("/status/404"))),
+        stdout.contains(&format!(
+            "{}: HTTP 404 Not Found",
+            server.url("/status/404")
+        )),
         "{stdout}"
     );
     assert!(

@@ -1,4 +1,5 @@
 //! The engine and the store against a real HTTP server on loopback.
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 mod support;
 
@@ -30,7 +31,10 @@ fn saves_images_with_their_names_and_user_agent() {
     assert_eq!(files_in(dir.path()), ["cat.png", "dog.jpg"]);
     assert_eq!(out.saved[&ids[0]], store.dir().join("cat.png"));
     let bytes = std::fs::read(dir.path().join("cat.png")).unwrap();
-    assert_eq!(image::guess_format(&bytes).unwrap(), image::ImageFormat::Png);
+    assert_eq!(
+        image::guess_format(&bytes).unwrap(),
+        image::ImageFormat::Png
+    );
     assert!(
         server
             .stats
@@ -386,7 +390,10 @@ fn pause_holds_queued_jobs_until_resume() {
     let server = TestServer::start();
     let (engine, dir, store) = setup(fast_settings());
     engine.send(Command::Pause);
-    engine.submit(&store, [server.url("/img/p1.png"), server.url("/img/p2.png")]);
+    engine.submit(
+        &store,
+        [server.url("/img/p1.png"), server.url("/img/p2.png")],
+    );
     // Queued events arrive, but nothing starts while paused.
     for _ in 0..2 {
         match engine.recv_timeout(Duration::from_secs(10)) {
@@ -395,7 +402,13 @@ fn pause_holds_queued_jobs_until_resume() {
         }
     }
     assert!(engine.recv_timeout(Duration::from_millis(300)).is_none());
-    assert_eq!(server.stats.requests.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(
+        server
+            .stats
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
     engine.send(Command::Resume);
     let out = run_to_end(&engine);
     assert_eq!(out.saved.len(), 2);

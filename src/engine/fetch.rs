@@ -109,9 +109,9 @@ async fn attempt_once(ctx: &JobCtx) -> Result<Saved, FetchError> {
         // reqwest follows every redirect to a usable http(s) Location; one that reaches us has
         // no Location, or one pointing somewhere we must not go.
         return Err(match response.headers().get(LOCATION) {
-            Some(location) => FetchError::BadRedirect(
-                String::from_utf8_lossy(location.as_bytes()).into_owned(),
-            ),
+            Some(location) => {
+                FetchError::BadRedirect(String::from_utf8_lossy(location.as_bytes()).into_owned())
+            }
             None => FetchError::RedirectWithoutLocation(status.as_u16()),
         });
     }

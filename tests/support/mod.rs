@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -84,12 +84,14 @@ struct AppState {
     global: Arc<Stats>,
     hold: Duration,
     fail_first: Arc<Mutex<HashMap<String, usize>>>,
+    healthy: Arc<AtomicBool>,
 }
 
 /// A server on 127.0.0.1 with a random port.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub stats: Arc<Stats>,
+    healthy: Arc<AtomicBool>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -102,11 +104,13 @@ impl TestServer {
     /// stats and in `global`.
     pub fn start_shared(global: Arc<Stats>, hold: Duration) -> Self {
         let stats = Arc::new(Stats::default());
+        let healthy = Arc::new(AtomicBool::new(true));
         let state = AppState {
             stats: stats.clone(),
             global,
             hold,
             fail_first: Arc::new(Mutex::new(HashMap::new())),
+            healthy: healthy.clone(),
         };
         let app = Router::new()
             .route("/img/{name}", get(img))
@@ -115,6 +119,7 @@ impl TestServer {
             .route("/hold/{name}", get(hold_img))
             .route("/status/{code}", get(status))
             .route("/flaky/{times}/{name}", get(flaky))
+            .route("/switch/{name}", get(switch))
             .route("/html-as-jpeg", get(html_as_jpeg))
             .route("/big", get(big))
             .route("/redirect-file", get(redirect_file))
@@ -140,8 +145,14 @@ impl TestServer {
         Self {
             addr,
             stats,
+            healthy,
             shutdown: Some(tx),
         }
+    }
+
+    /// While unhealthy, `/switch/…` answers 503 (without Retry-After).
+    pub fn set_healthy(&self, healthy: bool) {
+        self.healthy.store(healthy, Ordering::SeqCst);
     }
 
     pub fn url(&self, path: &str) -> url::Url {
@@ -173,7 +184,9 @@ fn count(state: &AppState, path: &str, headers: &HeaderMap) {
 
 /// `name` decides the bytes: `*.jpg` is a JPEG, anything else a PNG; digits in it seed pixels.
 fn image_for(name: &str) -> (Vec<u8>, &'static str) {
-    let seed = name.bytes().fold(7u8, |a, b| a.wrapping_mul(31).wrapping_add(b));
+    let seed = name
+        .bytes()
+        .fold(7u8, |a, b| a.wrapping_mul(31).wrapping_add(b));
     if name.ends_with(".jpg") || name.ends_with(".jpeg") {
         (jpeg(64, 48, seed), "image/jpeg")
     } else {
@@ -260,6 +273,19 @@ async fn flaky(
     ([(header::CONTENT_TYPE, ct)], bytes).into_response()
 }
 
+async fn switch(
+    State(s): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, &format!("/switch/{name}"), &headers);
+    if !s.healthy.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "down for maintenance").into_response();
+    }
+    let (bytes, ct) = image_for(&name);
+    ([(header::CONTENT_TYPE, ct)], bytes).into_response()
+}
+
 async fn html_as_jpeg(State(s): State<AppState>, headers: HeaderMap) -> Response {
     count(&s, "/html-as-jpeg", &headers);
     (
@@ -281,7 +307,11 @@ async fn big(State(s): State<AppState>, headers: HeaderMap) -> Response {
 
 async fn redirect_file(State(s): State<AppState>, headers: HeaderMap) -> Response {
     count(&s, "/redirect-file", &headers);
-    (StatusCode::FOUND, [(header::LOCATION, "file:///etc/passwd")]).into_response()
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, "file:///etc/passwd")],
+    )
+        .into_response()
 }
 
 async fn redirect_loop(

@@ -1,0 +1,265 @@
+//! The gallery: a grid of thumbnails that fills as images arrive. Only the rows on screen are laid
+//! out, so ten thousand tiles cost what a screenful does.
+
+use egui::{Color32, CornerRadius, Rect, RichText, Sense, TextureHandle, Vec2};
+
+use super::Action;
+use super::items::{Item, ItemState, Items, Thumb};
+use crate::engine::human_bytes;
+
+const LABEL_HEIGHT: f32 = 20.0;
+const GAP: f32 = 8.0;
+
+/// Draws the gallery; returns the keys of visible tiles whose thumbnails should be decoded.
+pub fn gallery_ui(
+    ui: &mut egui::Ui,
+    items: &Items<TextureHandle>,
+    thumb_size: &mut f32,
+    paused: bool,
+    actions: &mut Vec<Action>,
+) -> Vec<u64> {
+    let tiles: Vec<usize> = items
+        .as_slice()
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.in_gallery())
+        .map(|(n, _)| n)
+        .collect();
+
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format!("Gallery ({})", tiles.len())).strong());
+        if paused {
+            ui.label(RichText::new("downloads paused").color(ui.visuals().warn_fg_color));
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let slider = ui.add(
+                egui::Slider::new(thumb_size, 96.0..=384.0)
+                    .show_value(false)
+                    .step_by(8.0),
+            );
+            let label = ui.label("Thumbnail size");
+            slider.labelled_by(label.id);
+        });
+    });
+    ui.separator();
+
+    if tiles.is_empty() {
+        empty_state_ui(ui);
+        return Vec::new();
+    }
+
+    let size = *thumb_size;
+    let width = ui.available_width();
+    let columns = (((width + GAP) / (size + GAP)).floor() as usize).max(1);
+    let rows = tiles.len().div_ceil(columns);
+    let mut wanted = Vec::new();
+    ui.spacing_mut().item_spacing = Vec2::splat(GAP);
+    egui::ScrollArea::vertical()
+        .id_salt("gallery")
+        .auto_shrink([false, false])
+        .show_rows(ui, size + LABEL_HEIGHT, rows, |ui, range| {
+            for row in range {
+                ui.horizontal(|ui| {
+                    for col in 0..columns {
+                        let Some(&n) = tiles.get(row * columns + col) else {
+                            break;
+                        };
+                        let Some(item) = items.get(n) else { continue };
+                        if matches!(item.thumb, Thumb::None) && item.path.is_some() {
+                            wanted.push(item.key);
+                        }
+                        tile_ui(ui, item, size, actions);
+                    }
+                });
+            }
+        });
+    wanted
+}
+
+fn empty_state_ui(ui: &mut egui::Ui) {
+    ui.vertical_centered(|ui| {
+        ui.add_space(ui.available_height() * 0.3);
+        ui.label(RichText::new("🖼").size(56.0).weak());
+        ui.label(RichText::new("Paste image URLs or drop a list here").size(22.0));
+        ui.add_space(6.0);
+        ui.label(
+            RichText::new(
+                "Put URLs in the box on the left and press Download.\n\
+                 Images are saved, untouched, into the folder shown above.",
+            )
+            .weak(),
+        );
+    });
+}
+
+/// Words for screen readers and tests: the name and what the tile shows.
+fn tile_label(item: &Item<TextureHandle>) -> String {
+    match (&item.thumb, &item.state) {
+        (Thumb::Ready(_), _) => match item.dims {
+            Some((w, h)) => format!("{}, image {w}×{h}", item.name),
+            None => format!("{}, image", item.name),
+        },
+        (Thumb::Failed(e), _) => format!("{}, cannot show: {e}", item.name),
+        (_, ItemState::Failed(reason)) => format!("{}, failed: {reason}", item.name),
+        (_, state) if state.is_active() => format!("{}, {}", item.name, state.label()),
+        _ => format!("{}, loading", item.name),
+    }
+}
+
+fn tile_ui(ui: &mut egui::Ui, item: &Item<TextureHandle>, size: f32, actions: &mut Vec<Action>) {
+    let (rect, response) =
+        ui.allocate_exact_size(Vec2::new(size, size + LABEL_HEIGHT), Sense::click());
+    let label = tile_label(item);
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
+    if !ui.is_rect_visible(rect) {
+        return;
+    }
+    let visuals = ui.visuals().clone();
+    let image_rect = Rect::from_min_size(rect.min, Vec2::splat(size));
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(image_rect, CornerRadius::same(6), visuals.extreme_bg_color);
+
+    match (&item.thumb, &item.state) {
+        (Thumb::Ready(texture), _) => {
+            let fitted = fit(texture.size_vec2(), image_rect.shrink(2.0));
+            painter.image(
+                texture.id(),
+                fitted,
+                Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                Color32::WHITE,
+            );
+        }
+        (Thumb::Failed(e), _) => {
+            message(
+                ui,
+                image_rect,
+                &format!("Cannot show this image\n{e}"),
+                visuals.warn_fg_color,
+            );
+        }
+        (_, ItemState::Failed(reason)) => {
+            message(
+                ui,
+                image_rect,
+                &format!("✖ {reason}"),
+                visuals.error_fg_color,
+            );
+        }
+        (_, state) => {
+            let spinner = Rect::from_center_size(image_rect.center(), Vec2::splat(28.0));
+            ui.put(spinner, egui::Spinner::new().size(28.0));
+            let text = match state {
+                ItemState::Downloading if item.received > 0 => human_bytes(item.received),
+                ItemState::Queued => "queued".into(),
+                ItemState::Retrying { .. } => "retrying".into(),
+                _ => String::new(),
+            };
+            painter.text(
+                image_rect.center() + Vec2::new(0.0, 30.0),
+                egui::Align2::CENTER_TOP,
+                text,
+                egui::FontId::proportional(12.0),
+                visuals.weak_text_color(),
+            );
+        }
+    }
+    if response.hovered() {
+        painter.rect_stroke(
+            image_rect,
+            CornerRadius::same(6),
+            visuals.selection.stroke,
+            egui::StrokeKind::Inside,
+        );
+    }
+    let name_rect = Rect::from_min_size(
+        egui::pos2(rect.min.x, image_rect.max.y + 2.0),
+        Vec2::new(size, LABEL_HEIGHT - 2.0),
+    );
+    ui.put(
+        name_rect,
+        egui::Label::new(RichText::new(&item.name).small())
+            .truncate()
+            .selectable(false),
+    );
+
+    let response = response.on_hover_ui(|ui| hover_ui(ui, item));
+    if response.clicked() && item.path.is_some() {
+        actions.push(Action::View(item.key));
+    }
+    response.context_menu(|ui| context_menu_ui(ui, item, actions));
+}
+
+fn message(ui: &mut egui::Ui, rect: Rect, text: &str, color: Color32) {
+    ui.put(
+        rect.shrink(10.0),
+        egui::Label::new(RichText::new(text).small().color(color)).wrap(),
+    );
+}
+
+/// Largest rect of `size`'s aspect inside `within`, centred.
+pub fn fit(size: Vec2, within: Rect) -> Rect {
+    let scale = (within.width() / size.x).min(within.height() / size.y);
+    Rect::from_center_size(within.center(), size * scale)
+}
+
+fn hover_ui(ui: &mut egui::Ui, item: &Item<TextureHandle>) {
+    ui.label(RichText::new(&item.name).strong());
+    if let Some(size) = item.size {
+        ui.label(human_bytes(size));
+    }
+    if let Some((w, h)) = item.dims {
+        ui.label(format!("{w} × {h} pixels"));
+    }
+    if let Some(url) = &item.url {
+        ui.label(RichText::new(url.as_str()).small().weak());
+    }
+    if let ItemState::Failed(reason) = &item.state {
+        ui.colored_label(ui.visuals().error_fg_color, reason);
+    }
+}
+
+fn context_menu_ui(ui: &mut egui::Ui, item: &Item<TextureHandle>, actions: &mut Vec<Action>) {
+    let has_file = item.path.is_some();
+    let mut entry = |ui: &mut egui::Ui, enabled: bool, text: &str, action: Action| {
+        if ui.add_enabled(enabled, egui::Button::new(text)).clicked() {
+            actions.push(action);
+            ui.close();
+        }
+    };
+    entry(ui, has_file, "View", Action::View(item.key));
+    entry(
+        ui,
+        has_file,
+        "Open with system viewer",
+        Action::OpenExternal(item.key),
+    );
+    entry(
+        ui,
+        has_file,
+        "Show in folder",
+        Action::ShowInFolder(item.key),
+    );
+    ui.separator();
+    entry(ui, has_file, "Copy image", Action::CopyImage(item.key));
+    if let Some(url) = &item.url {
+        entry(
+            ui,
+            true,
+            "Copy source URL",
+            Action::CopyText(url.to_string()),
+        );
+    }
+    if let Some(path) = &item.path {
+        entry(
+            ui,
+            true,
+            "Copy path",
+            Action::CopyText(path.display().to_string()),
+        );
+    }
+    ui.separator();
+    if item.is_download() {
+        entry(ui, true, "Remove from list", Action::Remove(item.key));
+    }
+    entry(ui, has_file, "Delete file…", Action::AskDelete(item.key));
+}

@@ -1,0 +1,404 @@
+//! The window's model of what it shows: one [`Item`] per download or image in the folder, and
+//! the bookkeeping that keeps them in step with engine events.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use url::Url;
+
+use crate::engine::{Event, JobId, human_bytes};
+
+/// Where an item is in its life.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ItemState {
+    /// Waiting for a download slot.
+    Queued,
+    /// Bytes are arriving.
+    Downloading,
+    /// An attempt failed; the next starts later.
+    Retrying { reason: String, until: Instant },
+    /// Downloaded and saved.
+    Saved,
+    /// Gave up, with the reason in words.
+    Failed(String),
+    /// Stopped by the user.
+    Cancelled,
+    /// Already in the folder when the window opened (or the folder was chosen).
+    OnDisk,
+    /// The same URL is already in the list; not downloaded twice.
+    Duplicate,
+}
+
+impl ItemState {
+    /// Whether the item is waiting or downloading.
+    pub fn is_active(&self) -> bool {
+        matches!(
+            self,
+            ItemState::Queued | ItemState::Downloading | ItemState::Retrying { .. }
+        )
+    }
+
+    /// Words for the queue row.
+    pub fn label(&self) -> String {
+        match self {
+            ItemState::Queued => "queued".into(),
+            ItemState::Downloading => "downloading".into(),
+            ItemState::Retrying { reason, until } => {
+                let secs = until
+                    .saturating_duration_since(Instant::now())
+                    .as_secs_f32();
+                format!("retrying in {secs:.0} s ({reason})")
+            }
+            ItemState::Saved => "saved".into(),
+            ItemState::Failed(reason) => format!("failed: {reason}"),
+            ItemState::Cancelled => "cancelled".into(),
+            ItemState::OnDisk => "in folder".into(),
+            ItemState::Duplicate => "duplicate (already in the list)".into(),
+        }
+    }
+}
+
+/// Thumbnail state, generic over the texture type so the model needs no GPU.
+#[derive(Debug, Clone, Default)]
+pub enum Thumb<T> {
+    #[default]
+    None,
+    Loading,
+    Ready(T),
+    Failed(String),
+}
+
+/// One row of the queue and one tile of the gallery.
+#[derive(Debug)]
+pub struct Item<T> {
+    /// Stable key (thumbnail requests use it).
+    pub key: u64,
+    pub name: String,
+    pub url: Option<Url>,
+    pub job: Option<JobId>,
+    pub state: ItemState,
+    pub path: Option<PathBuf>,
+    pub received: u64,
+    pub total: Option<u64>,
+    pub size: Option<u64>,
+    pub dims: Option<(u32, u32)>,
+    pub thumb: Thumb<T>,
+}
+
+impl<T> Item<T> {
+    /// Shown as a gallery tile (duplicates and cancelled downloads are not).
+    pub fn in_gallery(&self) -> bool {
+        !matches!(self.state, ItemState::Duplicate | ItemState::Cancelled)
+    }
+
+    /// Came from a download rather than from the folder.
+    pub fn is_download(&self) -> bool {
+        self.url.is_some()
+    }
+}
+
+/// All items, with indexes from job and key to position.
+#[derive(Debug)]
+pub struct Items<T> {
+    items: Vec<Item<T>>,
+    by_job: HashMap<JobId, usize>,
+    by_key: HashMap<u64, usize>,
+    urls: HashSet<Url>,
+    paths: HashSet<PathBuf>,
+    next_key: u64,
+    pub batch_started: Option<Instant>,
+}
+
+impl<T> Default for Items<T> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            by_job: HashMap::new(),
+            by_key: HashMap::new(),
+            urls: HashSet::new(),
+            paths: HashSet::new(),
+            next_key: 1,
+            batch_started: None,
+        }
+    }
+}
+
+/// Totals for the status bar.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Totals {
+    pub downloads: usize,
+    pub saved: usize,
+    pub failed: usize,
+    pub active: usize,
+    pub bytes: u64,
+    pub in_folder: usize,
+}
+
+fn name_from_url(url: &Url) -> String {
+    url.path_segments()
+        .and_then(|mut s| s.rfind(|p| !p.is_empty()))
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .unwrap_or_else(|| url.host_str().unwrap_or("image").to_string())
+}
+
+impl<T> Items<T> {
+    pub fn as_slice(&self) -> &[Item<T>] {
+        &self.items
+    }
+
+    pub fn get(&self, index: usize) -> Option<&Item<T>> {
+        self.items.get(index)
+    }
+
+    pub fn get_mut(&mut self, index: usize) -> Option<&mut Item<T>> {
+        self.items.get_mut(index)
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn index_of_key(&self, key: u64) -> Option<usize> {
+        self.by_key.get(&key).copied()
+    }
+
+    pub fn contains_url(&self, url: &Url) -> bool {
+        self.urls.contains(url)
+    }
+
+    fn push(&mut self, item: Item<T>) -> usize {
+        let i = self.items.len();
+        self.by_key.insert(item.key, i);
+        if let Some(job) = item.job {
+            self.by_job.insert(job, i);
+        }
+        self.items.push(item);
+        i
+    }
+
+    fn new_key(&mut self) -> u64 {
+        let k = self.next_key;
+        self.next_key += 1;
+        k
+    }
+
+    /// Adds a download row for `url` under `job`.
+    pub fn add_download(&mut self, url: Url, job: JobId) {
+        if self.batch_started.is_none() || self.active() == 0 {
+            self.batch_started = Some(Instant::now());
+        }
+        self.urls.insert(url.clone());
+        let key = self.new_key();
+        self.push(Item {
+            key,
+            name: name_from_url(&url),
+            url: Some(url),
+            job: Some(job),
+            state: ItemState::Queued,
+            path: None,
+            received: 0,
+            total: None,
+            size: None,
+            dims: None,
+            thumb: Thumb::None,
+        });
+    }
+
+    /// Adds a row saying `url` is already in the list.
+    pub fn add_duplicate(&mut self, url: Url) {
+        let key = self.new_key();
+        self.push(Item {
+            key,
+            name: name_from_url(&url),
+            url: Some(url),
+            job: None,
+            state: ItemState::Duplicate,
+            path: None,
+            received: 0,
+            total: None,
+            size: None,
+            dims: None,
+            thumb: Thumb::None,
+        });
+    }
+
+    /// Adds an image found in the folder, unless it is already shown.
+    pub fn add_on_disk(&mut self, path: PathBuf, size: u64) {
+        if !self.paths.insert(path.clone()) {
+            return;
+        }
+        let key = self.new_key();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.push(Item {
+            key,
+            name,
+            url: None,
+            job: None,
+            state: ItemState::OnDisk,
+            path: Some(path),
+            received: 0,
+            total: None,
+            size: Some(size),
+            dims: None,
+            thumb: Thumb::None,
+        });
+    }
+
+    /// Gives item `index` a new job (a retry).
+    pub fn restart(&mut self, index: usize, job: JobId) {
+        let Some(item) = self.items.get_mut(index) else {
+            return;
+        };
+        if let Some(old) = item.job.replace(job) {
+            self.by_job.remove(&old);
+        }
+        item.state = ItemState::Queued;
+        item.received = 0;
+        item.total = None;
+        item.thumb = Thumb::None;
+        self.by_job.insert(job, index);
+        if self.batch_started.is_none() {
+            self.batch_started = Some(Instant::now());
+        }
+    }
+
+    /// Removes items for which `remove` is true.
+    pub fn remove_where(&mut self, mut remove: impl FnMut(&Item<T>) -> bool) {
+        self.items.retain(|i| !remove(i));
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.by_job.clear();
+        self.by_key.clear();
+        self.urls.clear();
+        self.paths.clear();
+        for (i, item) in self.items.iter().enumerate() {
+            self.by_key.insert(item.key, i);
+            if let Some(job) = item.job {
+                self.by_job.insert(job, i);
+            }
+            if let Some(url) = &item.url
+                && item.state != ItemState::Duplicate
+            {
+                self.urls.insert(url.clone());
+            }
+            if let Some(path) = &item.path {
+                self.paths.insert(path.clone());
+            }
+        }
+    }
+
+    /// Applies one engine event. Returns the number of new bytes it reports.
+    pub fn apply(&mut self, event: Event) -> u64 {
+        let id = match &event {
+            Event::Queued { id, .. }
+            | Event::Started { id }
+            | Event::Progress { id, .. }
+            | Event::Retrying { id, .. }
+            | Event::Saved { id, .. }
+            | Event::Failed { id, .. }
+            | Event::Cancelled { id } => *id,
+            Event::Finished => return 0,
+        };
+        let Some(&index) = self.by_job.get(&id) else {
+            return 0;
+        };
+        let item = &mut self.items[index];
+        match event {
+            Event::Queued { .. } => 0,
+            Event::Started { .. } => {
+                item.state = ItemState::Downloading;
+                item.received = 0;
+                0
+            }
+            Event::Progress {
+                received, total, ..
+            } => {
+                let new = received.saturating_sub(item.received);
+                item.received = received;
+                item.total = total;
+                new
+            }
+            Event::Retrying { wait, reason, .. } => {
+                item.state = ItemState::Retrying {
+                    reason,
+                    until: Instant::now() + wait,
+                };
+                0
+            }
+            Event::Saved { saved, .. } => {
+                let new = saved.bytes.saturating_sub(item.received);
+                item.received = saved.bytes;
+                item.size = Some(saved.bytes);
+                item.name = saved
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| item.name.clone());
+                self.paths.insert(saved.path.clone());
+                item.path = Some(saved.path);
+                item.state = ItemState::Saved;
+                new
+            }
+            Event::Failed { error, .. } => {
+                item.state = ItemState::Failed(error.to_string());
+                0
+            }
+            Event::Cancelled { .. } => {
+                item.state = ItemState::Cancelled;
+                0
+            }
+            Event::Finished => 0,
+        }
+    }
+
+    /// Counts for the status bar and title.
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for item in &self.items {
+            match &item.state {
+                ItemState::OnDisk => t.in_folder += 1,
+                ItemState::Duplicate | ItemState::Cancelled => {}
+                s => {
+                    t.downloads += 1;
+                    t.bytes += item.received;
+                    match s {
+                        ItemState::Saved => t.saved += 1,
+                        ItemState::Failed(_) => t.failed += 1,
+                        _ => t.active += 1,
+                    }
+                }
+            }
+        }
+        t
+    }
+
+    fn active(&self) -> usize {
+        self.items.iter().filter(|i| i.state.is_active()).count()
+    }
+}
+
+impl Totals {
+    /// "12/40 done · 3.1 MB" style text.
+    pub fn progress_text(&self) -> String {
+        format!(
+            "{}/{} done · {}",
+            self.saved + self.failed,
+            self.downloads,
+            human_bytes(self.bytes)
+        )
+    }
+}

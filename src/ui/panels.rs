@@ -1,0 +1,442 @@
+//! The window's panels: folder bar, URL input, queue, status bar, notices, help and dialogs.
+//! Each `*_ui` function draws and returns what the user asked for as [`Action`]s.
+
+use std::path::Path;
+use std::time::Duration;
+
+use egui::{Align, Color32, Layout, RichText, TextEdit};
+
+use super::items::{ItemState, Items, Totals};
+use super::{Action, Notice};
+use crate::engine::human_bytes;
+use crate::urls::UrlList;
+
+/// "Saving to: [path] [Choose folder…] [Open]".
+pub fn folder_bar_ui(
+    ui: &mut egui::Ui,
+    folder_text: &mut String,
+    out_dir: &Path,
+    store: &Result<crate::store::Store, String>,
+    dialog_open: bool,
+    actions: &mut Vec<Action>,
+) {
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        ui.heading("Magpie");
+        ui.add_space(12.0);
+        let label = ui.label("Saving to:");
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            if ui
+                .button("?")
+                .on_hover_text("Keyboard shortcuts (F1)")
+                .clicked()
+            {
+                actions.push(Action::ToggleHelp);
+            }
+            if ui
+                .button("Open folder")
+                .on_hover_text("Show the folder in your file manager")
+                .clicked()
+            {
+                actions.push(Action::OpenFolder);
+            }
+            let choose = ui.add_enabled(!dialog_open, egui::Button::new("Choose folder…"));
+            if choose.clicked() {
+                actions.push(Action::ChooseFolder);
+            }
+            let edit = ui.add(
+                TextEdit::singleline(folder_text)
+                    .desired_width(ui.available_width())
+                    .hint_text("Folder to save images into"),
+            );
+            let edit = edit.labelled_by(label.id);
+            if edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                actions.push(Action::SetFolder(folder_text.trim().into()));
+            } else if !edit.has_focus() && *folder_text != out_dir.display().to_string() {
+                // Editing abandoned: show the folder actually in use.
+                *folder_text = out_dir.display().to_string();
+            }
+        });
+    });
+    if let Err(e) = store
+        && !e.is_empty()
+    {
+        ui.colored_label(ui.visuals().error_fg_color, e);
+    }
+    ui.add_space(4.0);
+}
+
+/// The URL box, its live pre-flight line, and the buttons under it.
+pub fn input_ui(
+    ui: &mut egui::Ui,
+    input: &mut String,
+    preflight: &mut Option<(String, UrlList)>,
+    actions: &mut Vec<Action>,
+) {
+    ui.add_space(6.0);
+    let label = ui.label(RichText::new("Image URLs").strong());
+    let edit = ui.add(
+        TextEdit::multiline(input)
+            .desired_rows(7)
+            .desired_width(f32::INFINITY)
+            .hint_text("Paste image URLs here, one per line,\nor drop .txt / .csv / .html / .md lists on the window")
+            .font(egui::TextStyle::Monospace),
+    );
+    edit.labelled_by(label.id);
+    match preflight_summary(input, preflight) {
+        Some(line) => {
+            ui.label(RichText::new(line).small());
+        }
+        None => {
+            ui.label(
+                RichText::new("Ctrl+Enter downloads · Ctrl+O opens a list")
+                    .small()
+                    .weak(),
+            );
+        }
+    }
+    ui.horizontal(|ui| {
+        let download = egui::Button::new(RichText::new("⬇ Download").strong())
+            .fill(ui.visuals().selection.bg_fill);
+        if ui
+            .add_enabled(!input.trim().is_empty(), download)
+            .on_hover_text("Download every URL in the box (Ctrl+Enter)")
+            .clicked()
+        {
+            actions.push(Action::Download);
+        }
+        if ui
+            .button("Open list…")
+            .on_hover_text("Read URLs from .txt, .csv, .html or .md files (Ctrl+O)")
+            .clicked()
+        {
+            actions.push(Action::OpenLists);
+        }
+    });
+}
+
+/// The pre-flight line for `input`, re-parsed only when the text changed.
+fn preflight_summary(input: &str, cache: &mut Option<(String, UrlList)>) -> Option<String> {
+    if input.trim().is_empty() {
+        *cache = None;
+        return None;
+    }
+    if cache.as_ref().is_none_or(|(text, _)| text != input) {
+        *cache = Some((input.to_string(), crate::urls::parse(input, None)));
+    }
+    cache.as_ref().map(|(_, list)| list.summary())
+}
+
+/// The download queue: one row per URL with its state, progress and a remove button.
+pub fn queue_ui<T>(ui: &mut egui::Ui, items: &Items<T>, actions: &mut Vec<Action>) {
+    let rows: Vec<usize> = items
+        .as_slice()
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.is_download())
+        .map(|(n, _)| n)
+        .collect();
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format!("Queue ({})", rows.len())).strong());
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            let any_done = rows.iter().any(|&n| {
+                items.get(n).is_some_and(|i| {
+                    matches!(
+                        i.state,
+                        ItemState::Failed(_) | ItemState::Cancelled | ItemState::Duplicate
+                    )
+                })
+            });
+            if ui
+                .add_enabled(any_done, egui::Button::new("Clear"))
+                .on_hover_text("Remove failed, cancelled and duplicate rows")
+                .clicked()
+            {
+                actions.push(Action::ClearFinished);
+            }
+        });
+    });
+    if rows.is_empty() {
+        ui.label(RichText::new("Nothing queued yet.").weak());
+        return;
+    }
+    let row_height = 38.0;
+    egui::ScrollArea::vertical()
+        .id_salt("queue")
+        .auto_shrink([false, false])
+        .show_rows(ui, row_height, rows.len(), |ui, range| {
+            for &n in &rows[range] {
+                let Some(item) = items.get(n) else { continue };
+                queue_row_ui(ui, item, row_height, actions);
+            }
+        });
+}
+
+fn queue_row_ui<T>(
+    ui: &mut egui::Ui,
+    item: &super::items::Item<T>,
+    height: f32,
+    actions: &mut Vec<Action>,
+) {
+    ui.allocate_ui(egui::vec2(ui.available_width(), height), |ui| {
+        ui.horizontal(|ui| {
+            let (icon, color) = match &item.state {
+                ItemState::Saved => ("✔", Color32::from_rgb(80, 170, 90)),
+                ItemState::Failed(_) => ("✖", ui.visuals().error_fg_color),
+                ItemState::Downloading => ("⬇", ui.visuals().hyperlink_color),
+                ItemState::Retrying { .. } => ("🔄", ui.visuals().warn_fg_color),
+                ItemState::Duplicate | ItemState::Cancelled => {
+                    ("–", ui.visuals().weak_text_color())
+                }
+                _ => ("…", ui.visuals().weak_text_color()),
+            };
+            ui.label(RichText::new(icon).color(color));
+            ui.vertical(|ui| {
+                ui.horizontal(|ui| {
+                    let name =
+                        ui.add(egui::Label::new(RichText::new(&item.name).strong()).truncate());
+                    if let Some(url) = &item.url {
+                        name.on_hover_text(url.as_str());
+                    }
+                });
+                match &item.state {
+                    ItemState::Downloading => {
+                        let text = match item.total {
+                            Some(t) => {
+                                format!("{} / {}", human_bytes(item.received), human_bytes(t))
+                            }
+                            None => human_bytes(item.received),
+                        };
+                        let fraction = item
+                            .total
+                            .filter(|&t| t > 0)
+                            .map_or(0.0, |t| item.received as f32 / t as f32);
+                        ui.add(
+                            egui::ProgressBar::new(fraction)
+                                .desired_height(12.0)
+                                .desired_width(ui.available_width() - 30.0)
+                                .text(RichText::new(text).small()),
+                        );
+                    }
+                    ItemState::Failed(reason) => {
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(reason)
+                                    .small()
+                                    .color(ui.visuals().error_fg_color),
+                            )
+                            .truncate(),
+                        )
+                        .on_hover_text(reason);
+                    }
+                    ItemState::Saved => {
+                        ui.label(
+                            RichText::new(format!("saved · {}", human_bytes(item.received)))
+                                .small()
+                                .weak(),
+                        );
+                    }
+                    other => {
+                        ui.add(
+                            egui::Label::new(RichText::new(other.label()).small().weak())
+                                .truncate(),
+                        );
+                    }
+                }
+            });
+        });
+        let rect = ui.min_rect();
+        let remove = egui::Rect::from_min_size(
+            egui::pos2(rect.right() - 22.0, rect.top() + 2.0),
+            egui::vec2(20.0, 20.0),
+        );
+        if ui
+            .put(remove, egui::Button::new("×").small().frame(false))
+            .on_hover_text(format!("Remove {}", item.name))
+            .clicked()
+        {
+            actions.push(Action::Remove(item.key));
+        }
+    });
+}
+
+/// Totals, speed, ETA, and the batch controls.
+pub fn status_ui(
+    ui: &mut egui::Ui,
+    totals: &Totals,
+    speed: f64,
+    eta: Option<Duration>,
+    paused: bool,
+    actions: &mut Vec<Action>,
+) {
+    ui.add_space(3.0);
+    ui.horizontal(|ui| {
+        if totals.downloads == 0 {
+            ui.label(format!(
+                "{} image{} in this folder",
+                totals.in_folder,
+                if totals.in_folder == 1 { "" } else { "s" }
+            ));
+        } else {
+            ui.label(totals.progress_text());
+            if totals.failed > 0 {
+                ui.label(
+                    RichText::new(format!("{} failed", totals.failed))
+                        .color(ui.visuals().error_fg_color),
+                );
+            }
+            if totals.active > 0 {
+                ui.label(format!("{}/s", human_bytes(speed as u64)));
+                if let Some(eta) = eta {
+                    ui.label(format!("ETA {}", short_duration(eta)));
+                }
+                let fraction = (totals.saved + totals.failed) as f32 / totals.downloads as f32;
+                ui.add(egui::ProgressBar::new(fraction).desired_width(160.0));
+            }
+        }
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            if ui
+                .add_enabled(totals.failed > 0, egui::Button::new("Retry failed"))
+                .clicked()
+            {
+                actions.push(Action::RetryFailed);
+            }
+            if ui
+                .add_enabled(totals.active > 0, egui::Button::new("Cancel all"))
+                .clicked()
+            {
+                actions.push(Action::CancelAll);
+            }
+            if paused {
+                if ui.button("▶ Resume").clicked() {
+                    actions.push(Action::Resume);
+                }
+            } else if ui
+                .add_enabled(totals.active > 0, egui::Button::new("⏸ Pause"))
+                .clicked()
+            {
+                actions.push(Action::Pause);
+            }
+        });
+    });
+    ui.add_space(3.0);
+}
+
+fn short_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}h {:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m {:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// A notice with a close button; returns true when dismissed.
+pub fn notice_ui(ui: &mut egui::Ui, notice: &Notice) -> bool {
+    let color = if notice.error {
+        ui.visuals().error_fg_color
+    } else {
+        ui.visuals().text_color()
+    };
+    let mut closed = false;
+    egui::Frame::group(ui.style())
+        .fill(ui.visuals().extreme_bg_color)
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.add(egui::Label::new(RichText::new(&notice.text).color(color)).wrap());
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    if ui.small_button("Dismiss").clicked() {
+                        closed = true;
+                    }
+                });
+            });
+        });
+    closed
+}
+
+/// The keyboard shortcuts window.
+pub fn help_ui(ctx: &egui::Context, open: &mut bool) {
+    egui::Window::new("Keyboard shortcuts")
+        .open(open)
+        .collapsible(false)
+        .resizable(false)
+        .show(ctx, |ui| {
+            egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                for (keys, what) in [
+                    ("Ctrl+V", "paste URLs into the box"),
+                    ("Ctrl+Enter", "download the URLs in the box"),
+                    ("Ctrl+O", "open URL lists"),
+                    ("Click", "view an image large"),
+                    ("Right-click", "open, copy, show in folder, delete"),
+                    ("⬅ / ➡", "previous / next image in the viewer"),
+                    ("+ / - / wheel", "zoom in the viewer"),
+                    ("0", "fit the image to the window"),
+                    ("Drag", "pan a zoomed image"),
+                    ("Esc", "close the viewer"),
+                    ("F1", "show or hide this help"),
+                ] {
+                    ui.label(RichText::new(keys).monospace().strong());
+                    ui.label(what);
+                    ui.end_row();
+                }
+            });
+            ui.add_space(6.0);
+            ui.label(
+                "Drop .txt, .csv, .html or .md files anywhere on the window to add their URLs.",
+            );
+        });
+}
+
+/// Asks before deleting a file.
+pub fn confirm_delete_ui(ctx: &egui::Context, key: u64, name: &str, actions: &mut Vec<Action>) {
+    let modal = egui::Modal::new(egui::Id::unique("confirm_delete")).show(ctx, |ui| {
+        ui.heading("Delete this file?");
+        ui.label(format!(
+            "{name} will be deleted from the folder. This cannot be undone."
+        ));
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            if ui
+                .button(RichText::new("Delete").color(ui.visuals().error_fg_color))
+                .clicked()
+            {
+                actions.push(Action::ConfirmDelete(key));
+            }
+            if ui.button("Keep").clicked() {
+                actions.push(Action::CancelDelete);
+            }
+        });
+    });
+    if modal.should_close() {
+        actions.push(Action::CancelDelete);
+    }
+}
+
+/// Dims the window and says what a drop will do while files hover over it.
+pub fn drop_overlay_ui(ctx: &egui::Context) {
+    let hovering = ctx.input(|i| !i.raw.hovered_files.is_empty());
+    if !hovering {
+        return;
+    }
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::unique("drop_overlay"),
+    ));
+    let rect = ctx.content_rect();
+    painter.rect_filled(rect, 0.0, Color32::from_black_alpha(170));
+    painter.rect_stroke(
+        rect.shrink(12.0),
+        12.0,
+        egui::Stroke::new(3.0, Color32::from_rgb(120, 170, 255)),
+        egui::StrokeKind::Inside,
+    );
+    painter.text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        "Drop URL lists to add their images",
+        egui::FontId::proportional(28.0),
+        Color32::WHITE,
+    );
+}

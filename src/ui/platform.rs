@@ -1,0 +1,183 @@
+//! The window's dealings with the desktop and the disk, all off the UI thread: native dialogs,
+//! opening files with the system viewer, folder scans, reading dropped lists, and the small
+//! config file that remembers the chosen folder.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::urls::{self, UrlList};
+
+/// Results of background work, delivered to the UI on its next frame.
+#[derive(Debug)]
+pub enum Background {
+    /// The folder dialog closed. `unavailable` when it returned at once: no dialog exists here.
+    FolderPicked {
+        picked: Option<PathBuf>,
+        unavailable: bool,
+    },
+    /// URL lists were read and parsed (from a dialog or a drop).
+    ListsLoaded(Vec<(String, Result<UrlList, String>)>),
+    /// The images already in `dir`, oldest first.
+    FolderScanned {
+        dir: PathBuf,
+        files: Vec<(PathBuf, u64)>,
+    },
+    /// A file was deleted (or not).
+    Deleted {
+        key: u64,
+        result: Result<(), String>,
+    },
+}
+
+/// Runs `work` on a named thread and sends its result, then wakes the UI.
+pub fn spawn(
+    name: &str,
+    tx: &Sender<Background>,
+    wake: impl Fn() + Send + 'static,
+    work: impl FnOnce() -> Background + Send + 'static,
+) {
+    let tx = tx.clone();
+    let spawned = std::thread::Builder::new()
+        .name(format!("magpie-{name}"))
+        .spawn(move || {
+            let _ = tx.send(work());
+            wake();
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start background work {name}: {e}");
+    }
+}
+
+/// Shows the native folder dialog; a dialog that returns within this time never appeared.
+pub fn pick_folder(start: PathBuf) -> Background {
+    let t = Instant::now();
+    let picked = rfd::FileDialog::new()
+        .set_title("Choose where Magpie saves images")
+        .set_directory(start)
+        .pick_folder();
+    Background::FolderPicked {
+        unavailable: picked.is_none() && t.elapsed() < Duration::from_millis(300),
+        picked,
+    }
+}
+
+/// Shows the native open dialog for URL lists and reads what was chosen.
+pub fn pick_lists() -> Background {
+    let files = rfd::FileDialog::new()
+        .set_title("Open URL lists")
+        .add_filter("URL lists", &["txt", "csv", "html", "htm", "md", "list"])
+        .add_filter("All files", &["*"])
+        .pick_files()
+        .unwrap_or_default();
+    read_lists(files)
+}
+
+/// Reads and parses URL list files.
+pub fn read_lists(paths: Vec<PathBuf>) -> Background {
+    Background::ListsLoaded(
+        paths
+            .into_iter()
+            .map(|p| {
+                let label = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| p.display().to_string());
+                let parsed = std::fs::read(&p)
+                    .map(|bytes| urls::parse_bytes(&bytes, None))
+                    .map_err(|e| format!("cannot read {}: {e}", p.display()));
+                (label, parsed)
+            })
+            .collect(),
+    )
+}
+
+/// Lists the images in `dir` (not hidden files, not in-progress downloads), oldest first.
+pub fn scan_folder(dir: PathBuf) -> Background {
+    let mut files: Vec<(PathBuf, u64, std::time::SystemTime)> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let path = entry.path();
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            if hidden || !crate::thumbs::is_image_file(&path) {
+                return None;
+            }
+            // symlink_metadata: a link is not followed out of the folder.
+            let meta = std::fs::symlink_metadata(&path).ok()?;
+            meta.is_file().then(|| {
+                let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+                (path, meta.len(), modified)
+            })
+        })
+        .collect();
+    files.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.0.cmp(&b.0)));
+    Background::FolderScanned {
+        dir,
+        files: files.into_iter().map(|(p, s, _)| (p, s)).collect(),
+    }
+}
+
+/// Opens `path` with the desktop's default program.
+pub fn open_with_system(path: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "macos")]
+    let mut cmd = std::process::Command::new("open");
+    #[cfg(target_os = "windows")]
+    let mut cmd = std::process::Command::new("explorer");
+    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
+    let mut cmd = std::process::Command::new("xdg-open");
+    cmd.arg(path).spawn().map(|_| ())
+}
+
+/// Opens the folder holding `path` in the file manager.
+pub fn show_in_folder(path: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "macos")]
+    return std::process::Command::new("open")
+        .arg("-R")
+        .arg(path)
+        .spawn()
+        .map(|_| ());
+    #[cfg(target_os = "windows")]
+    return std::process::Command::new("explorer")
+        .arg(format!("/select,{}", path.display()))
+        .spawn()
+        .map(|_| ());
+    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
+    open_with_system(path.parent().unwrap_or(path))
+}
+
+/// What the window remembers between runs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WindowConfig {
+    pub out_dir: Option<PathBuf>,
+    pub thumb_size: Option<f32>,
+}
+
+/// Where the window's config lives by default.
+pub fn default_config_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "Magpie").map(|d| d.config_dir().join("window.json"))
+}
+
+impl WindowConfig {
+    /// Reads the config; a missing or broken file gives the defaults.
+    pub fn load(path: &Path) -> Self {
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Writes the config atomically (temp file, then rename).
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
+        std::fs::rename(&tmp, path)
+    }
+}

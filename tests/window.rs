@@ -1,0 +1,265 @@
+//! The window driven like a person would: by labels, typing, clicking and dropping files, with the
+//! engine talking to a real HTTP server on loopback.
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use magpie::settings::FetchSettings;
+use magpie::ui::{AppOptions, MagpieApp};
+use support::*;
+
+type App = Option<MagpieApp>;
+
+fn harness(options: AppOptions) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_ui_state(
+            move |ui, app: &mut App| {
+                app.get_or_insert_with(|| MagpieApp::new(ui.ctx(), options.clone()))
+                    .show(ui);
+            },
+            None,
+        )
+}
+
+fn options(dir: &Path) -> AppOptions {
+    AppOptions {
+        out_dir: Some(dir.to_path_buf()),
+        config_path: None,
+        fetch: fast_settings(),
+    }
+}
+
+fn app<'h>(h: &'h Harness<'_, App>) -> &'h MagpieApp {
+    h.state().as_ref().expect("app created on the first frame")
+}
+
+/// Steps frames until `done` holds (the engine and decoders work on their own threads).
+fn step_until(h: &mut Harness<'_, App>, what: &str, done: impl Fn(&Harness<'_, App>) -> bool) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if done(h) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn thumbnails_shown(h: &Harness<'_, App>) -> usize {
+    h.query_all_by_label_contains(", image ").count()
+}
+
+fn paste_urls(h: &mut Harness<'_, App>, text: &str) {
+    h.get_by_label("Image URLs").focus();
+    h.step();
+    h.event(egui::Event::Paste(text.to_string()));
+    h.step();
+}
+
+#[test]
+fn paste_five_urls_download_and_see_five_thumbnails() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    assert!(
+        h.query_by_label_contains("Paste image URLs or drop a list here")
+            .is_some(),
+        "empty state tells what to do"
+    );
+
+    let urls: String = (1..=5)
+        .map(|i| format!("{}\n", server.url(&format!("/img/photo{i}.png"))))
+        .collect();
+    paste_urls(&mut h, &urls);
+    assert!(
+        h.query_by_label_contains("5 URLs from 1 host").is_some(),
+        "pre-flight line shows the count"
+    );
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "5 thumbnails", |h| thumbnails_shown(h) == 5);
+    assert_eq!(files_in(dir.path()).len(), 5);
+    assert!(h.query_by_label_contains("5/5 done").is_some());
+}
+
+#[test]
+fn preflight_reports_rejected_lines_and_duplicates() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    let a = server.url("/img/a.png");
+    paste_urls(&mut h, &format!("{a}\njavascript:alert(1)\n{a}\n"));
+    assert!(
+        h.query_by_label_contains(
+            "1 URL from 1 host · 1 duplicate · 1 line rejected (line 2: javascript: is not http(s))"
+        )
+        .is_some()
+    );
+}
+
+#[test]
+fn not_found_shows_its_reason_on_the_item() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    paste_urls(&mut h, &format!("{}\n", server.url("/status/404")));
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "the 404 reason", |h| {
+        h.query_by_label_contains("failed: HTTP 404 Not Found")
+            .is_some()
+    });
+    assert!(files_in(dir.path()).is_empty());
+}
+
+/// A file dropped on the window, as the windowing system hands it over.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropped_txt_file_adds_its_urls() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let lists = tempfile::tempdir().unwrap();
+    let list = lists.path().join("cats.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "{}\n{}\n",
+            server.url("/img/cat1.jpg"),
+            server.url("/img/cat2.jpg")
+        ),
+    )
+    .unwrap();
+    let mut h = harness(options(dir.path()));
+    h.input_mut().dropped_files.push(Arc::new(Dropped(list)));
+    step_until(&mut h, "2 thumbnails from the dropped list", |h| {
+        thumbnails_shown(h) == 2
+    });
+    assert_eq!(files_in(dir.path()), ["cat1.jpg", "cat2.jpg"]);
+}
+
+#[test]
+fn retry_failed_succeeds_once_the_server_recovers() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(dir.path());
+    opts.fetch = FetchSettings {
+        max_attempts: 2,
+        ..fast_settings()
+    };
+    let mut h = harness(opts);
+    server.set_healthy(false);
+    paste_urls(&mut h, &format!("{}\n", server.url("/switch/back.png")));
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "the failure", |h| {
+        h.query_by_label_contains("failed: HTTP 503").is_some()
+    });
+    assert!(files_in(dir.path()).is_empty());
+
+    server.set_healthy(true);
+    h.get_by_label("Retry failed").click();
+    step_until(&mut h, "the retried image", |h| thumbnails_shown(h) == 1);
+    assert_eq!(files_in(dir.path()), ["back.png"]);
+}
+
+#[test]
+fn folder_shown_is_the_configured_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let chosen = dir.path().join("chosen");
+    let config = dir.path().join("window.json");
+    magpie::ui::platform::WindowConfig {
+        out_dir: Some(chosen.clone()),
+        thumb_size: None,
+    }
+    .save(&config)
+    .unwrap();
+    let h = harness(AppOptions {
+        out_dir: None,
+        config_path: Some(config),
+        fetch: FetchSettings::default(),
+    });
+    let shown = h.get_by_label("Saving to:").value().unwrap_or_default();
+    let expected = std::fs::canonicalize(&chosen).unwrap();
+    assert_eq!(shown, expected.display().to_string());
+    assert_eq!(app(&h).out_dir(), expected);
+}
+
+#[test]
+fn typed_folder_is_used_and_remembered() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("window.json");
+    let start = dir.path().join("start");
+    let other = dir.path().join("other");
+    let mut h = harness(AppOptions {
+        out_dir: Some(start),
+        config_path: Some(config.clone()),
+        fetch: FetchSettings::default(),
+    });
+    h.get_by_label("Saving to:").focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label("Saving to:")
+        .type_text(other.to_str().unwrap());
+    h.step();
+    h.key_press(egui::Key::Enter);
+    step_until(&mut h, "the new folder saved in the config", |_| {
+        magpie::ui::platform::WindowConfig::load(&config).out_dir
+            == Some(std::fs::canonicalize(&other).unwrap_or_default())
+    });
+    assert!(other.is_dir());
+}
+
+#[test]
+fn opening_on_a_folder_shows_the_images_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..3u8 {
+        std::fs::write(dir.path().join(format!("old{i}.png")), png(40, 30, i)).unwrap();
+    }
+    std::fs::write(dir.path().join("notes.txt"), b"not an image").unwrap();
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "3 thumbnails from the folder", |h| {
+        thumbnails_shown(h) == 3
+    });
+    assert!(h.query_by_label_contains("old1.png, image 40×30").is_some());
+}
+
+#[test]
+fn clicking_a_thumbnail_opens_the_viewer_and_escape_closes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.png"), png(40, 30, 1)).unwrap();
+    std::fs::write(dir.path().join("b.png"), png(40, 30, 2)).unwrap();
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "thumbnails", |h| thumbnails_shown(h) == 2);
+    h.get_by_label_contains("a.png, image").click();
+    step_until(&mut h, "the viewer", |h| {
+        h.query_by_label("⬅ Gallery").is_some()
+    });
+    h.key_press(egui::Key::ArrowRight);
+    step_until(&mut h, "the next image", |h| {
+        h.query_by_label_contains("b.png").is_some() && h.query_by_label("⬅ Gallery").is_some()
+    });
+    h.key_press(egui::Key::Escape);
+    step_until(&mut h, "the gallery again", |h| {
+        h.query_by_label("⬅ Gallery").is_none() && thumbnails_shown(h) == 2
+    });
+}
