@@ -259,6 +259,7 @@ fn parse_line(line: &str, n: usize, out: &mut Collector) {
         && has_scheme(t)
         && !t.contains(",http")
         && !t.contains(";http")
+        && glued_scheme(t).is_none()
     {
         out.candidate(t, n);
         return;
@@ -287,6 +288,10 @@ fn parse_line(line: &str, n: usize, out: &mut Collector) {
             if let Some(p) = rest[..end].to_ascii_lowercase()[1..].find(sep) {
                 end = end.min(p + 1);
             }
+        }
+        // URLs glued with nothing between them (a list that lost its line breaks).
+        if let Some(p) = glued_scheme(&rest[..end]) {
+            end = p;
         }
         let raw = rest[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']']);
         // Keep a closing bracket that belongs to the URL itself, e.g. `…/Foo_(bar).jpg`.
@@ -324,6 +329,24 @@ fn parse_line(line: &str, n: usize, out: &mut Collector) {
     } else {
         out.reject(n, t, RejectReason::NotAUrl);
     }
+}
+
+/// Where a second URL starts inside `token` right after a letter or digit, as in
+/// `…/a.jpghttps://…`. A scheme after `=`, `/` or `?` belongs to the URL (image proxies).
+fn glued_scheme(token: &str) -> Option<usize> {
+    let lower = token.to_ascii_lowercase();
+    let mut from = 1;
+    while let Some(p) = find_scheme(&lower, from) {
+        if lower[..p]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        {
+            return Some(p);
+        }
+        from = p + 1;
+    }
+    None
 }
 
 fn has_scheme(t: &str) -> bool {
@@ -580,6 +603,26 @@ mod tests {
             ]
         );
         assert!(list.rejected.is_empty(), "{:?}", list.rejected);
+    }
+
+    #[test]
+    fn urls_glued_together_are_split_but_proxy_urls_kept() {
+        let list = parse(
+            "http://a.example/1.jpghttp://a.example/2.jpghttps://b.example/3.png\n\
+             https://proxy.example/?url=https://c.example/4.jpg\n\
+             https://cdn.example/fetch/https://d.example/5.jpg\n",
+            None,
+        );
+        assert_eq!(
+            urls(&list),
+            [
+                "http://a.example/1.jpg",
+                "http://a.example/2.jpg",
+                "https://b.example/3.png",
+                "https://proxy.example/?url=https://c.example/4.jpg",
+                "https://cdn.example/fetch/https://d.example/5.jpg",
+            ]
+        );
     }
 
     #[test]

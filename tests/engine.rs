@@ -324,7 +324,7 @@ fn stall_mid_body_times_out() {
     let (engine, dir, store) = setup(settings);
     let ids = engine.submit(&store, [server.url("/stall-mid-body/s.png")]);
     let out = run_to_end(&engine);
-    assert_eq!(out.failed[&ids[0]], "timed out: no data for 0 s");
+    assert_eq!(out.failed[&ids[0]], "timed out: no data for 0.3 s");
     assert!(files_in(dir.path()).is_empty());
 }
 

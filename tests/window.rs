@@ -250,13 +250,16 @@ fn clicking_a_thumbnail_opens_the_viewer_and_escape_closes_it() {
     std::fs::write(dir.path().join("b.png"), png(40, 30, 2)).unwrap();
     let mut h = harness(options(dir.path()));
     step_until(&mut h, "thumbnails", |h| thumbnails_shown(h) == 2);
-    h.get_by_label_contains("a.png, image").click();
+    // Newest first: b.png (scanned second) comes first, then a.png.
+    h.get_by_label_contains("b.png, image").click();
     step_until(&mut h, "the viewer", |h| {
         h.query_by_label("⬅ Gallery").is_some()
     });
     h.key_press(egui::Key::ArrowRight);
     step_until(&mut h, "the next image", |h| {
-        h.query_by_label_contains("b.png").is_some() && h.query_by_label("⬅ Gallery").is_some()
+        h.query_by_label_contains("a.png").is_some()
+            && h.query_by_label_contains("b.png").is_none()
+            && h.query_by_label("⬅ Gallery").is_some()
     });
     h.key_press(egui::Key::Escape);
     step_until(&mut h, "the gallery again", |h| {

@@ -19,11 +19,11 @@ pub enum FetchError {
     Network(String),
     #[error("the server sent something that is not HTTP: {0}")]
     Protocol(String),
-    #[error("timed out: no data for {} s", .0.as_secs())]
+    #[error("timed out: no data for {}", seconds(*.0))]
     Stalled(Duration),
-    #[error("too slow: under {min_speed} bytes/s for {} s", window.as_secs())]
+    #[error("too slow: under {} per second for {}", human_bytes(*min_speed), seconds(*window))]
     TooSlow { min_speed: u64, window: Duration },
-    #[error("gave up after {} s (time limit per file)", .0.as_secs())]
+    #[error("gave up after {} (time limit per file)", seconds(*.0))]
     Deadline(Duration),
     #[error("too many redirects (more than {0})")]
     TooManyRedirects(usize),
@@ -35,6 +35,8 @@ pub enum FetchError {
     UnexpectedPartial,
     #[error("not an image: the server sent {0}")]
     NotAnImage(&'static str),
+    #[error("damaged image: {0}")]
+    Damaged(String),
     #[error("larger than the {} limit", human_bytes(*.0))]
     TooLarge(u64),
     #[error("the body ended early: got {got} of {expected} bytes")]
@@ -66,6 +68,16 @@ impl FetchError {
             FetchError::Status { retry_after, .. } => *retry_after,
             _ => None,
         }
+    }
+}
+
+/// `30 s`, `0.3 s`, `1.5 s`: whole seconds without decimals.
+pub fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if (s - s.round()).abs() < 1e-9 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
     }
 }
 

@@ -201,10 +201,16 @@ async fn attempt_once(ctx: &JobCtx) -> Result<Saved, FetchError> {
             expected: len,
         });
     }
-    let (file, format) = match part {
+    let (mut file, format) = match part {
         Some(p) => p,
         None => start_part(ctx, &head).await?,
     };
+    file.flush().await?;
+    let part_path = file.path().to_path_buf();
+    tokio::task::spawn_blocking(move || store::verify::check_complete(&part_path, format))
+        .await
+        .map_err(|e| FetchError::Damaged(e.to_string()))?
+        .map_err(FetchError::Damaged)?;
     let name = names::file_name(disposition.as_deref(), &final_url, Some(format));
     let path = ctx.store.commit(file, &name).await?;
     Ok(Saved {

@@ -9,6 +9,7 @@
 //! - a `.part` file is removed on every failure, including cancellation (its `Drop` does it).
 
 pub mod names;
+pub mod verify;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -183,6 +184,16 @@ impl PartFile {
             .await
             .map_err(|e| StoreError::write(&self.path, e))?;
         self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Writes out buffered bytes, so the file on disk is complete.
+    pub async fn flush(&mut self) -> Result<(), StoreError> {
+        if let Some(file) = self.file.as_mut() {
+            file.flush()
+                .await
+                .map_err(|e| StoreError::write(&self.path, e))?;
+        }
         Ok(())
     }
 

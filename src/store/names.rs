@@ -6,6 +6,7 @@
 
 use image::ImageFormat;
 use percent_encoding::percent_decode_str;
+use unicode_normalization::UnicodeNormalization;
 use url::Url;
 
 /// Longest name in bytes, extension included (most file systems allow 255; the collision suffix
@@ -130,8 +131,9 @@ fn last_component(name: &str) -> &str {
 /// Replaces characters that are invalid or dangerous in a file name on any common OS, and trims
 /// what Windows or a shell would misread.
 pub fn sanitize(name: &str) -> String {
+    // NFC: the same name typed on macOS (NFD) and elsewhere (NFC) is one name, as on APFS.
     let mut s: String = name
-        .chars()
+        .nfc()
         .map(|c| match c {
             '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
             c if c.is_control() => '_',
@@ -356,6 +358,12 @@ mod tests {
             Some(ImageFormat::Png),
         );
         assert!(dots.starts_with("h.example-"), "{dots}");
+    }
+
+    #[test]
+    fn nfd_names_become_nfc() {
+        let nfd = "cafe\u{301}.jpg";
+        assert_eq!(sanitize(nfd), "caf\u{e9}.jpg");
     }
 
     #[test]

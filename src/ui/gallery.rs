@@ -18,10 +18,12 @@ pub fn gallery_ui(
     paused: bool,
     actions: &mut Vec<Action>,
 ) -> Vec<u64> {
+    // Newest first, so arrivals are seen without scrolling.
     let tiles: Vec<usize> = items
         .as_slice()
         .iter()
         .enumerate()
+        .rev()
         .filter(|(_, i)| i.in_gallery())
         .map(|(n, _)| n)
         .collect();
@@ -121,13 +123,12 @@ fn tile_ui(ui: &mut egui::Ui, item: &Item<TextureHandle>, size: f32, actions: &m
 
     match (&item.thumb, &item.state) {
         (Thumb::Ready(texture), _) => {
-            let fitted = fit(texture.size_vec2(), image_rect.shrink(2.0));
-            painter.image(
-                texture.id(),
-                fitted,
-                Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
-                Color32::WHITE,
-            );
+            // Square tiles filled edge to edge (centre crop); hover and the viewer show it whole.
+            let uv = cover_uv(texture.size_vec2());
+            let shape =
+                egui::epaint::RectShape::filled(image_rect, CornerRadius::same(6), Color32::WHITE)
+                    .with_texture(texture.id(), uv);
+            painter.add(shape);
         }
         (Thumb::Failed(e), _) => {
             message(
@@ -194,6 +195,17 @@ fn message(ui: &mut egui::Ui, rect: Rect, text: &str, color: Color32) {
         rect.shrink(10.0),
         egui::Label::new(RichText::new(text).small().color(color)).wrap(),
     );
+}
+
+/// The centred square part of an image of `size`, in texture coordinates.
+fn cover_uv(size: Vec2) -> Rect {
+    let (w, h) = (size.x.max(1.0), size.y.max(1.0));
+    let (u, v) = if w > h {
+        ((1.0 - h / w) / 2.0, 0.0)
+    } else {
+        (0.0, (1.0 - w / h) / 2.0)
+    };
+    Rect::from_min_max(egui::pos2(u, v), egui::pos2(1.0 - u, 1.0 - v))
 }
 
 /// Largest rect of `size`'s aspect inside `within`, centred.

@@ -200,6 +200,9 @@ fn queue_row_ui<T>(
                     }
                 });
                 match &item.state {
+                    ItemState::Downloading if item.received == 0 => {
+                        ui.label(RichText::new("waiting for the server…").small().weak());
+                    }
                     ItemState::Downloading => {
                         let text = match item.total {
                             Some(t) => {

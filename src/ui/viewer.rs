@@ -53,11 +53,13 @@ impl Viewer {
     }
 }
 
-/// The gallery neighbour of `key` (`step` = -1 or +1) that has a file to show.
+/// The gallery neighbour of `key` (`step` = -1 or +1) that has a file to show, in gallery order
+/// (newest first).
 fn neighbour<T>(items: &Items<T>, key: u64, step: isize) -> Option<u64> {
     let viewable: Vec<u64> = items
         .as_slice()
         .iter()
+        .rev()
         .filter(|i| i.in_gallery() && i.path.is_some())
         .map(|i| i.key)
         .collect();

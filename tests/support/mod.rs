@@ -127,6 +127,7 @@ impl TestServer {
             .route("/cd/{kind}", get(content_disposition))
             .route("/webp-as-jpg.jpg", get(webp_as_jpg))
             .route("/stall-mid-body/{name}", get(stall_mid_body))
+            .route("/hostile/{case}", get(hostile))
             .with_state(state);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let listener = runtime().block_on(async {
@@ -375,6 +376,104 @@ async fn stall_mid_body(
         .into_response()
 }
 
+/// Misbehaving responses for the hostile-server tests, by name.
+async fn hostile(
+    State(s): State<AppState>,
+    UrlPath(case): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, &format!("/hostile/{case}"), &headers);
+    let png_ct = [(header::CONTENT_TYPE, "image/png")];
+    match case.as_str() {
+        "empty" => (png_ct, Vec::new()).into_response(),
+        "json" => (png_ct, r#"{"error": "quota exceeded"}"#).into_response(),
+        "truncated-jpeg" => {
+            let mut bytes = jpeg(200, 150, 4);
+            bytes.truncate(bytes.len() * 2 / 3);
+            ([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response()
+        }
+        "bad-crc-png" => {
+            let mut bytes = png(64, 64, 5);
+            let mid = bytes.len() / 2;
+            bytes[mid] ^= 0x10;
+            (png_ct, bytes).into_response()
+        }
+        "gzip-bomb" | "brotli-bomb" => {
+            // A PNG signature, then 20 MB of zeros: tiny on the wire, huge decoded.
+            let mut plain = png(8, 8, 1);
+            plain.resize(20 * 1024 * 1024, 0);
+            let (encoding, body) = if case == "gzip-bomb" {
+                use std::io::Write as _;
+                let mut enc =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+                enc.write_all(&plain).expect("gzip");
+                ("gzip", enc.finish().expect("gzip"))
+            } else {
+                let mut out = Vec::new();
+                let params = brotli::enc::BrotliEncoderParams::default();
+                brotli::BrotliCompress(&mut plain.as_slice(), &mut out, &params).expect("brotli");
+                ("br", out)
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, "image/png"),
+                    (header::CONTENT_ENCODING, encoding),
+                ],
+                body,
+            )
+                .into_response()
+        }
+        "drip" => {
+            // The start of a PNG, then one byte every 100 ms, forever.
+            let head = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(
+                png(8, 8, 1)[..16].to_vec(),
+            ))]);
+            let drip = futures_util::stream::unfold((), |()| async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Some((
+                    Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"\0")),
+                    (),
+                ))
+            });
+            let body = Body::from_stream(futures_util::StreamExt::chain(head, drip));
+            (png_ct, body).into_response()
+        }
+        "redirect-ftp" => (
+            StatusCode::FOUND,
+            [(header::LOCATION, "ftp://example.com/a.jpg")],
+        )
+            .into_response(),
+        "redirect-data" => (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, "data:image/png;base64,AAAA")],
+        )
+            .into_response(),
+        "redirect-hidden" => {
+            (StatusCode::FOUND, [(header::LOCATION, "/img/.bashrc.png")]).into_response()
+        }
+        "gone" => (StatusCode::GONE, "gone").into_response(),
+        "too-many-requests" => {
+            let n = {
+                let mut map = s.fail_first.lock().unwrap();
+                let n = map.entry("429".into()).or_default();
+                *n += 1;
+                *n
+            };
+            if n == 1 {
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, "1")],
+                    "slow down",
+                )
+                    .into_response()
+            } else {
+                (png_ct, png(16, 16, 6)).into_response()
+            }
+        }
+        _ => (StatusCode::NOT_FOUND, "no such case").into_response(),
+    }
+}
+
 /// A bare TCP server that answers every connection with `response`, byte for byte, then closes:
 /// for responses no HTTP library would send.
 pub fn raw_server(response: Vec<u8>) -> SocketAddr {
@@ -403,6 +502,23 @@ pub fn raw_server(response: Vec<u8>) -> SocketAddr {
                 let _ = sock.write_all(&response).await;
                 let _ = sock.shutdown().await;
             });
+        }
+    });
+    addr
+}
+
+/// A server that accepts connections and never says a word.
+pub fn silent_server() -> SocketAddr {
+    let listener = runtime().block_on(async {
+        tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind")
+    });
+    let addr = listener.local_addr().expect("addr");
+    runtime().spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
         }
     });
     addr
