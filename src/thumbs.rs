@@ -178,6 +178,56 @@ mod tests {
         assert_eq!(px.rgba.len(), 256 * 128 * 4);
     }
 
+    fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let mut crc_input = kind.to_vec();
+        crc_input.extend_from_slice(data);
+        out.extend_from_slice(&crc32fast::hash(&crc_input).to_be_bytes());
+        out
+    }
+
+    #[test]
+    fn huge_dimensions_in_a_tiny_file_are_refused_without_allocating() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.png");
+        let mut ihdr = 50_000u32.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&50_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(chunk(b"IHDR", &ihdr));
+        png.extend(chunk(
+            b"IDAT",
+            &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+        ));
+        png.extend(chunk(b"IEND", &[]));
+        std::fs::write(&path, png).unwrap();
+        let err = decode(&path, 256).unwrap_err();
+        assert!(err.contains("too large"), "{err}");
+    }
+
+    #[test]
+    fn animated_gif_shows_its_first_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anim.gif");
+        {
+            let file = std::fs::File::create(&path).unwrap();
+            let mut enc = image::codecs::gif::GifEncoder::new(file);
+            let frames = [10u8, 200].map(|v| {
+                image::Frame::new(image::RgbaImage::from_pixel(
+                    30,
+                    20,
+                    image::Rgba([v, v, v, 255]),
+                ))
+            });
+            enc.encode_frames(frames).unwrap();
+        }
+        let px = decode(&path, 256).unwrap();
+        assert_eq!((px.original_width, px.original_height), (30, 20));
+        assert_eq!(px.rgba[0], 10);
+    }
+
     #[test]
     fn broken_file_is_an_error_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();

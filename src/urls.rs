@@ -265,6 +265,12 @@ fn parse_line(line: &str, n: usize, out: &mut Collector) {
         return;
     }
     let lower = t.to_ascii_lowercase();
+    // `https://host/my photo.jpg`: one URL with spaces in it (pasted from a file manager or a
+    // chat), not a URL followed by prose, when the whole line ends like an image path.
+    if has_scheme(t) && find_scheme(&lower, 1).is_none() && ends_like_image(&lower) {
+        out.candidate(t, n);
+        return;
+    }
     let mut found = false;
     let mut search_from = 0;
     while let Some(pos) = find_scheme(&lower, search_from) {
@@ -407,14 +413,20 @@ fn looks_like_host_path(token: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
 }
 
+/// Whether `lower` (a line) ends with an image extension, before any query string.
+fn ends_like_image(lower: &str) -> bool {
+    let path = lower.split(['?', '#']).next().unwrap_or(lower);
+    IMAGE_EXTENSIONS.iter().any(|ext| path.ends_with(ext))
+}
+
+const IMAGE_EXTENSIONS: [&str; 10] = [
+    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".avif", ".ico",
+];
+
 /// Image file extensions that make an `<a href>` worth fetching.
 fn is_image_path(url: &Url) -> bool {
     let path = url.path().to_ascii_lowercase();
-    [
-        ".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".avif", ".ico",
-    ]
-    .iter()
-    .any(|ext| path.ends_with(ext))
+    IMAGE_EXTENSIONS.iter().any(|ext| path.ends_with(ext))
 }
 
 fn parse_html(text: &str, base: Option<&Url>, out: &mut Collector) {
@@ -603,6 +615,21 @@ mod tests {
             ]
         );
         assert!(list.rejected.is_empty(), "{:?}", list.rejected);
+    }
+
+    #[test]
+    fn url_with_spaces_is_one_url() {
+        let list = parse(
+            "https://a.example/my photos/summer day.jpg\nhttps://a.example/x.jpg is nice\n",
+            None,
+        );
+        assert_eq!(
+            urls(&list),
+            [
+                "https://a.example/my%20photos/summer%20day.jpg",
+                "https://a.example/x.jpg"
+            ]
+        );
     }
 
     #[test]

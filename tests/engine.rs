@@ -414,3 +414,87 @@ fn pause_holds_queued_jobs_until_resume() {
     assert_eq!(out.saved.len(), 2);
     assert_eq!(files_in(dir.path()).len(), 2);
 }
+
+#[test]
+fn content_length_smaller_than_the_body_is_a_damaged_image() {
+    let body = png(64, 64, 7);
+    let mut response =
+        b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 100\r\n\r\n".to_vec();
+    response.extend_from_slice(&body);
+    let addr = raw_server(response);
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(
+        &store,
+        [url::Url::parse(&format!("http://{addr}/cl.png")).unwrap()],
+    );
+    let out = run_to_end(&engine);
+    assert!(
+        out.failed[&ids[0]].starts_with("damaged image: the PNG is cut short"),
+        "{}",
+        out.failed[&ids[0]]
+    );
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn folder_that_disappears_fails_each_item_clearly() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    std::fs::remove_dir(dir.path()).unwrap();
+    let ids = engine.submit(&store, [server.url("/img/a.png"), server.url("/img/b.png")]);
+    let out = run_to_end(&engine);
+    for id in ids {
+        assert!(
+            out.failed[&id].starts_with("cannot write in the output folder"),
+            "{}",
+            out.failed[&id]
+        );
+        assert!(out.failed[&id].contains("No such file or directory"));
+    }
+    assert!(
+        !dir.path().exists(),
+        "nothing recreated the folder behind the user's back"
+    );
+}
+
+#[test]
+fn same_name_in_nfc_and_nfd_is_kept_twice() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    engine.submit(
+        &store,
+        [
+            server.url("/a/caf%C3%A9.png"),
+            server.url("/b/cafe%CC%81.png"),
+        ],
+    );
+    let out = run_to_end(&engine);
+    assert_eq!(out.saved.len(), 2);
+    assert_eq!(files_in(dir.path()), ["caf\u{e9} (1).png", "caf\u{e9}.png"]);
+}
+
+#[test]
+fn names_differing_only_in_case_stay_distinct_on_any_disk() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    std::fs::write(dir.path().join("CAT.png"), b"mine").unwrap();
+    engine.submit(
+        &store,
+        [
+            server.url("/a/Photo.png"),
+            server.url("/b/photo.png"),
+            server.url("/img/cat.png"),
+        ],
+    );
+    let out = run_to_end(&engine);
+    assert_eq!(out.saved.len(), 3);
+    let mut lower: Vec<String> = files_in(dir.path())
+        .iter()
+        .map(|n| n.to_lowercase())
+        .collect();
+    lower.sort();
+    lower.dedup();
+    assert_eq!(lower.len(), 4, "{:?}", files_in(dir.path()));
+    assert_eq!(std::fs::read(dir.path().join("CAT.png")).unwrap(), b"mine");
+    assert!(dir.path().join("cat (1).png").exists());
+}

@@ -11,8 +11,10 @@
 pub mod names;
 pub mod verify;
 
+use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use image::ImageFormat;
 use tokio::io::AsyncWriteExt;
@@ -54,6 +56,9 @@ impl StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,
+    /// Lower-cased names in the folder, loaded on first use: names are kept distinct ignoring
+    /// case, so the folder survives a copy to a case-insensitive disk (macOS, Windows, USB).
+    taken: Arc<Mutex<Option<HashSet<String>>>>,
 }
 
 impl Store {
@@ -71,7 +76,10 @@ impl Store {
             path: dir.clone(),
             source,
         })?;
-        Ok(Self { dir })
+        Ok(Self {
+            dir,
+            taken: Arc::default(),
+        })
     }
 
     /// The folder, absolute.
@@ -118,9 +126,17 @@ impl Store {
         let dir = self.dir.clone();
         let from = part.path.clone();
         let name = name.to_string();
-        let result = tokio::task::spawn_blocking(move || claim_name(&dir, &from, &name))
-            .await
-            .map_err(|e| StoreError::write(&part.path, io::Error::other(e)))?;
+        let taken = self.taken.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            // One commit at a time per folder, so two downloads never pick the same name.
+            let mut guard = taken
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let taken = guard.get_or_insert_with(|| names_in(&dir));
+            claim_name(&dir, &from, &name, taken)
+        })
+        .await
+        .map_err(|e| StoreError::write(&part.path, io::Error::other(e)))?;
         if result.is_ok() {
             part.committed = true;
         }
@@ -128,24 +144,47 @@ impl Store {
     }
 }
 
+/// Lower-cased names of everything in `dir`.
+fn names_in(dir: &Path) -> HashSet<String> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_lowercase())
+        .collect()
+}
+
 /// Claims the first free name among `name`, `name (1)`, … for `from`. A hard link fails if the
 /// name exists in any form (file, folder, symlink, dangling symlink), which is what makes it safe;
 /// file systems without hard links get an exclusively created placeholder that is then replaced.
-fn claim_name(dir: &Path, from: &Path, name: &str) -> Result<PathBuf, StoreError> {
+fn claim_name(
+    dir: &Path,
+    from: &Path,
+    name: &str,
+    taken: &mut HashSet<String>,
+) -> Result<PathBuf, StoreError> {
     for n in 0..10_000u32 {
         let candidate = if n == 0 {
             name.to_string()
         } else {
             names::numbered(name, n)
         };
+        let folded = candidate.to_lowercase();
+        if taken.contains(&folded) {
+            continue;
+        }
         let to = dir.join(&candidate);
         match std::fs::hard_link(from, &to) {
             Ok(()) => {
+                taken.insert(folded);
                 // The link is complete; a leftover .part would be removed by Drop anyway.
                 let _ = std::fs::remove_file(from);
                 return Ok(to);
             }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                taken.insert(folded);
+                continue;
+            }
             Err(_) => match std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -153,9 +192,13 @@ fn claim_name(dir: &Path, from: &Path, name: &str) -> Result<PathBuf, StoreError
             {
                 Ok(_) => {
                     std::fs::rename(from, &to).map_err(|e| StoreError::write(&to, e))?;
+                    taken.insert(folded);
                     return Ok(to);
                 }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    taken.insert(folded);
+                    continue;
+                }
                 Err(e) => return Err(StoreError::write(&to, e)),
             },
         }
