@@ -40,6 +40,10 @@ pub struct FetchArgs {
     /// Print one JSON object per URL on stdout (url, status, path, bytes, error)
     #[arg(long)]
     pub json: bool,
+    /// Also fetch what an earlier run into this folder left pending (after a crash or Ctrl-C),
+    /// and skip URLs it already saved
+    #[arg(long)]
+    pub resume: bool,
     /// Page address that relative links in HTML input are resolved against
     #[arg(long, value_name = "URL")]
     pub base: Option<Url>,
@@ -65,7 +69,9 @@ struct JsonLine<'a> {
 
 /// Runs `magpie fetch`.
 pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
-    let inputs = if args.inputs.is_empty() {
+    let inputs = if args.inputs.is_empty() && args.resume {
+        Vec::new()
+    } else if args.inputs.is_empty() {
         if std::io::stdin().is_terminal() {
             eprintln!(
                 "magpie fetch: give a URL list file, or pipe URLs in (use - for stdin).\n\
@@ -107,6 +113,11 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
         }
     };
 
+    let journal_dir = crate::settings::journal_dir();
+    if args.resume {
+        resume_from_journal(&mut list, &store, journal_dir.as_deref());
+    }
+
     let mut out = std::io::stdout().lock();
     let human = !args.json;
     for (place, r) in &rejected_lines {
@@ -141,6 +152,13 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
             )?;
         }
     }
+    if list.urls.is_empty() && args.resume && rejected_lines.is_empty() {
+        eprintln!(
+            "magpie fetch: nothing left to fetch into {}",
+            store.dir().display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     if list.urls.is_empty() {
         eprintln!("magpie fetch: no image URLs found in the input");
         return Ok(ExitCode::from(1));
@@ -149,6 +167,7 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     let settings = FetchSettings {
         concurrency: args.concurrency,
         per_host: args.per_host,
+        journal_dir,
         ..FetchSettings::default()
     };
     let engine = Engine::start(settings, None).context("starting the download engine")?;
@@ -181,6 +200,7 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     let mut failures: Vec<(String, String)> = Vec::new();
     let mut cancelled = 0usize;
 
+    // Ends at `Finished`, or when the engine shuts down after Ctrl-C and its channel closes.
     while let Some(event) = engine.recv() {
         match event {
             Event::Progress {
@@ -327,6 +347,41 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Adds what the journal of `store`'s folder left pending, drops URLs it already saved, and
+/// clears `.part` files a killed run left behind.
+fn resume_from_journal(list: &mut UrlList, store: &Store, journal_dir: Option<&std::path::Path>) {
+    let Some(journal_dir) = journal_dir else {
+        eprintln!("magpie fetch: no data folder on this system, nothing to resume");
+        return;
+    };
+    let path = crate::journal::path_for(journal_dir, store.dir());
+    let history = crate::journal::load(&path);
+    let before = list.urls.len();
+    list.urls.retain(|u| !history.was_saved(&u.url));
+    let skipped = before - list.urls.len();
+    let pending: Vec<Url> = history.pending().cloned().collect();
+    let resumed = pending.len();
+    list.merge(UrlList {
+        urls: pending
+            .into_iter()
+            .map(|url| crate::urls::ListedUrl { url, line: 0 })
+            .collect(),
+        ..UrlList::default()
+    });
+    if let Err(e) = crate::journal::compact(&path, &history) {
+        tracing::warn!("cannot tidy the journal {}: {e}", path.display());
+    }
+    let stale = store.remove_stale_parts();
+    eprintln!(
+        "resuming: {resumed} pending from the last run, {skipped} already saved skipped{}",
+        if stale > 0 {
+            format!(", {stale} leftover partial file(s) removed")
+        } else {
+            String::new()
+        }
+    );
+}
+
 fn read_input(input: &str) -> anyhow::Result<(Vec<u8>, String)> {
     if input == "-" {
         let mut bytes = Vec::new();
@@ -346,7 +401,8 @@ fn json_line(out: &mut impl Write, line: &JsonLine<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// On Ctrl-C, cancels every download (each removes its `.part` file) and remembers it was asked.
+/// On Ctrl-C, stops every download (each removes its `.part` file; the journal keeps them pending
+/// for `--resume`) and remembers it was asked.
 fn watch_ctrl_c(engine: &Engine) -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let handle = engine.handle();
@@ -363,7 +419,7 @@ fn watch_ctrl_c(engine: &Engine) -> Arc<AtomicBool> {
             rt.block_on(async {
                 if tokio::signal::ctrl_c().await.is_ok() {
                     set.store(true, Ordering::SeqCst);
-                    handle.send(Command::CancelAll);
+                    handle.send(Command::Shutdown);
                 }
             });
         });

@@ -7,6 +7,8 @@
 //!   and drain [`engine::Event`]s; they never touch the network themselves.
 //! - [`store`]: streams bodies into `.part` files in the output folder, checks they are images, and
 //!   gives them safe, never-overwriting final names.
+//! - [`journal`]: an append-only record per output folder of what was queued, saved or failed, so a
+//!   killed run can be resumed (`magpie fetch --resume`) and the window can show the history.
 //! - [`settings`]: the limits and timeouts shared by the window and the CLI.
 //! - [`thumbs`]: decodes saved images into thumbnails on worker threads, under size limits.
 //! - [`ui`]: the eframe/egui window; draws view state and turns clicks into commands.
@@ -14,6 +16,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod journal;
 pub mod settings;
 pub mod store;
 pub mod thumbs;

@@ -35,6 +35,10 @@ pub struct FetchSettings {
     pub max_bytes: u64,
     /// Progress events for one file are at most this frequent.
     pub progress_interval: Duration,
+    /// Where the per-folder download journals live (for resuming after a crash); `None` keeps
+    /// no journal.
+    #[serde(skip)]
+    pub journal_dir: Option<PathBuf>,
 }
 
 impl Default for FetchSettings {
@@ -52,6 +56,7 @@ impl Default for FetchSettings {
             backoff_max: Duration::from_secs(60),
             max_bytes: 100 * 1024 * 1024,
             progress_interval: Duration::from_millis(100),
+            journal_dir: None,
         }
     }
 }
@@ -71,4 +76,9 @@ pub fn default_output_dir() -> PathBuf {
         .or_else(|| dirs.as_ref().map(|d| d.home_dir().join("Pictures")))
         .unwrap_or_else(|| PathBuf::from("."));
     base.join("Magpie")
+}
+
+/// The journals folder in the platform data dir (e.g. `~/.local/share/magpie/journals`).
+pub fn journal_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "Magpie").map(|d| d.data_dir().join("journals"))
 }

@@ -9,8 +9,16 @@ use std::process::{Command, Output, Stdio};
 use support::*;
 
 fn magpie(args: &[&str], stdin: Option<&str>) -> Output {
+    magpie_with_data(args, stdin, None)
+}
+
+/// Runs magpie with its data dir (journals) under `data`, or a throwaway one.
+fn magpie_with_data(args: &[&str], stdin: Option<&str>, data: Option<&std::path::Path>) -> Output {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = data.unwrap_or(scratch.path());
     let mut child = Command::new(env!("CARGO_BIN_EXE_magpie"))
         .args(args)
+        .env("XDG_DATA_HOME", data)
         .env_remove("RUST_LOG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -207,8 +215,10 @@ fn ctrl_c_cancels_and_leaves_no_part_files() {
     let input: String = (0..4)
         .map(|i| format!("{}\n", server.url(&format!("/stall-mid-body/{i}.png"))))
         .collect();
+    let data = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_magpie"))
         .args(["fetch", "--out", work.path().to_str().unwrap(), "-"])
+        .env("XDG_DATA_HOME", data.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -234,4 +244,107 @@ fn ctrl_c_cancels_and_leaves_no_part_files() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     assert!(files_in(work.path()).is_empty());
+}
+
+#[test]
+fn killed_run_resumes_pending_items_without_refetching_saved_ones() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let out_dir = work.path().join("out");
+    let list = work.path().join("list.txt");
+    let mut urls: Vec<String> = (0..3)
+        .map(|i| server.url(&format!("/img/ok{i}.png")).to_string())
+        .collect();
+    urls.extend((0..3).map(|i| server.url(&format!("/gate/slow{i}.png")).to_string()));
+    std::fs::write(&list, urls.join("\n")).unwrap();
+
+    server.set_healthy(false); // the /gate/ downloads hang until reopened
+    let mut child = Command::new(env!("CARGO_BIN_EXE_magpie"))
+        .args([
+            "fetch",
+            "--out",
+            out_dir.to_str().unwrap(),
+            list.to_str().unwrap(),
+        ])
+        .env("XDG_DATA_HOME", data.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    // Saved, as the journal records it (the file lands a moment before its journal line).
+    let journaled = || {
+        let dir = data.path().join("magpie/journals");
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .map(|t| t.matches("\"event\":\"saved\"").count())
+            .sum::<usize>()
+    };
+    while journaled() < 3 || server.stats.hits("/gate/slow2.png") == 0 {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "first run never got going"
+        );
+        std::thread::yield_now();
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup runs
+    child.wait().unwrap();
+
+    server.set_healthy(true);
+    let out = magpie_with_data(
+        &["fetch", "--resume", "--out", out_dir.to_str().unwrap()],
+        None,
+        Some(data.path()),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{stderr}",
+        text(&out.stdout)
+    );
+    assert!(stderr.contains("resuming: 3 pending"), "{stderr}");
+    assert_eq!(
+        files_in(&out_dir),
+        [
+            "ok0.png",
+            "ok1.png",
+            "ok2.png",
+            "slow0.png",
+            "slow1.png",
+            "slow2.png"
+        ],
+        "all six saved, no partial files left"
+    );
+    for i in 0..3 {
+        assert_eq!(
+            server.stats.hits(&format!("/img/ok{i}.png")),
+            1,
+            "saved ones not fetched again"
+        );
+    }
+
+    // Running the same list again with --resume fetches nothing.
+    let again = magpie_with_data(
+        &[
+            "fetch",
+            "--resume",
+            "--out",
+            out_dir.to_str().unwrap(),
+            list.to_str().unwrap(),
+        ],
+        None,
+        Some(data.path()),
+    );
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        text(&again.stderr).contains("6 already saved skipped"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(files_in(&out_dir).len(), 6);
 }

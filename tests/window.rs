@@ -266,3 +266,48 @@ fn clicking_a_thumbnail_opens_the_viewer_and_escape_closes_it() {
         h.query_by_label("⬅ Gallery").is_none() && thumbnails_shown(h) == 2
     });
 }
+
+#[test]
+fn history_is_shown_and_pending_downloads_resume_on_start() {
+    use magpie::journal::{self, Journal, Record};
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let journals = tempfile::tempdir().unwrap();
+    let out = std::fs::canonicalize(dir.path()).unwrap();
+    std::fs::write(out.join("kept.png"), png(20, 20, 1)).unwrap();
+    let mut j = Journal::open(&journal::path_for(journals.path(), &out)).unwrap();
+    j.append(&[
+        Record::Saved {
+            url: server.url("/img/kept.png"),
+            path: out.join("kept.png"),
+            bytes: 10,
+        },
+        Record::Failed {
+            url: server.url("/status/404"),
+            error: "HTTP 404 Not Found".into(),
+        },
+        Record::Queued {
+            url: server.url("/img/unfinished.png"),
+        },
+    ])
+    .unwrap();
+    drop(j);
+
+    let mut opts = options(&out);
+    opts.fetch.journal_dir = Some(journals.path().to_path_buf());
+    let mut h = harness(opts);
+    step_until(&mut h, "the unfinished download saved", |h| {
+        thumbnails_shown(h) == 2
+    });
+    assert!(out.join("unfinished.png").exists());
+    assert_eq!(
+        server.stats.hits("/img/kept.png"),
+        0,
+        "saved files are not fetched again"
+    );
+    assert!(
+        h.query_by_label_contains("failed: HTTP 404 Not Found")
+            .is_some()
+    );
+    assert!(h.query_by_label_contains("Resuming 1 download").is_some());
+}

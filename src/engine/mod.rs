@@ -21,6 +21,7 @@ use url::Url;
 pub use error::{FetchError, human_bytes};
 pub use fetch::Saved;
 
+use crate::journal::{self, Journal, Record};
 use crate::settings::FetchSettings;
 use crate::store::Store;
 
@@ -227,12 +228,34 @@ struct Dispatcher {
     /// Queued jobs by host, and the hosts in round-robin order.
     pending: HashMap<String, VecDeque<Job>>,
     hosts: VecDeque<String>,
-    running: HashMap<JobId, (String, CancellationToken)>,
+    running: HashMap<JobId, Running>,
     per_host: HashMap<String, usize>,
     paused: bool,
     busy: bool,
-    done_tx: mpsc::UnboundedSender<JobId>,
-    done_rx: mpsc::UnboundedReceiver<JobId>,
+    /// Set on shutdown: downloads stopped then stay pending in the journal, to be resumed.
+    shutting_down: bool,
+    /// Open journals by output folder (`None`: could not be opened; not retried).
+    journals: HashMap<std::path::PathBuf, Option<Journal>>,
+    done_tx: mpsc::UnboundedSender<(JobId, Outcome)>,
+    done_rx: mpsc::UnboundedReceiver<(JobId, Outcome)>,
+}
+
+/// A download in progress, as the dispatcher tracks it.
+struct Running {
+    host: String,
+    token: CancellationToken,
+    url: Url,
+    dir: std::path::PathBuf,
+}
+
+/// How a download ended, for the journal.
+enum Outcome {
+    Saved {
+        path: std::path::PathBuf,
+        bytes: u64,
+    },
+    Failed(String),
+    Cancelled,
 }
 
 /// Host and port: the unit the per-host limit counts.
@@ -257,8 +280,28 @@ impl Dispatcher {
             per_host: HashMap::new(),
             paused: false,
             busy: false,
+            shutting_down: false,
+            journals: HashMap::new(),
             done_tx,
             done_rx,
+        }
+    }
+
+    /// Appends `records` to the journal of `dir`, opening it on first use.
+    fn journal(&mut self, dir: &std::path::Path, records: &[Record]) {
+        let Some(journal_dir) = &self.settings.journal_dir else {
+            return;
+        };
+        let entry = self.journals.entry(dir.to_path_buf()).or_insert_with(|| {
+            let path = journal::path_for(journal_dir, dir);
+            Journal::open(&path)
+                .map_err(|e| tracing::warn!("no crash journal at {}: {e}", path.display()))
+                .ok()
+        });
+        if let Some(j) = entry
+            && let Err(e) = j.append(records)
+        {
+            tracing::warn!("cannot write the crash journal {}: {e}", j.path().display());
         }
     }
 
@@ -274,14 +317,15 @@ impl Dispatcher {
                     None | Some(Command::Shutdown) => break,
                     Some(command) => self.handle(command),
                 },
-                Some(id) = self.done_rx.recv() => self.finished(id),
+                Some((id, outcome)) = self.done_rx.recv() => self.finished(id, outcome),
             }
         }
+        self.shutting_down = true;
         self.cancel_all();
         // Let cancelled downloads remove their .part files before the runtime goes away.
         while !self.running.is_empty() {
             match self.done_rx.recv().await {
-                Some(id) => self.finished(id),
+                Some((id, outcome)) => self.finished(id, outcome),
                 None => break,
             }
         }
@@ -291,6 +335,18 @@ impl Dispatcher {
         match command {
             Command::Submit(jobs) => {
                 self.busy = true;
+                let mut by_dir: HashMap<std::path::PathBuf, Vec<Record>> = HashMap::new();
+                for job in &jobs {
+                    by_dir
+                        .entry(job.store.dir().to_path_buf())
+                        .or_default()
+                        .push(Record::Queued {
+                            url: job.url.clone(),
+                        });
+                }
+                for (dir, records) in by_dir {
+                    self.journal(&dir, &records);
+                }
                 for job in jobs {
                     self.events.send(Event::Queued {
                         id: job.id,
@@ -305,15 +361,19 @@ impl Dispatcher {
                 }
             }
             Command::Cancel(id) => {
-                if let Some((_, token)) = self.running.get(&id) {
-                    token.cancel();
+                if let Some(r) = self.running.get(&id) {
+                    r.token.cancel();
                 } else {
+                    let mut removed = None;
                     for queue in self.pending.values_mut() {
                         if let Some(pos) = queue.iter().position(|j| j.id == id) {
-                            queue.remove(pos);
-                            self.events.send(Event::Cancelled { id });
+                            removed = queue.remove(pos);
                             break;
                         }
+                    }
+                    if let Some(job) = removed {
+                        self.journal(job.store.dir(), &[Record::Cancelled { url: job.url }]);
+                        self.events.send(Event::Cancelled { id });
                     }
                     self.drop_empty_hosts();
                 }
@@ -333,14 +393,16 @@ impl Dispatcher {
     }
 
     fn cancel_all(&mut self) {
-        for (_, queue) in self.pending.drain() {
-            for job in queue {
-                self.events.send(Event::Cancelled { id: job.id });
-            }
-        }
+        let pending: Vec<Job> = self.pending.drain().flat_map(|(_, q)| q).collect();
         self.hosts.clear();
-        for (_, token) in self.running.values() {
-            token.cancel();
+        for job in pending {
+            if !self.shutting_down {
+                self.journal(job.store.dir(), &[Record::Cancelled { url: job.url }]);
+            }
+            self.events.send(Event::Cancelled { id: job.id });
+        }
+        for r in self.running.values() {
+            r.token.cancel();
         }
     }
 
@@ -350,15 +412,28 @@ impl Dispatcher {
         self.hosts.retain(|h| pending.contains_key(h));
     }
 
-    fn finished(&mut self, id: JobId) {
-        if let Some((host, _)) = self.running.remove(&id)
-            && let Some(n) = self.per_host.get_mut(&host)
-        {
+    fn finished(&mut self, id: JobId, outcome: Outcome) {
+        let Some(r) = self.running.remove(&id) else {
+            return;
+        };
+        if let Some(n) = self.per_host.get_mut(&r.host) {
             *n -= 1;
             if *n == 0 {
-                self.per_host.remove(&host);
+                self.per_host.remove(&r.host);
             }
         }
+        let record = match outcome {
+            Outcome::Saved { path, bytes } => Record::Saved {
+                url: r.url,
+                path,
+                bytes,
+            },
+            Outcome::Failed(error) => Record::Failed { url: r.url, error },
+            // Stopped by shutdown (Ctrl-C, window closed): still pending, for --resume.
+            Outcome::Cancelled if self.shutting_down => return,
+            Outcome::Cancelled => Record::Cancelled { url: r.url },
+        };
+        self.journal(&r.dir, &[record]);
     }
 
     /// Starts queued jobs while the global limit has room, taking hosts in turn and skipping
@@ -394,7 +469,15 @@ impl Dispatcher {
     fn spawn(&mut self, host: String, job: Job) {
         let token = CancellationToken::new();
         *self.per_host.entry(host.clone()).or_default() += 1;
-        self.running.insert(job.id, (host, token.clone()));
+        self.running.insert(
+            job.id,
+            Running {
+                host,
+                token: token.clone(),
+                url: job.url.clone(),
+                dir: job.store.dir().to_path_buf(),
+            },
+        );
         let ctx = fetch::JobCtx {
             id: job.id,
             url: job.url,
@@ -411,13 +494,24 @@ impl Dispatcher {
                 _ = token.cancelled() => Err(FetchError::Cancelled),
                 r = fetch::fetch(&ctx) => r,
             };
-            let event = match result {
-                Ok(saved) => Event::Saved { id, saved },
-                Err(FetchError::Cancelled) => Event::Cancelled { id },
-                Err(error) => Event::Failed { id, error },
+            let (outcome, event) = match result {
+                Ok(saved) => (
+                    Outcome::Saved {
+                        path: saved.path.clone(),
+                        bytes: saved.bytes,
+                    },
+                    Event::Saved { id, saved },
+                ),
+                Err(FetchError::Cancelled) => (Outcome::Cancelled, Event::Cancelled { id }),
+                Err(error) => (
+                    Outcome::Failed(error.to_string()),
+                    Event::Failed { id, error },
+                ),
             };
+            // The event goes first so it precedes `Finished`; the dispatcher journals the
+            // outcome before it can report `Finished`.
             ctx.events.send(event);
-            let _ = done.send(id);
+            let _ = done.send((id, outcome));
         });
     }
 }

@@ -87,6 +87,22 @@ impl Store {
         &self.dir
     }
 
+    /// Removes `.magpie-….part` files left by a run that was killed (no other process may be
+    /// downloading into this folder at the time). Returns how many were removed.
+    pub fn remove_stale_parts(&self) -> usize {
+        std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.starts_with(".magpie-") && name.ends_with(PART_SUFFIX)
+            })
+            .filter(|e| std::fs::remove_file(e.path()).is_ok())
+            .count()
+    }
+
     /// Creates a new hidden `.part` file for one download.
     pub async fn create_part(&self) -> Result<PartFile, StoreError> {
         for _ in 0..16 {

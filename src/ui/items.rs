@@ -92,9 +92,9 @@ impl<T> Item<T> {
         !matches!(self.state, ItemState::Duplicate | ItemState::Cancelled)
     }
 
-    /// Came from a download rather than from the folder.
+    /// A download (this session's or a remembered failure), not a file that was already there.
     pub fn is_download(&self) -> bool {
-        self.url.is_some()
+        self.url.is_some() && self.state != ItemState::OnDisk
     }
 }
 
@@ -251,6 +251,37 @@ impl<T> Items<T> {
             received: 0,
             total: None,
             size: Some(size),
+            dims: None,
+            thumb: Thumb::None,
+        });
+    }
+
+    /// Attaches the URL a file in the folder was downloaded from (from the journal).
+    pub fn remember_source(&mut self, path: &std::path::Path, url: Url) {
+        if let Some(item) = self
+            .items
+            .iter_mut()
+            .find(|i| i.url.is_none() && i.path.as_deref() == Some(path))
+        {
+            item.url = Some(url.clone());
+            self.urls.insert(url);
+        }
+    }
+
+    /// Adds a download that failed in an earlier session, with its reason.
+    pub fn add_past_failure(&mut self, url: Url, reason: String) {
+        self.urls.insert(url.clone());
+        let key = self.new_key();
+        self.push(Item {
+            key,
+            name: name_from_url(&url),
+            url: Some(url),
+            job: None,
+            state: ItemState::Failed(reason),
+            path: None,
+            received: 0,
+            total: None,
+            size: None,
             dims: None,
             thumb: Thumb::None,
         });

@@ -91,6 +91,7 @@ pub struct MagpieApp {
     folder_text: String,
     store: Result<Store, String>,
     config_path: Option<PathBuf>,
+    journal_dir: Option<PathBuf>,
     notice: Option<Notice>,
     paused: bool,
     thumb_size: f32,
@@ -123,7 +124,10 @@ pub fn run(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let app_options = AppOptions {
         out_dir: dir,
         config_path: platform::default_config_path(),
-        fetch: FetchSettings::default(),
+        fetch: FetchSettings {
+            journal_dir: crate::settings::journal_dir(),
+            ..FetchSettings::default()
+        },
     };
     eframe::run_native(
         "Magpie",
@@ -152,6 +156,7 @@ impl MagpieApp {
             .out_dir
             .or(config.out_dir)
             .unwrap_or_else(crate::settings::default_output_dir);
+        let journal_dir = options.fetch.journal_dir.clone();
         let repaint = ctx.clone();
         let waker: crate::engine::Waker = Arc::new(move || repaint.request_repaint());
         let (engine, notice) = match Engine::start(options.fetch, Some(waker.clone())) {
@@ -176,6 +181,7 @@ impl MagpieApp {
             store: Err(String::new()),
             out_dir: out_dir.clone(),
             config_path: options.config_path,
+            journal_dir,
             notice,
             paused: false,
             thumb_size: config.thumb_size.unwrap_or(200.0).clamp(96.0, 384.0),
@@ -394,11 +400,16 @@ impl MagpieApp {
                     }
                 }
             }
-            Background::FolderScanned { dir, files } => {
+            Background::FolderScanned {
+                dir,
+                files,
+                history,
+            } => {
                 if dir == self.out_dir {
                     for (path, size) in files {
                         self.items.add_on_disk(path, size);
                     }
+                    self.restore_history(history);
                 }
             }
             Background::Deleted { key, result } => match result {
@@ -410,6 +421,40 @@ impl MagpieApp {
                 }
                 Err(e) => self.set_notice(&e, true),
             },
+        }
+    }
+
+    /// Shows what the folder's journal remembers: source URLs of saved files, failures with their
+    /// reasons, and downloads a killed run left pending, which start again.
+    fn restore_history(&mut self, history: crate::journal::History) {
+        use crate::journal::Record;
+        let mut pending = Vec::new();
+        for record in history.entries {
+            match record {
+                Record::Saved { url, path, .. } => self.items.remember_source(&path, url),
+                Record::Failed { url, error } => {
+                    if !self.items.contains_url(&url) {
+                        self.items.add_past_failure(url, error);
+                    }
+                }
+                Record::Queued { url } => {
+                    if !self.items.contains_url(&url) {
+                        pending.push(url);
+                    }
+                }
+                Record::Cancelled { .. } => {}
+            }
+        }
+        if let (false, Some(engine), Ok(store)) = (pending.is_empty(), &self.engine, &self.store) {
+            let ids = engine.submit(store, pending.iter().cloned());
+            let n = ids.len();
+            for (url, id) in pending.into_iter().zip(ids) {
+                self.items.add_download(url, id);
+            }
+            self.set_notice(
+                &format!("Resuming {n} download(s) left unfinished last time."),
+                false,
+            );
         }
     }
 
@@ -430,12 +475,13 @@ impl MagpieApp {
                 self.items
                     .remove_where(|i| matches!(i.state, ItemState::OnDisk));
                 let scan_dir = self.out_dir.clone();
+                let journal_dir = self.journal_dir.clone();
                 let ctx = self.ctx.clone();
                 platform::spawn(
                     "scan",
                     &self.bg_tx,
                     move || ctx.request_repaint(),
-                    move || platform::scan_folder(scan_dir),
+                    move || platform::scan_folder(scan_dir, journal_dir),
                 );
                 if remember {
                     self.save_config();

@@ -20,10 +20,11 @@ pub enum Background {
     },
     /// URL lists were read and parsed (from a dialog or a drop).
     ListsLoaded(Vec<(String, Result<UrlList, String>)>),
-    /// The images already in `dir`, oldest first.
+    /// The images already in `dir`, oldest first, and the download journal of that folder.
     FolderScanned {
         dir: PathBuf,
         files: Vec<(PathBuf, u64)>,
+        history: crate::journal::History,
     },
     /// A file was deleted (or not).
     Deleted {
@@ -94,8 +95,12 @@ pub fn read_lists(paths: Vec<PathBuf>) -> Background {
     )
 }
 
-/// Lists the images in `dir` (not hidden files, not in-progress downloads), oldest first.
-pub fn scan_folder(dir: PathBuf) -> Background {
+/// Lists the images in `dir` (not hidden files, not in-progress downloads), oldest first, and
+/// reads the folder's journal from `journal_dir`.
+pub fn scan_folder(dir: PathBuf, journal_dir: Option<PathBuf>) -> Background {
+    let history = journal_dir
+        .map(|j| crate::journal::load(&crate::journal::path_for(&j, &dir)))
+        .unwrap_or_default();
     let mut files: Vec<(PathBuf, u64, std::time::SystemTime)> = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()
@@ -118,6 +123,7 @@ pub fn scan_folder(dir: PathBuf) -> Background {
     Background::FolderScanned {
         dir,
         files: files.into_iter().map(|(p, s, _)| (p, s)).collect(),
+        history,
     }
 }
 

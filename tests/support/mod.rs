@@ -120,6 +120,7 @@ impl TestServer {
             .route("/status/{code}", get(status))
             .route("/flaky/{times}/{name}", get(flaky))
             .route("/switch/{name}", get(switch))
+            .route("/gate/{name}", get(gate))
             .route("/html-as-jpeg", get(html_as_jpeg))
             .route("/big", get(big))
             .route("/redirect-file", get(redirect_file))
@@ -282,6 +283,20 @@ async fn switch(
     count(&s, &format!("/switch/{name}"), &headers);
     if !s.healthy.load(Ordering::SeqCst) {
         return (StatusCode::SERVICE_UNAVAILABLE, "down for maintenance").into_response();
+    }
+    let (bytes, ct) = image_for(&name);
+    ([(header::CONTENT_TYPE, ct)], bytes).into_response()
+}
+
+/// Holds the request while the server is unhealthy (the gate is closed), then serves the image.
+async fn gate(
+    State(s): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, &format!("/gate/{name}"), &headers);
+    while !s.healthy.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let (bytes, ct) = image_for(&name);
     ([(header::CONTENT_TYPE, ct)], bytes).into_response()
