@@ -13,7 +13,7 @@ use image::{DynamicImage, ImageReader, Limits};
 /// Largest width or height accepted for decoding.
 pub const MAX_DIMENSION: u32 = 20_000;
 /// Most memory one decode may allocate.
-pub const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+pub const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A decode to do: `path` scaled to fit in `max_side`×`max_side`, tagged with `key` by the caller.
 #[derive(Debug, Clone)]
@@ -195,6 +195,27 @@ mod tests {
         let mut ihdr = 50_000u32.to_be_bytes().to_vec();
         ihdr.extend_from_slice(&50_000u32.to_be_bytes());
         ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(chunk(b"IHDR", &ihdr));
+        png.extend(chunk(
+            b"IDAT",
+            &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+        ));
+        png.extend(chunk(b"IEND", &[]));
+        std::fs::write(&path, png).unwrap();
+        let err = decode(&path, 256).unwrap_err();
+        assert!(err.contains("too large"), "{err}");
+    }
+
+    #[test]
+    fn an_image_needing_a_gigabyte_is_refused_before_decoding() {
+        // 16000×16000 RGBA is 1 GB of pixels: the limit check happens on the header, before
+        // any pixel buffer is allocated.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.png");
+        let mut ihdr = 16_000u32.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&16_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
         let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
         png.extend(chunk(b"IHDR", &ihdr));
         png.extend(chunk(

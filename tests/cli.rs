@@ -348,3 +348,24 @@ fn killed_run_resumes_pending_items_without_refetching_saved_ones() {
     );
     assert_eq!(files_in(&out_dir).len(), 6);
 }
+
+#[test]
+fn unwritable_folder_fails_each_item_and_exits_one() {
+    // sysfs refuses new files even to root, unlike a chmod-ed folder.
+    let server = TestServer::start();
+    let input = format!(
+        "{}\n{}\n",
+        server.url("/img/a.png"),
+        server.url("/img/b.png")
+    );
+    let out = magpie(&["fetch", "--out", "/sys/kernel", "-"], Some(&input));
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        stdout
+            .matches("cannot write in the output folder /sys/kernel: Permission denied")
+            .count(),
+        4,
+        "each item, in its line and in the summary: {stdout}"
+    );
+}

@@ -498,3 +498,49 @@ fn names_differing_only_in_case_stay_distinct_on_any_disk() {
     assert_eq!(std::fs::read(dir.path().join("CAT.png")).unwrap(), b"mine");
     assert!(dir.path().join("cat (1).png").exists());
 }
+
+/// Unmounts the small file system when the test ends, however it ends.
+struct Mounted(std::path::PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_fails_the_item_and_removes_the_partial_file() {
+    // A 256 KB tmpfs stands in for a full disk (tests and CI run as root on Linux).
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(dir.path())
+        .status()
+        .expect("run mount");
+    assert!(
+        status.success(),
+        "this test needs to mount a tmpfs (root on Linux)"
+    );
+    let _mounted = Mounted(dir.path().to_path_buf());
+
+    let server = TestServer::start();
+    let store = Store::open(dir.path()).unwrap();
+    // One at a time: the small image comes after the big one has failed and been removed.
+    let settings = FetchSettings {
+        concurrency: 1,
+        ..fast_settings()
+    };
+    let engine = Engine::start(settings, None).unwrap();
+    let ids = engine.submit(&store, [server.url("/big"), server.url("/img/small.png")]);
+    let out = run_to_end(&engine);
+    assert!(
+        out.failed[&ids[0]].starts_with("the disk is full while writing"),
+        "{}",
+        out.failed[&ids[0]]
+    );
+    assert_eq!(
+        files_in(dir.path()),
+        ["small.png"],
+        "the small one still fits; no .part left"
+    );
+}

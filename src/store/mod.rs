@@ -316,3 +316,32 @@ pub fn describe_non_image(first_bytes: &[u8]) -> &'static str {
 
 /// Number of bytes needed to recognise any supported image format.
 pub const SNIFF_LEN: usize = 32;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_said_in_words() {
+        let e = StoreError::write(
+            Path::new("/pics/.magpie-1.part"),
+            io::Error::from_raw_os_error(28),
+        );
+        assert_eq!(
+            e.to_string(),
+            "the disk is full while writing /pics/.magpie-1.part"
+        );
+    }
+
+    #[tokio::test]
+    async fn dropping_an_unfinished_part_removes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut part = store.create_part().await.unwrap();
+        part.write(b"half an image").await.unwrap();
+        let path = part.path().to_path_buf();
+        assert!(path.exists());
+        drop(part);
+        assert!(!path.exists());
+    }
+}
