@@ -311,3 +311,27 @@ fn history_is_shown_and_pending_downloads_resume_on_start() {
     );
     assert!(h.query_by_label_contains("Resuming 1 download").is_some());
 }
+
+#[test]
+fn thousands_of_images_lay_out_and_decode_only_what_is_on_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = png(24, 16, 3);
+    for i in 0..3000 {
+        std::fs::write(dir.path().join(format!("img{i:04}.png")), &bytes).unwrap();
+    }
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "the folder listed", |h| {
+        h.query_by_label_contains("Gallery (3000)").is_some()
+    });
+    step_until(&mut h, "the first screenful of thumbnails", |h| {
+        let shown = thumbnails_shown(h);
+        shown > 0 && shown == h.query_all_by_label_contains(".png, ").count()
+    });
+    let tiles = h.query_all_by_label_contains(".png, ").count();
+    assert!(tiles < 100, "only visible tiles are laid out, got {tiles}");
+    assert_eq!(
+        app(&h).thumbnails_loaded(),
+        tiles,
+        "only visible tiles are decoded"
+    );
+}

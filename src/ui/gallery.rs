@@ -10,7 +10,7 @@ use crate::engine::human_bytes;
 const LABEL_HEIGHT: f32 = 20.0;
 const GAP: f32 = 8.0;
 
-/// Draws the gallery; returns the keys of visible tiles whose thumbnails should be decoded.
+/// Draws the gallery; returns the keys of the tiles on screen.
 pub fn gallery_ui(
     ui: &mut egui::Ui,
     items: &Items<TextureHandle>,
@@ -35,7 +35,7 @@ pub fn gallery_ui(
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let slider = ui.add(
-                egui::Slider::new(thumb_size, 96.0..=384.0)
+                egui::Slider::new(thumb_size, 96.0..=320.0)
                     .show_value(false)
                     .step_by(8.0),
             );
@@ -54,7 +54,7 @@ pub fn gallery_ui(
     let width = ui.available_width();
     let columns = (((width + GAP) / (size + GAP)).floor() as usize).max(1);
     let rows = tiles.len().div_ceil(columns);
-    let mut wanted = Vec::new();
+    let mut visible = Vec::new();
     ui.spacing_mut().item_spacing = Vec2::splat(GAP);
     egui::ScrollArea::vertical()
         .id_salt("gallery")
@@ -67,15 +67,13 @@ pub fn gallery_ui(
                             break;
                         };
                         let Some(item) = items.get(n) else { continue };
-                        if matches!(item.thumb, Thumb::None) && item.path.is_some() {
-                            wanted.push(item.key);
-                        }
+                        visible.push(item.key);
                         tile_ui(ui, item, size, actions);
                     }
                 });
             }
         });
-    wanted
+    visible
 }
 
 fn empty_state_ui(ui: &mut egui::Ui) {

@@ -84,6 +84,8 @@ pub struct Item<T> {
     pub size: Option<u64>,
     pub dims: Option<(u32, u32)>,
     pub thumb: Thumb<T>,
+    /// Gallery frame in which the tile was last on screen.
+    pub seen: u64,
 }
 
 impl<T> Item<T> {
@@ -210,6 +212,7 @@ impl<T> Items<T> {
             size: None,
             dims: None,
             thumb: Thumb::None,
+            seen: 0,
         });
     }
 
@@ -228,6 +231,7 @@ impl<T> Items<T> {
             size: None,
             dims: None,
             thumb: Thumb::None,
+            seen: 0,
         });
     }
 
@@ -253,6 +257,7 @@ impl<T> Items<T> {
             size: Some(size),
             dims: None,
             thumb: Thumb::None,
+            seen: 0,
         });
     }
 
@@ -284,6 +289,7 @@ impl<T> Items<T> {
             size: None,
             dims: None,
             thumb: Thumb::None,
+            seen: 0,
         });
     }
 

@@ -29,8 +29,11 @@ use crate::urls::{self, UrlList};
 use items::{ItemState, Items, Thumb};
 use platform::{Background, WindowConfig};
 
-/// Side of a thumbnail decode, in pixels (tiles show them at the chosen size, up to this).
-pub const THUMB_DECODE_SIDE: u32 = 384;
+/// Side of a thumbnail decode, in pixels (tiles show them at the chosen size).
+pub const THUMB_DECODE_SIDE: u32 = 256;
+/// Most thumbnail textures kept at once (~256 KB each): more than a 4K screen of the smallest
+/// tiles. Beyond it, the tiles seen longest ago give theirs up and decode again when scrolled to.
+pub const TEXTURE_BUDGET: usize = 800;
 /// Side of the viewer's decode.
 pub const VIEW_DECODE_SIDE: u32 = 4096;
 /// Side of a decode for "Copy image".
@@ -104,6 +107,8 @@ pub struct MagpieApp {
     title: String,
     speed: VecDeque<(Instant, u64)>,
     bytes_seen: u64,
+    /// Gallery frames drawn, to know which thumbnails were seen longest ago.
+    frame: u64,
 }
 
 /// Opens the window.
@@ -184,7 +189,7 @@ impl MagpieApp {
             journal_dir,
             notice,
             paused: false,
-            thumb_size: config.thumb_size.unwrap_or(200.0).clamp(96.0, 384.0),
+            thumb_size: config.thumb_size.unwrap_or(200.0).clamp(96.0, 320.0),
             viewer: None,
             help_open: false,
             confirm_delete: None,
@@ -194,6 +199,7 @@ impl MagpieApp {
             title: String::new(),
             speed: VecDeque::new(),
             bytes_seen: 0,
+            frame: 0,
         };
         app.use_folder(out_dir, false);
         app
@@ -207,6 +213,15 @@ impl MagpieApp {
     /// The items shown (for tests and the title).
     pub fn items(&self) -> &Items<TextureHandle> {
         &self.items
+    }
+
+    /// How many thumbnail textures are held (for tests and diagnostics).
+    pub fn thumbnails_loaded(&self) -> usize {
+        self.items
+            .as_slice()
+            .iter()
+            .filter(|i| matches!(i.thumb, Thumb::Ready(_)))
+            .count()
     }
 
     /// The notice shown, if any.
@@ -256,14 +271,16 @@ impl MagpieApp {
             if let Some(v) = &mut self.viewer {
                 viewer::viewer_ui(ui, v, &self.items, &mut actions);
             } else {
-                let wanted = gallery::gallery_ui(
+                let visible = gallery::gallery_ui(
                     ui,
                     &self.items,
                     &mut self.thumb_size,
                     self.paused,
                     &mut actions,
                 );
-                self.request_thumbs(&wanted);
+                self.frame += 1;
+                self.request_thumbs(&visible);
+                self.evict_thumbs();
             }
         });
 
@@ -605,6 +622,7 @@ impl MagpieApp {
         }
     }
 
+    /// Marks `keys` as on screen and asks for the thumbnails they lack.
     fn request_thumbs(&mut self, keys: &[u64]) {
         for &key in keys {
             let Some(index) = self.items.index_of_key(key) else {
@@ -613,6 +631,7 @@ impl MagpieApp {
             let Some(item) = self.items.get_mut(index) else {
                 continue;
             };
+            item.seen = self.frame;
             if let (Thumb::None, Some(path)) = (&item.thumb, &item.path) {
                 self.thumbs.request(Request {
                     key,
@@ -620,6 +639,34 @@ impl MagpieApp {
                     max_side: THUMB_DECODE_SIDE,
                 });
                 item.thumb = Thumb::Loading;
+            }
+        }
+    }
+
+    /// Keeps at most [`TEXTURE_BUDGET`] thumbnails, dropping those seen longest ago.
+    fn evict_thumbs(&mut self) {
+        let mut ready: Vec<(u64, usize)> = self
+            .items
+            .as_slice()
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| matches!(i.thumb, Thumb::Ready(_)) && i.seen != self.frame)
+            .map(|(n, i)| (i.seen, n))
+            .collect();
+        let on_screen = self
+            .items
+            .as_slice()
+            .iter()
+            .filter(|i| matches!(i.thumb, Thumb::Ready(_)) && i.seen == self.frame)
+            .count();
+        let excess = (ready.len() + on_screen).saturating_sub(TEXTURE_BUDGET);
+        if excess == 0 {
+            return;
+        }
+        ready.sort_unstable();
+        for &(_, n) in ready.iter().take(excess) {
+            if let Some(item) = self.items.get_mut(n) {
+                item.thumb = Thumb::None;
             }
         }
     }
