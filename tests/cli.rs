@@ -230,12 +230,8 @@ fn ctrl_c_cancels_and_leaves_no_part_files() {
         .unwrap()
         .write_all(input.as_bytes())
         .unwrap();
-    // Wait (by watching the folder, bounded) until downloads are mid-body.
-    let started = std::time::Instant::now();
-    while files_in(work.path()).len() < 4 {
-        assert!(started.elapsed().as_secs() < 30, "downloads never started");
-        std::thread::yield_now();
-    }
+    // Wait until all four are mid-body, with .part files on disk.
+    wait_for_entries(work.path(), 4);
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

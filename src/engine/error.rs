@@ -35,8 +35,6 @@ pub enum FetchError {
     UnexpectedPartial,
     #[error("not an image: the server sent {0}")]
     NotAnImage(&'static str),
-    #[error("damaged image: {0}")]
-    Damaged(String),
     #[error("larger than the {} limit", human_bytes(*.0))]
     TooLarge(u64),
     #[error("the body ended early: got {got} of {expected} bytes")]

@@ -201,18 +201,12 @@ async fn attempt_once(ctx: &JobCtx) -> Result<Saved, FetchError> {
             expected: len,
         });
     }
-    let (mut file, format) = match part {
+    let (file, format) = match part {
         Some(p) => p,
         None => start_part(ctx, &head).await?,
     };
-    file.flush().await?;
-    let part_path = file.path().to_path_buf();
-    tokio::task::spawn_blocking(move || store::verify::check_complete(&part_path, format))
-        .await
-        .map_err(|e| FetchError::Damaged(e.to_string()))?
-        .map_err(FetchError::Damaged)?;
     let name = names::file_name(disposition.as_deref(), &final_url, Some(format));
-    let path = ctx.store.commit(file, &name).await?;
+    let path = ctx.store.commit(file, &name, format).await?;
     Ok(Saved {
         path,
         bytes: received,
@@ -220,7 +214,7 @@ async fn attempt_once(ctx: &JobCtx) -> Result<Saved, FetchError> {
     })
 }
 
-/// Checks the first bytes are an image, then opens the `.part` file and writes them.
+/// Checks the first bytes are an image, then starts the `.part` file with them.
 async fn start_part(
     ctx: &JobCtx,
     head: &[u8],
@@ -228,7 +222,7 @@ async fn start_part(
     let Some(format) = store::sniff(head) else {
         return Err(FetchError::NotAnImage(store::describe_non_image(head)));
     };
-    let mut file = ctx.store.create_part().await?;
+    let mut file = ctx.store.begin();
     file.write(head).await?;
     Ok((file, format))
 }

@@ -11,7 +11,41 @@ use image::ImageFormat;
 /// How far from the end a JPEG's end marker may sit (some writers pad after it).
 const JPEG_TAIL: u64 = 4096;
 
-/// Checks the file at `path` is a complete image of `format`. Formats without a cheap check pass.
+/// Checks `bytes` (a whole file) are a complete image of `format`.
+pub fn check_bytes(bytes: &[u8], format: ImageFormat) -> Result<(), String> {
+    match format {
+        ImageFormat::Jpeg => {
+            let tail = &bytes[bytes.len().saturating_sub(JPEG_TAIL as usize)..];
+            check_jpeg_tail(tail)
+        }
+        ImageFormat::Png => check_png(bytes),
+        ImageFormat::WebP => {
+            let head = bytes.get(..12).ok_or("the WebP is cut short")?;
+            check_webp(head, bytes.len() as u64)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_jpeg_tail(tail: &[u8]) -> Result<(), String> {
+    if tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
+        Ok(())
+    } else {
+        Err("the JPEG is cut short (no end-of-image marker)".into())
+    }
+}
+
+fn check_webp(head: &[u8], len: u64) -> Result<(), String> {
+    let declared = u64::from(u32::from_le_bytes([head[4], head[5], head[6], head[7]])) + 8;
+    if len >= declared {
+        Ok(())
+    } else {
+        Err(format!("the WebP is cut short ({len} of {declared} bytes)"))
+    }
+}
+
+/// Checks the file at `path` is a complete image of `format`, reading only what the check
+/// needs. Formats without a cheap check pass.
 pub fn check_complete(path: &Path, format: ImageFormat) -> Result<(), String> {
     let mut file = std::fs::File::open(path).map_err(|e| format!("cannot re-read it: {e}"))?;
     let len = file
@@ -25,11 +59,7 @@ pub fn check_complete(path: &Path, format: ImageFormat) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             let mut tail = Vec::new();
             file.read_to_end(&mut tail).map_err(|e| e.to_string())?;
-            if tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
-                Ok(())
-            } else {
-                Err("the JPEG is cut short (no end-of-image marker)".into())
-            }
+            check_jpeg_tail(&tail)
         }
         ImageFormat::Png => {
             let mut bytes = Vec::with_capacity(len as usize);
@@ -90,11 +120,14 @@ mod tests {
         out.into_inner()
     }
 
+    /// Checks both ways (in memory and on disk) and requires they agree.
     fn check(bytes: &[u8], format: ImageFormat) -> Result<(), String> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         std::fs::write(&path, bytes).unwrap();
-        check_complete(&path, format)
+        let on_disk = check_complete(&path, format);
+        assert_eq!(on_disk, check_bytes(bytes, format));
+        on_disk
     }
 
     #[test]

@@ -369,22 +369,23 @@ async fn webp_as_jpg(State(s): State<AppState>, headers: HeaderMap) -> Response 
     ([(header::CONTENT_TYPE, "image/jpeg")], out.into_inner()).into_response()
 }
 
-/// Sends the first 4 KB of a PNG, then nothing, forever (until the client goes away).
+/// Sends 1.5 MB of a PNG-looking body (enough to be written to a `.part` file), then nothing,
+/// forever (until the client goes away).
 async fn stall_mid_body(
     State(s): State<AppState>,
     UrlPath(name): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
     count(&s, &format!("/stall-mid-body/{name}"), &headers);
-    let mut bytes = png(256, 256, 3);
-    bytes.truncate(4096);
+    let mut bytes = png(8, 8, 3);
+    bytes.resize(1_500_000, 0);
     let first = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(bytes))]);
     let never = futures_util::stream::pending();
     let body = Body::from_stream(futures_util::StreamExt::chain(first, never));
     (
         [
             (header::CONTENT_TYPE, "image/png"),
-            (header::CONTENT_LENGTH, "100000"),
+            (header::CONTENT_LENGTH, "5000000"),
         ],
         body,
     )
@@ -580,6 +581,19 @@ pub fn run_to_end(engine: &Engine) -> Outcome {
             Event::Finished => return out,
             _ => {}
         }
+    }
+}
+
+/// Waits (bounded) until `dir` holds `n` entries, e.g. `.part` files of running downloads.
+pub fn wait_for_entries(dir: &Path, n: usize) {
+    let start = std::time::Instant::now();
+    while files_in(dir).len() < n {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "never saw {n} entries in {}",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
