@@ -7,8 +7,9 @@
 //!
 //! The rules that protect the user's folder live here and nowhere else:
 //! - a file appears under its final name only when complete and checked;
-//! - the final name is claimed race-free (a hard link, or an exclusively created placeholder),
-//!   never check-then-rename, so an existing file, or a symlink, is never touched or followed;
+//! - the final name is claimed race-free (a no-replace rename, a hard link, or an exclusively
+//!   created placeholder), never check-then-rename, so an existing file, or a symlink, is never
+//!   touched or followed;
 //! - every name is a single sanitized component joined to the folder, so nothing lands outside it;
 //! - a `.part` file is removed on every failure, including cancellation (its `Drop` does it).
 
@@ -150,6 +151,23 @@ impl Store {
     }
 }
 
+/// Renames `from` to `to` unless `to` exists, in one step (Linux `RENAME_NOREPLACE`).
+/// `Ok(false)`: this file system or OS cannot; the caller links instead.
+#[cfg(target_os = "linux")]
+fn rename_noreplace(from: &Path, to: &Path) -> io::Result<bool> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+        Ok(()) => Ok(true),
+        Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn rename_noreplace(_from: &Path, _to: &Path) -> io::Result<bool> {
+    Ok(false)
+}
+
 /// Lower-cased names of everything in `dir`.
 fn names_in(dir: &Path) -> HashSet<String> {
     std::fs::read_dir(dir)
@@ -160,9 +178,10 @@ fn names_in(dir: &Path) -> HashSet<String> {
         .collect()
 }
 
-/// Claims the first free name among `name`, `name (1)`, … for `from`. A hard link fails if the
-/// name exists in any form (file, folder, symlink, dangling symlink), which is what makes it safe;
-/// file systems without hard links get an exclusively created placeholder that is then replaced.
+/// Claims the first free name among `name`, `name (1)`, … for `from`. A no-replace rename (Linux)
+/// or a hard link fails if the name exists in any form (file, folder, symlink, dangling symlink),
+/// which is what makes it safe; file systems with neither get an exclusively created placeholder
+/// that is then replaced.
 fn claim_name(
     dir: &Path,
     from: &Path,
@@ -180,6 +199,18 @@ fn claim_name(
             continue;
         }
         let to = dir.join(&candidate);
+        match rename_noreplace(from, &to) {
+            Ok(true) => {
+                taken.insert(folded);
+                return Ok(to);
+            }
+            Ok(false) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                taken.insert(folded);
+                continue;
+            }
+            Err(e) => return Err(StoreError::write(&to, e)),
+        }
         match std::fs::hard_link(from, &to) {
             Ok(()) => {
                 taken.insert(folded);
