@@ -5,7 +5,7 @@
 //! raised to match). The bound is ceil(N/C)·L + bytes / loopback bandwidth, the bandwidth measured
 //! on the same server without latency. Prints medians and their ratio to the bound.
 //!
-//! Run: `cargo bench --bench download` (env: N, LAT_MS, RUNS). Loopback timings on a shared
+//! Run: `cargo bench --bench download` (env: N, LAT_MS, RUNS, BENCH_TMP). Loopback timings on a shared
 //! 2-core machine swing by ±20% from run to run: compare medians of several runs.
 
 use std::net::SocketAddr;
@@ -162,7 +162,12 @@ fn main() {
     let bw = loopback_bandwidth(addr, corpus.blob.len());
     let total_bytes = (n * corpus.image.len()) as f64;
 
-    let work = tempfile::tempdir().expect("tempdir");
+    // BENCH_TMP=/dev/shm takes the disk out of the measurement.
+    let work = match std::env::var_os("BENCH_TMP") {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .expect("tempdir");
     let list = work.path().join("urls.txt");
     let urls: String = (0..n)
         .map(|i| format!("http://{addr}/files/img{i:04}.jpg\n"))
