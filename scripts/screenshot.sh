@@ -16,7 +16,7 @@ for _ in $(seq 100); do [ -s "$work/first.txt" ] && break; sleep 0.1; done
 out="$work/home/Pictures/Magpie"
 grep -v missing "$work/first.txt" | target/release/magpie fetch --out "$out" - >/dev/null
 
-DEMO_LATENCY_MS=2500 target/release/examples/demo_server "$work/second.txt" 6 &
+DEMO_LATENCY_MS=700 target/release/examples/demo_server "$work/second.txt" 6 &
 for _ in $(seq 100); do [ -s "$work/second.txt" ] && break; sleep 0.1; done
 sed -i 's/landscape-/new-landscape-/' "$work/second.txt"
 
@@ -33,6 +33,6 @@ xdotool mousemove 180 130 click 1
 while read -r line; do xdotool type --delay 1 "$line"; xdotool key Return; done < "$work/second.txt"
 sleep 0.5
 xdotool key ctrl+Return
-sleep 1.6
+sleep 1.0
 import -window root assets/screenshot.png
 echo "wrote assets/screenshot.png"

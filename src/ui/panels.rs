@@ -331,6 +331,8 @@ fn short_duration(d: Duration) -> String {
         format!("{}h {:02}m", s / 3600, (s % 3600) / 60)
     } else if s >= 60 {
         format!("{}m {:02}s", s / 60, s % 60)
+    } else if s == 0 {
+        "<1s".to_string()
     } else {
         format!("{s}s")
     }
