@@ -188,13 +188,11 @@ mod tests {
         out
     }
 
-    #[test]
-    fn huge_dimensions_in_a_tiny_file_are_refused_without_allocating() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("bomb.png");
-        let mut ihdr = 50_000u32.to_be_bytes().to_vec();
-        ihdr.extend_from_slice(&50_000u32.to_be_bytes());
-        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    /// A PNG that claims `side`×`side` pixels of `color_type` but carries almost no data.
+    fn claimed_size_png(side: u32, color_type: u8) -> Vec<u8> {
+        let mut ihdr = side.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&side.to_be_bytes());
+        ihdr.extend_from_slice(&[8, color_type, 0, 0, 0]);
         let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
         png.extend(chunk(b"IHDR", &ihdr));
         png.extend(chunk(
@@ -202,7 +200,14 @@ mod tests {
             &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
         ));
         png.extend(chunk(b"IEND", &[]));
-        std::fs::write(&path, png).unwrap();
+        png
+    }
+
+    #[test]
+    fn huge_dimensions_in_a_tiny_file_are_refused_without_allocating() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.png");
+        std::fs::write(&path, claimed_size_png(50_000, 2)).unwrap();
         let err = decode(&path, 256).unwrap_err();
         assert!(err.contains("too large"), "{err}");
     }
@@ -213,17 +218,7 @@ mod tests {
         // any pixel buffer is allocated.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("huge.png");
-        let mut ihdr = 16_000u32.to_be_bytes().to_vec();
-        ihdr.extend_from_slice(&16_000u32.to_be_bytes());
-        ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-        png.extend(chunk(b"IHDR", &ihdr));
-        png.extend(chunk(
-            b"IDAT",
-            &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-        ));
-        png.extend(chunk(b"IEND", &[]));
-        std::fs::write(&path, png).unwrap();
+        std::fs::write(&path, claimed_size_png(16_000, 6)).unwrap();
         let err = decode(&path, 256).unwrap_err();
         assert!(err.contains("too large"), "{err}");
     }

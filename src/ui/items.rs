@@ -89,6 +89,23 @@ pub struct Item<T> {
 }
 
 impl<T> Item<T> {
+    fn new(key: u64, name: String, url: Option<Url>, state: ItemState) -> Self {
+        Self {
+            key,
+            name,
+            url,
+            job: None,
+            state,
+            path: None,
+            received: 0,
+            total: None,
+            size: None,
+            dims: None,
+            thumb: Thumb::None,
+            seen: 0,
+        }
+    }
+
     /// Shown as a gallery tile (duplicates and cancelled downloads are not).
     pub fn in_gallery(&self) -> bool {
         !matches!(self.state, ItemState::Duplicate | ItemState::Cancelled)
@@ -200,39 +217,20 @@ impl<T> Items<T> {
         }
         self.urls.insert(url.clone());
         let key = self.new_key();
-        self.push(Item {
-            key,
-            name: name_from_url(&url),
-            url: Some(url),
-            job: Some(job),
-            state: ItemState::Queued,
-            path: None,
-            received: 0,
-            total: None,
-            size: None,
-            dims: None,
-            thumb: Thumb::None,
-            seen: 0,
-        });
+        let mut item = Item::new(key, name_from_url(&url), Some(url), ItemState::Queued);
+        item.job = Some(job);
+        self.push(item);
     }
 
     /// Adds a row saying `url` is already in the list.
     pub fn add_duplicate(&mut self, url: Url) {
         let key = self.new_key();
-        self.push(Item {
+        self.push(Item::new(
             key,
-            name: name_from_url(&url),
-            url: Some(url),
-            job: None,
-            state: ItemState::Duplicate,
-            path: None,
-            received: 0,
-            total: None,
-            size: None,
-            dims: None,
-            thumb: Thumb::None,
-            seen: 0,
-        });
+            name_from_url(&url),
+            Some(url),
+            ItemState::Duplicate,
+        ));
     }
 
     /// Adds an image found in the folder, unless it is already shown.
@@ -245,20 +243,10 @@ impl<T> Items<T> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        self.push(Item {
-            key,
-            name,
-            url: None,
-            job: None,
-            state: ItemState::OnDisk,
-            path: Some(path),
-            received: 0,
-            total: None,
-            size: Some(size),
-            dims: None,
-            thumb: Thumb::None,
-            seen: 0,
-        });
+        let mut item = Item::new(key, name, None, ItemState::OnDisk);
+        item.path = Some(path);
+        item.size = Some(size);
+        self.push(item);
     }
 
     /// Attaches the URL a file in the folder was downloaded from (from the journal).
@@ -277,20 +265,12 @@ impl<T> Items<T> {
     pub fn add_past_failure(&mut self, url: Url, reason: String) {
         self.urls.insert(url.clone());
         let key = self.new_key();
-        self.push(Item {
+        self.push(Item::new(
             key,
-            name: name_from_url(&url),
-            url: Some(url),
-            job: None,
-            state: ItemState::Failed(reason),
-            path: None,
-            received: 0,
-            total: None,
-            size: None,
-            dims: None,
-            thumb: Thumb::None,
-            seen: 0,
-        });
+            name_from_url(&url),
+            Some(url),
+            ItemState::Failed(reason),
+        ));
     }
 
     /// Gives item `index` a new job (a retry).
