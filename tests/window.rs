@@ -335,3 +335,19 @@ fn thousands_of_images_lay_out_and_decode_only_what_is_on_screen() {
         "only visible tiles are decoded"
     );
 }
+
+#[test]
+fn without_a_folder_dialog_the_window_says_so_and_keeps_the_folder() {
+    // Test machines have no desktop portal and no zenity, so rfd returns at once.
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    h.get_by_label("Choose folder…").click();
+    step_until(&mut h, "the no-dialog notice", |h| {
+        h.query_by_label_contains("No folder dialog is available")
+            .is_some()
+    });
+    assert_eq!(
+        app(&h).out_dir(),
+        std::fs::canonicalize(dir.path()).unwrap()
+    );
+}

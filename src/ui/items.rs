@@ -210,11 +210,15 @@ impl<T> Items<T> {
         k
     }
 
-    /// Adds a download row for `url` under `job`.
-    pub fn add_download(&mut self, url: Url, job: JobId) {
+    /// Starts timing a new batch (for the ETA) unless one is still running.
+    pub fn start_batch(&mut self) {
         if self.batch_started.is_none() || self.active() == 0 {
             self.batch_started = Some(Instant::now());
         }
+    }
+
+    /// Adds a download row for `url` under `job`; call [`Items::start_batch`] first.
+    pub fn add_download(&mut self, url: Url, job: JobId) {
         self.urls.insert(url.clone());
         let key = self.new_key();
         let mut item = Item::new(key, name_from_url(&url), Some(url), ItemState::Queued);
@@ -286,9 +290,6 @@ impl<T> Items<T> {
         item.total = None;
         item.thumb = Thumb::None;
         self.by_job.insert(job, index);
-        if self.batch_started.is_none() {
-            self.batch_started = Some(Instant::now());
-        }
     }
 
     /// Removes items for which `remove` is true.

@@ -463,6 +463,7 @@ impl MagpieApp {
             }
         }
         if let (false, Some(engine), Ok(store)) = (pending.is_empty(), &self.engine, &self.store) {
+            self.items.start_batch();
             let ids = engine.submit(store, pending.iter().cloned());
             let n = ids.len();
             for (url, id) in pending.into_iter().zip(ids) {
@@ -559,6 +560,7 @@ impl MagpieApp {
         for d in &list.duplicates {
             self.items.add_duplicate(d.url.clone());
         }
+        self.items.start_batch();
         let ids = engine.submit(&store, fresh.iter().cloned());
         for (url, id) in fresh.into_iter().zip(ids) {
             self.items.add_download(url, id);
@@ -823,6 +825,7 @@ impl MagpieApp {
             .filter(|(_, i)| matches!(i.state, ItemState::Failed(_)))
             .filter_map(|(n, i)| i.url.clone().map(|u| (n, u)))
             .collect();
+        self.items.start_batch();
         let ids = engine.submit(store, failed.iter().map(|(_, u)| u.clone()));
         for ((index, _), id) in failed.into_iter().zip(ids) {
             self.items.restart(index, id);
