@@ -494,12 +494,14 @@ impl MagpieApp {
                     .remove_where(|i| matches!(i.state, ItemState::OnDisk));
                 let scan_dir = self.out_dir.clone();
                 let journal_dir = self.journal_dir.clone();
+                // At startup no download has opened this folder's journal yet.
+                let compact = !remember;
                 let ctx = self.ctx.clone();
                 platform::spawn(
                     "scan",
                     &self.bg_tx,
                     move || ctx.request_repaint(),
-                    move || platform::scan_folder(scan_dir, journal_dir),
+                    move || platform::scan_folder(scan_dir, journal_dir, compact),
                 );
                 if remember {
                     self.save_config();

@@ -96,10 +96,21 @@ pub fn read_lists(paths: Vec<PathBuf>) -> Background {
 }
 
 /// Lists the images in `dir` (not hidden files, not in-progress downloads), oldest first, and
-/// reads the folder's journal from `journal_dir`.
-pub fn scan_folder(dir: PathBuf, journal_dir: Option<PathBuf>) -> Background {
+/// reads the folder's journal from `journal_dir`, rewriting it to one line per URL if `compact`
+/// (only safe while no download has the journal open).
+pub fn scan_folder(dir: PathBuf, journal_dir: Option<PathBuf>, compact: bool) -> Background {
     let history = journal_dir
-        .map(|j| crate::journal::load(&crate::journal::path_for(&j, &dir)))
+        .map(|j| {
+            let path = crate::journal::path_for(&j, &dir);
+            let history = crate::journal::load(&path);
+            if compact
+                && !history.entries.is_empty()
+                && let Err(e) = crate::journal::compact(&path, &history)
+            {
+                tracing::warn!("cannot tidy the journal {}: {e}", path.display());
+            }
+            history
+        })
         .unwrap_or_default();
     let mut files: Vec<(PathBuf, u64, std::time::SystemTime)> = std::fs::read_dir(&dir)
         .into_iter()
