@@ -101,11 +101,12 @@ impl History {
         })
     }
 
-    /// Whether `url` was already saved.
-    pub fn was_saved(&self, url: &Url) -> bool {
-        self.entries
-            .iter()
-            .any(|r| matches!(r, Record::Saved { url: u, .. } if u == url))
+    /// URLs already saved.
+    pub fn saved(&self) -> impl Iterator<Item = &Url> {
+        self.entries.iter().filter_map(|r| match r {
+            Record::Saved { url, .. } => Some(url),
+            _ => None,
+        })
     }
 }
 
@@ -190,7 +191,7 @@ mod tests {
 
         let h = load(&path);
         assert_eq!(h.pending().collect::<Vec<_>>(), [&u("http://a/2.png")]);
-        assert!(h.was_saved(&u("http://a/1.png")));
+        assert_eq!(h.saved().collect::<Vec<_>>(), [&u("http://a/1.png")]);
         assert!(
             matches!(&h.entries[2], Record::Failed { error, .. } if error == "HTTP 404 Not Found")
         );

@@ -126,9 +126,14 @@ fn plural(n: usize) -> &'static str {
 /// Reads raw bytes (a file, a paste, a dropped text): strips a UTF-8 BOM, rejects lines that are
 /// not UTF-8, then parses like [`parse`].
 pub fn parse_bytes(bytes: &[u8], base: Option<&Url>) -> UrlList {
+    parse_bytes_with(bytes, base, Seen::default()).0
+}
+
+/// Like [`parse_bytes`], counting URLs already in `seen` (from earlier inputs) as duplicates.
+pub fn parse_bytes_with(bytes: &[u8], base: Option<&Url>, seen: Seen) -> (UrlList, Seen) {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
-        Ok(text) => parse(text, base),
+        Ok(text) => parse_with(text, base, seen),
         Err(_) => {
             // Keep every good line; a stray byte only costs its own line.
             let mut text = String::with_capacity(bytes.len());
@@ -146,10 +151,10 @@ pub fn parse_bytes(bytes: &[u8], base: Option<&Url>) -> UrlList {
                     }),
                 }
             }
-            let mut list = parse(&text, base);
+            let (mut list, seen) = parse_with(&text, base, seen);
             list.rejected.extend(bad_lines);
             list.rejected.sort_by_key(|r| r.line);
-            list
+            (list, seen)
         }
     }
 }
@@ -158,8 +163,16 @@ pub fn parse_bytes(bytes: &[u8], base: Option<&Url>) -> UrlList {
 /// `srcset`, `data-src`, links to image files), relative links resolved against `<base href>` or
 /// `base`; anything else is read line by line.
 pub fn parse(text: &str, base: Option<&Url>) -> UrlList {
+    parse_with(text, base, Seen::default()).0
+}
+
+/// Like [`parse`], counting URLs already in `seen` (from earlier inputs) as duplicates.
+pub fn parse_with(text: &str, base: Option<&Url>, seen: Seen) -> (UrlList, Seen) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut out = Collector::default();
+    let mut out = Collector {
+        list: UrlList::default(),
+        seen,
+    };
     if looks_like_html(text) {
         parse_html(text, base, &mut out);
     } else {
@@ -167,25 +180,158 @@ pub fn parse(text: &str, base: Option<&Url>) -> UrlList {
             parse_line(line, i + 1, &mut out);
         }
     }
-    out.list
+    (out.list, out.seen)
 }
 
-#[derive(Default)]
+/// The URLs seen so far, as 64-bit keyed hashes (about 16 bytes each, whatever the URL's length)
+/// with the line each was first on: enough to spot duplicates in lists of millions.
+#[derive(Debug, Default)]
+pub struct Seen {
+    hasher: std::hash::RandomState,
+    first: HashMap<u64, usize>,
+}
+
+impl Seen {
+    /// Records `url` from `line`; if it was seen before, returns the line it was first on.
+    pub fn check(&mut self, url: &Url, line: usize) -> Option<usize> {
+        use std::hash::BuildHasher as _;
+        let key = self.hasher.hash_one(url.as_str());
+        match self.first.get(&key) {
+            Some(&first) => Some(first),
+            None => {
+                self.first.insert(key, line);
+                None
+            }
+        }
+    }
+}
+
+/// One thing found in an input, in the order of its lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    Url(ListedUrl),
+    Duplicate(Duplicate),
+    Rejected(Rejected),
+}
+
+impl UrlList {
+    /// Everything in the list as [`Found`] entries, in line order.
+    pub fn into_found(self) -> Vec<Found> {
+        let mut all: Vec<Found> = self
+            .urls
+            .into_iter()
+            .map(Found::Url)
+            .chain(self.duplicates.into_iter().map(Found::Duplicate))
+            .chain(self.rejected.into_iter().map(Found::Rejected))
+            .collect();
+        all.sort_by_key(|f| match f {
+            Found::Url(u) => u.line,
+            Found::Duplicate(d) => d.line,
+            Found::Rejected(r) => r.line,
+        });
+        all
+    }
+}
+
+/// Reads a line-based list (text, CSV, Markdown) as it goes, so a list of any length costs
+/// memory for one line at a time plus [`Seen`]. (HTML needs the whole page: use [`parse_bytes`].)
+pub struct LineReader<R> {
+    reader: R,
+    line: usize,
+    collector: Collector,
+    ready: std::collections::VecDeque<Found>,
+    buf: Vec<u8>,
+    error: Option<std::io::Error>,
+    done: bool,
+}
+
+impl<R: std::io::BufRead> LineReader<R> {
+    /// Reads from `reader`, counting URLs already in `seen` as duplicates.
+    pub fn new(reader: R, seen: Seen) -> Self {
+        Self {
+            reader,
+            line: 0,
+            collector: Collector {
+                list: UrlList::default(),
+                seen,
+            },
+            ready: std::collections::VecDeque::new(),
+            buf: Vec::new(),
+            error: None,
+            done: false,
+        }
+    }
+
+    /// The URLs seen, to carry on into the next input.
+    pub fn into_seen(self) -> Seen {
+        self.collector.seen
+    }
+
+    /// The read error that ended the list early, if any.
+    pub fn take_error(&mut self) -> Option<std::io::Error> {
+        self.error.take()
+    }
+}
+
+impl<R: std::io::BufRead> Iterator for LineReader<R> {
+    type Item = Found;
+
+    fn next(&mut self) -> Option<Found> {
+        loop {
+            if let Some(found) = self.ready.pop_front() {
+                return Some(found);
+            }
+            if self.done {
+                return None;
+            }
+            self.buf.clear();
+            match self.reader.read_until(b'\n', &mut self.buf) {
+                Ok(0) => {
+                    self.done = true;
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.error = Some(e);
+                    self.done = true;
+                    continue;
+                }
+            }
+            self.line += 1;
+            let mut bytes = self.buf.as_slice();
+            if self.line == 1 {
+                bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            }
+            bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+            bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            match std::str::from_utf8(bytes) {
+                Ok(text) => parse_line(text, self.line, &mut self.collector),
+                Err(_) => self.collector.reject(
+                    self.line,
+                    &String::from_utf8_lossy(bytes),
+                    RejectReason::NotUtf8,
+                ),
+            }
+            let list = std::mem::take(&mut self.collector.list);
+            self.ready.extend(list.into_found());
+        }
+    }
+}
+
 struct Collector {
     list: UrlList,
-    seen: HashMap<Url, usize>,
+    seen: Seen,
 }
 
 impl Collector {
     fn accept(&mut self, url: Url, line: usize) {
-        if let Some(&first_line) = self.seen.get(&url) {
+        if let Some(first_line) = self.seen.check(&url, line) {
             self.list.duplicates.push(Duplicate {
                 url,
                 line,
                 first_line,
             });
         } else {
-            self.seen.insert(url.clone(), line);
             self.list.urls.push(ListedUrl { url, line });
         }
     }
@@ -227,7 +373,8 @@ fn shorten(s: &str) -> String {
     }
 }
 
-fn looks_like_html(text: &str) -> bool {
+/// Whether `text` (or its start) is an HTML page rather than a list.
+pub fn looks_like_html(text: &str) -> bool {
     let head: String = text
         .trim_start()
         .chars()
@@ -705,6 +852,27 @@ mod tests {
         assert_eq!(list.urls.len(), 2);
         assert_eq!(list.rejected[0].line, 2);
         assert_eq!(list.rejected[0].reason, RejectReason::NotUtf8);
+    }
+
+    #[test]
+    fn line_reader_streams_the_same_results_as_parse() {
+        let bytes: &[u8] = b"\xEF\xBB\xBFhttps://a.example/1.jpg\r\n# note\r\njavascript:x\r\nhttps://a.example/1.jpg\r\nhttps://a.example/\xff.jpg\nhttps://b.example/2.png";
+        let streamed: Vec<Found> = LineReader::new(bytes, Seen::default()).collect();
+        assert_eq!(streamed, parse_bytes(bytes, None).into_found());
+        assert_eq!(streamed.len(), 5);
+        assert!(matches!(&streamed[0], Found::Url(u) if u.line == 1));
+        assert!(matches!(&streamed[2], Found::Duplicate(d) if d.line == 4 && d.first_line == 1));
+        assert!(matches!(&streamed[3], Found::Rejected(r) if r.line == 5));
+    }
+
+    #[test]
+    fn seen_carries_duplicates_across_inputs() {
+        let mut reader = LineReader::new(&b"https://a.example/1.jpg\n"[..], Seen::default());
+        assert!(matches!(reader.next(), Some(Found::Url(_))));
+        assert!(reader.next().is_none());
+        let (list, _) = parse_with("https://a.example/1.jpg\n", None, reader.into_seen());
+        assert_eq!(list.duplicates.len(), 1);
+        assert!(list.urls.is_empty());
     }
 
     #[test]

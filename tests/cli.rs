@@ -338,7 +338,7 @@ fn killed_run_resumes_pending_items_without_refetching_saved_ones() {
     );
     assert_eq!(again.status.code(), Some(0));
     assert!(
-        text(&again.stderr).contains("6 already saved skipped"),
+        text(&again.stderr).contains("nothing left to fetch"),
         "{}",
         text(&again.stderr)
     );

@@ -1,0 +1,251 @@
+//! What `magpie fetch` tells the person or script running it: a progress bar on a terminal,
+//! one line per file otherwise, JSON lines with `--json`, and the summary at the end.
+
+use std::io::{IsTerminal as _, Write};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::engine::{Saved, human_bytes};
+use crate::urls::{Duplicate, Rejected};
+
+use super::feed::Place;
+
+/// One result line of `--json`.
+#[derive(Debug, Serialize)]
+struct JsonLine<'a> {
+    url: &'a str,
+    status: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+}
+
+impl<'a> JsonLine<'a> {
+    fn new(url: &'a str, status: &'a str) -> Self {
+        Self {
+            url,
+            status,
+            path: None,
+            bytes: None,
+            error: None,
+            line: None,
+        }
+    }
+}
+
+/// Counts and output for one run.
+pub struct Report {
+    out: std::io::StdoutLock<'static>,
+    json: bool,
+    bar: Option<ProgressBar>,
+    started: Instant,
+    pub saved: usize,
+    pub saved_bytes: u64,
+    pub failures: Vec<(String, String)>,
+    pub cancelled: usize,
+    pub duplicates: usize,
+    pub rejected: usize,
+    pub skipped_saved: usize,
+    pub submitted: usize,
+    bytes_seen: u64,
+    estimate: u64,
+}
+
+impl Report {
+    /// `estimate`: about how many files, for the progress bar (shown only on a terminal).
+    pub fn new(json: bool, estimate: u64) -> Self {
+        let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(estimate);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {pos}/{len} files [{wide_bar}] {msg} · ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Self {
+            out: std::io::stdout().lock(),
+            json,
+            bar,
+            started: Instant::now(),
+            saved: 0,
+            saved_bytes: 0,
+            failures: Vec::new(),
+            cancelled: 0,
+            duplicates: 0,
+            rejected: 0,
+            skipped_saved: 0,
+            submitted: 0,
+            bytes_seen: 0,
+            estimate,
+        }
+    }
+
+    fn json_line(&mut self, line: &JsonLine<'_>) -> std::io::Result<()> {
+        serde_json::to_writer(&mut self.out, line)?;
+        writeln!(self.out)
+    }
+
+    /// A line for people: above the bar on a terminal, on stdout otherwise.
+    fn say(&mut self, text: String) -> std::io::Result<()> {
+        match &self.bar {
+            Some(b) => {
+                b.println(text);
+                Ok(())
+            }
+            None => writeln!(self.out, "{text}"),
+        }
+    }
+
+    /// The bar's length follows what turned out not to be a download.
+    fn not_a_file(&mut self) {
+        self.estimate = self.estimate.saturating_sub(1);
+        self.fit_bar();
+    }
+
+    fn fit_bar(&self) {
+        if let Some(b) = &self.bar {
+            b.set_length(self.estimate.max(self.submitted as u64));
+        }
+    }
+
+    pub fn submitted(&mut self, n: usize) {
+        self.submitted += n;
+        self.fit_bar();
+    }
+
+    pub fn rejected(&mut self, place: &Place, r: &Rejected) -> std::io::Result<()> {
+        self.rejected += 1;
+        self.not_a_file();
+        if self.json {
+            let mut line = JsonLine::new(&r.text, "rejected");
+            line.error = Some(r.reason.to_string());
+            line.line = Some(r.line);
+            self.json_line(&line)
+        } else {
+            let text = format!("skipped {place}: {} ({})", r.reason, r.text);
+            match &self.bar {
+                Some(b) => b.println(text),
+                None => eprintln!("{text}"),
+            }
+            Ok(())
+        }
+    }
+
+    pub fn duplicate(&mut self, d: &Duplicate) -> std::io::Result<()> {
+        self.duplicates += 1;
+        self.not_a_file();
+        if self.json {
+            let mut line = JsonLine::new(d.url.as_str(), "duplicate");
+            line.line = Some(d.line);
+            self.json_line(&line)?;
+        }
+        Ok(())
+    }
+
+    pub fn already_saved(&mut self) {
+        self.skipped_saved += 1;
+        self.not_a_file();
+    }
+
+    pub fn bytes(&mut self, new: u64) {
+        self.bytes_seen += new;
+        if let Some(b) = &self.bar {
+            let secs = self.started.elapsed().as_secs_f64().max(0.001);
+            b.set_message(format!(
+                "{} · {}/s",
+                human_bytes(self.bytes_seen),
+                human_bytes((self.bytes_seen as f64 / secs) as u64)
+            ));
+        }
+    }
+
+    pub fn saved(&mut self, url: &str, saved: &Saved) -> std::io::Result<()> {
+        self.saved += 1;
+        self.saved_bytes += saved.bytes;
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+        if self.json {
+            let mut line = JsonLine::new(url, "saved");
+            line.path = Some(saved.path.display().to_string());
+            line.bytes = Some(saved.bytes);
+            self.json_line(&line)
+        } else if self.bar.is_none() {
+            writeln!(self.out, "saved {url} -> {}", saved.path.display())
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn failed(&mut self, url: &str, reason: String) -> std::io::Result<()> {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+        if self.json {
+            let mut line = JsonLine::new(url, "failed");
+            line.error = Some(reason.clone());
+            self.json_line(&line)?;
+        } else {
+            self.say(format!("failed {url}: {reason}"))?;
+        }
+        self.failures.push((url.to_string(), reason));
+        Ok(())
+    }
+
+    pub fn cancelled(&mut self, url: &str) -> std::io::Result<()> {
+        self.cancelled += 1;
+        if self.json {
+            self.json_line(&JsonLine::new(url, "cancelled"))?;
+        }
+        Ok(())
+    }
+
+    /// Clears the bar and prints the summary (stdout for people, stderr with `--json`).
+    pub fn finish(mut self, dir: &std::path::Path) -> std::io::Result<()> {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let mut summary = format!(
+            "saved {} of {} ({}) in {elapsed:.1} s into {}",
+            self.saved,
+            self.submitted,
+            human_bytes(self.saved_bytes),
+            dir.display()
+        );
+        for (n, what) in [
+            (self.failures.len(), "failed"),
+            (self.cancelled, "cancelled"),
+            (self.duplicates, "duplicate(s) skipped"),
+            (self.rejected, "input line(s) rejected"),
+            (self.skipped_saved, "already saved earlier"),
+        ] {
+            if n > 0 {
+                summary += &format!(" · {n} {what}");
+            }
+        }
+        if self.json {
+            eprintln!("{summary}");
+        } else {
+            if !self.failures.is_empty() {
+                writeln!(self.out, "\nFailed:")?;
+                for (url, reason) in &self.failures {
+                    writeln!(self.out, "  {url}: {reason}")?;
+                }
+            }
+            writeln!(self.out, "{summary}")?;
+        }
+        self.out.flush()
+    }
+}
