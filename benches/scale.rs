@@ -1,5 +1,10 @@
-//! Memory for a large URL list (not a test): parses 100,000 lines and queues them on a paused
-//! engine, printing resident memory at each step and the cost per URL.
+//! Memory for a large URL list (not a test).
+//!
+//! 1. The library: parses 100,000 lines and queues them all on a paused engine (what the window
+//!    does, since it shows every row), printing resident memory and the cost per URL.
+//! 2. The CLI: `magpie fetch -j 64` on lists of 1,000 and 100,000 lines against a loopback server
+//!    that answers 404 at once, printing the peak resident memory of the process. `magpie fetch`
+//!    streams its lists, so the two peaks should be close.
 //!
 //! Run: `cargo bench --bench scale` (env: N).
 
@@ -17,6 +22,69 @@ fn rss_mb() -> f64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);
     pages * 4096.0 / 1e6
+}
+
+/// Starts a server on 127.0.0.1 that answers every request with 404 at once.
+fn not_found_server() -> std::net::SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("bench-server".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let app =
+                    axum::Router::new().fallback(|| async { axum::http::StatusCode::NOT_FOUND });
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                tx.send(listener.local_addr().expect("addr")).expect("send");
+                axum::serve(listener, app).await.expect("serve");
+            });
+        })
+        .expect("thread");
+    rx.recv().expect("server address")
+}
+
+/// Runs `magpie fetch` on a list of `n` URLs; returns (peak resident MB, seconds).
+fn cli_peak(addr: std::net::SocketAddr, n: usize, dir: &std::path::Path) -> (f64, f64) {
+    let list = dir.join(format!("list-{n}.txt"));
+    let text: String = (0..n)
+        .map(|i| format!("http://{addr}/gallery/{i:06}/photo-{i}.jpg\n"))
+        .collect();
+    std::fs::write(&list, text).expect("write list");
+    let t = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_magpie"))
+        .args(["fetch", "-j", "64", "--per-host", "64", "--out"])
+        .arg(dir.join("out"))
+        .arg(&list)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run magpie");
+    // VmHWM is the process's high-water mark: the last reading before it exits is its peak.
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_path)
+            && let Some(kb) = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        {
+            peak_kb = peak_kb.max(kb);
+        }
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (peak_kb as f64 / 1e3, t.elapsed().as_secs_f64())
 }
 
 fn main() {
@@ -77,4 +145,18 @@ fn main() {
         (queued_rss - base) * 1e6 / n as f64,
         queue_time.as_secs_f64() * 1e3
     );
+
+    drop(engine);
+
+    let addr = not_found_server();
+    println!();
+    println!(
+        "magpie fetch -j 64 on a list, every URL answered 404 at once (peak resident memory):"
+    );
+    println!("| list | peak | wall |");
+    println!("|---|---|---|");
+    for lines in [1_000, n] {
+        let (peak, secs) = cli_peak(addr, lines, dir.path());
+        println!("| {lines} lines | {peak:.1} MB | {secs:.1} s |");
+    }
 }

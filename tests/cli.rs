@@ -365,3 +365,49 @@ fn unwritable_folder_fails_each_item_and_exits_one() {
         "each item, in its line and in the summary: {stdout}"
     );
 }
+
+#[test]
+fn long_lists_are_fed_in_batches_and_duplicates_span_files() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let a = work.path().join("a.txt");
+    let b = work.path().join("b.txt");
+    let urls: Vec<String> = (0..150)
+        .map(|i| server.url(&format!("/img/n{i}.png")).to_string())
+        .collect();
+    std::fs::write(&a, urls.join("\n")).unwrap();
+    let mut second: Vec<String> = urls[..10].to_vec();
+    second.push("javascript:alert(1)".into());
+    std::fs::write(&b, second.join("\n")).unwrap();
+    let out_dir = work.path().join("out");
+    let out = magpie(
+        &[
+            "fetch",
+            "-j",
+            "2",
+            "--out",
+            out_dir.to_str().unwrap(),
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a rejected line fails the run: {stderr}"
+    );
+    assert_eq!(files_in(&out_dir).len(), 150);
+    assert!(stdout.contains("saved 150 of 150"), "{stdout}");
+    assert!(stdout.contains("10 duplicate(s) skipped"), "{stdout}");
+    assert!(stdout.contains("1 input line(s) rejected"), "{stdout}");
+    assert!(
+        stderr.contains(&format!(
+            "skipped {}:11: javascript: is not http(s)",
+            b.display()
+        )),
+        "{stderr}"
+    );
+}

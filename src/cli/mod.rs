@@ -197,7 +197,7 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     }
 
     let nothing = report.submitted == 0;
-    let clean = report.failures.is_empty()
+    let clean = report.failed == 0
         && report.rejected == 0
         && report.cancelled == 0
         && feed.errors.is_empty();

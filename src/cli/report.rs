@@ -40,6 +40,10 @@ impl<'a> JsonLine<'a> {
     }
 }
 
+/// How many failures the summary repeats (each was also printed when it happened); the rest are
+/// counted, so a list of a million dead links doesn't hold a million messages.
+const LISTED_FAILURES: usize = 1000;
+
 /// Counts and output for one run.
 pub struct Report {
     out: std::io::StdoutLock<'static>,
@@ -48,7 +52,9 @@ pub struct Report {
     started: Instant,
     pub saved: usize,
     pub saved_bytes: u64,
+    /// The first [`LISTED_FAILURES`] failures, repeated in the summary.
     pub failures: Vec<(String, String)>,
+    pub failed: usize,
     pub cancelled: usize,
     pub duplicates: usize,
     pub rejected: usize,
@@ -81,6 +87,7 @@ impl Report {
             saved: 0,
             saved_bytes: 0,
             failures: Vec::new(),
+            failed: 0,
             cancelled: 0,
             duplicates: 0,
             rejected: 0,
@@ -199,7 +206,10 @@ impl Report {
         } else {
             self.say(format!("failed {url}: {reason}"))?;
         }
-        self.failures.push((url.to_string(), reason));
+        self.failed += 1;
+        if self.failures.len() < LISTED_FAILURES {
+            self.failures.push((url.to_string(), reason));
+        }
         Ok(())
     }
 
@@ -225,7 +235,7 @@ impl Report {
             dir.display()
         );
         for (n, what) in [
-            (self.failures.len(), "failed"),
+            (self.failed, "failed"),
             (self.cancelled, "cancelled"),
             (self.duplicates, "duplicate(s) skipped"),
             (self.rejected, "input line(s) rejected"),
@@ -242,6 +252,13 @@ impl Report {
                 writeln!(self.out, "\nFailed:")?;
                 for (url, reason) in &self.failures {
                     writeln!(self.out, "  {url}: {reason}")?;
+                }
+                if self.failed > self.failures.len() {
+                    writeln!(
+                        self.out,
+                        "  … and {} more (each is listed above)",
+                        self.failed - self.failures.len()
+                    )?;
                 }
             }
             writeln!(self.out, "{summary}")?;
