@@ -253,15 +253,20 @@ impl<T> Items<T> {
         self.push(item);
     }
 
-    /// Attaches the URL a file in the folder was downloaded from (from the journal).
-    pub fn remember_source(&mut self, path: &std::path::Path, url: Url) {
-        if let Some(item) = self
+    /// Attaches the URLs files in the folder were downloaded from (from the journal).
+    pub fn remember_sources(&mut self, sources: impl IntoIterator<Item = (PathBuf, Url)>) {
+        let by_path: HashMap<PathBuf, usize> = self
             .items
-            .iter_mut()
-            .find(|i| i.url.is_none() && i.path.as_deref() == Some(path))
-        {
-            item.url = Some(url.clone());
-            self.urls.insert(url);
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.url.is_none())
+            .filter_map(|(n, i)| Some((i.path.clone()?, n)))
+            .collect();
+        for (path, url) in sources {
+            if let Some(&n) = by_path.get(&path) {
+                self.items[n].url = Some(url.clone());
+                self.urls.insert(url);
+            }
         }
     }
 

@@ -446,9 +446,10 @@ impl MagpieApp {
     fn restore_history(&mut self, history: crate::journal::History) {
         use crate::journal::Record;
         let mut pending = Vec::new();
+        let mut sources = Vec::new();
         for record in history.entries {
             match record {
-                Record::Saved { url, path, .. } => self.items.remember_source(&path, url),
+                Record::Saved { url, path, .. } => sources.push((path, url)),
                 Record::Failed { url, error } => {
                     if !self.items.contains_url(&url) {
                         self.items.add_past_failure(url, error);
@@ -462,6 +463,7 @@ impl MagpieApp {
                 Record::Cancelled { .. } => {}
             }
         }
+        self.items.remember_sources(sources);
         if let (false, Some(engine), Ok(store)) = (pending.is_empty(), &self.engine, &self.store) {
             self.items.start_batch();
             let ids = engine.submit(store, pending.iter().cloned());
