@@ -14,6 +14,8 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod support;
+
 use axum::Router;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::header;
@@ -70,29 +72,11 @@ async fn blob(State(c): State<Arc<Corpus>>) -> impl IntoResponse {
 }
 
 fn start_server(corpus: Arc<Corpus>) -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("bench-server".into())
-        .spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let app = Router::new()
-                    .route("/files/{name}", get(file))
-                    .route("/blob", get(blob))
-                    .with_state(corpus);
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                tx.send(listener.local_addr().expect("addr")).expect("send");
-                axum::serve(listener, app).await.expect("serve");
-            });
-        })
-        .expect("thread");
-    rx.recv().expect("server address")
+    let app = Router::new()
+        .route("/files/{name}", get(file))
+        .route("/blob", get(blob))
+        .with_state(corpus);
+    support::serve(app, 2)
 }
 
 /// Loopback bandwidth in bytes/s: the best of a few single-connection transfers of the blob.

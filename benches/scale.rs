@@ -8,6 +8,8 @@
 //!
 //! Run: `cargo bench --bench scale` (env: N).
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use magpie::engine::{Command, Engine, Event};
@@ -26,27 +28,8 @@ fn rss_mb() -> f64 {
 
 /// Starts a server on 127.0.0.1 that answers every request with 404 at once.
 fn not_found_server() -> std::net::SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("bench-server".into())
-        .spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let app =
-                    axum::Router::new().fallback(|| async { axum::http::StatusCode::NOT_FOUND });
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                tx.send(listener.local_addr().expect("addr")).expect("send");
-                axum::serve(listener, app).await.expect("serve");
-            });
-        })
-        .expect("thread");
-    rx.recv().expect("server address")
+    let app = axum::Router::new().fallback(|| async { axum::http::StatusCode::NOT_FOUND });
+    support::serve(app, 1)
 }
 
 /// Runs `magpie fetch` on a list of `n` URLs; returns (peak resident MB, seconds).
