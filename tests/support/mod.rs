@@ -196,14 +196,19 @@ fn image_for(name: &str) -> (Vec<u8>, &'static str) {
     }
 }
 
+/// The image for `name`, with its content type.
+fn image_response(name: &str) -> Response {
+    let (bytes, ct) = image_for(name);
+    ([(header::CONTENT_TYPE, ct)], bytes).into_response()
+}
+
 async fn img(
     State(s): State<AppState>,
     UrlPath(name): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
     count(&s, &format!("/img/{name}"), &headers);
-    let (bytes, ct) = image_for(&name);
-    ([(header::CONTENT_TYPE, ct)], bytes).into_response()
+    image_response(&name)
 }
 
 struct Inflight(Arc<Stats>, Arc<Stats>);
@@ -232,8 +237,7 @@ async fn hold_img(
     let _guard = Inflight::enter(s.stats.clone(), s.global.clone());
     // Server-side latency: holds the request so overlapping requests can be observed.
     tokio::time::sleep(s.hold).await;
-    let (bytes, ct) = image_for(&name);
-    ([(header::CONTENT_TYPE, ct)], bytes).into_response()
+    image_response(&name)
 }
 
 async fn status(
@@ -271,8 +275,7 @@ async fn flaky(
         )
             .into_response();
     }
-    let (bytes, ct) = image_for(&name);
-    ([(header::CONTENT_TYPE, ct)], bytes).into_response()
+    image_response(&name)
 }
 
 async fn switch(
@@ -284,8 +287,7 @@ async fn switch(
     if !s.healthy.load(Ordering::SeqCst) {
         return (StatusCode::SERVICE_UNAVAILABLE, "down for maintenance").into_response();
     }
-    let (bytes, ct) = image_for(&name);
-    ([(header::CONTENT_TYPE, ct)], bytes).into_response()
+    image_response(&name)
 }
 
 /// Holds the request while the server is unhealthy (the gate is closed), then serves the image.
@@ -298,8 +300,7 @@ async fn gate(
     while !s.healthy.load(Ordering::SeqCst) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let (bytes, ct) = image_for(&name);
-    ([(header::CONTENT_TYPE, ct)], bytes).into_response()
+    image_response(&name)
 }
 
 async fn html_as_jpeg(State(s): State<AppState>, headers: HeaderMap) -> Response {
