@@ -12,8 +12,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use magpie::config::FetchSettings;
 use magpie::engine::{Command, Engine, Event};
-use magpie::settings::FetchSettings;
 use magpie::store::Store;
 
 fn rss_mb() -> f64 {
@@ -101,7 +101,7 @@ fn main() {
     let parsed = rss_mb();
 
     let t = Instant::now();
-    engine.submit(&store, list.urls.into_iter().map(|u| u.url));
+    engine.submit(store.dir(), list.urls.into_iter().map(|u| u.url));
     let mut queued = 0;
     while queued < n {
         match engine.recv_timeout(Duration::from_secs(30)) {

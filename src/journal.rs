@@ -1,31 +1,56 @@
-//! The download journal: what was queued, saved, failed or cancelled, per output folder, kept in the
-//! data dir so a run killed mid-way (even by SIGKILL) can be resumed and its history shown.
+//! The per-folder download journal format: what was queued, saved, failed or cancelled, kept in
+//! the data dir so a run killed mid-way (even by SIGKILL) can be resumed and its history shown.
 //!
-//! It is an append-only JSON-lines file: each change is one line written with a single `write`,
-//! so a crash can at worst cut the last line, which loading skips. Loading replays the lines (the
-//! last word on a URL wins) and [`compact`] rewrites the file atomically (temp file, then rename).
+//! Only the engine reads and writes journals (`engine::folders` owns the files, their lock and the
+//! writer thread); this module is the format. It is an append-only JSON-lines file: each change is
+//! one line written with a single `write`, so a crash can at worst cut the last line, which
+//! loading skips. Loading replays the lines (the last word on a URL wins); [`compact`] rewrites
+//! the file atomically (temp file, then rename) to one line per URL.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+/// Which engine queued a URL: each engine picks a random one per folder it opens, so an engine
+/// can tell its own downloads from those of another Magpie using the same folder.
+pub type Session = u64;
+
 /// One line of the journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
 pub enum Record {
-    Queued { url: Url },
-    Saved { url: Url, path: PathBuf, bytes: u64 },
-    Failed { url: Url, error: String },
-    Cancelled { url: Url },
+    Queued {
+        url: Url,
+        /// Journals written before sessions existed read as session 0.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        session: Session,
+    },
+    Saved {
+        url: Url,
+        path: PathBuf,
+        bytes: u64,
+    },
+    Failed {
+        url: Url,
+        error: String,
+    },
+    Cancelled {
+        url: Url,
+    },
+}
+
+fn is_zero(n: &Session) -> bool {
+    *n == 0
 }
 
 impl Record {
-    fn url(&self) -> &Url {
+    /// The URL the record is about.
+    pub fn url(&self) -> &Url {
         match self {
-            Record::Queued { url }
+            Record::Queued { url, .. }
             | Record::Saved { url, .. }
             | Record::Failed { url, .. }
             | Record::Cancelled { url } => url,
@@ -33,22 +58,29 @@ impl Record {
     }
 }
 
-/// The journal file for downloads into `out_dir`, under `journal_dir`.
+/// The journal file for downloads into `out_dir` (absolute), under `journal_dir`.
 pub fn path_for(journal_dir: &Path, out_dir: &Path) -> PathBuf {
-    // FNV-1a of the folder path: stable across runs, one file per folder.
-    let hash = out_dir
-        .to_string_lossy()
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+    let hash = crate::store::names::stable_hash(out_dir.as_os_str().as_encoded_bytes());
     journal_dir.join(format!("{hash:016x}.jsonl"))
 }
 
-/// An open journal, appended to as downloads change state.
+/// Appends one batch of records to `file` in a single `write`, so concurrent appenders (other
+/// Magpies on the same folder) never interleave inside a line.
+pub fn append(file: &mut std::fs::File, records: &[Record]) -> std::io::Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut buf = Vec::with_capacity(records.len() * 96);
+    for r in records {
+        serde_json::to_writer(&mut buf, r)?;
+        buf.push(b'\n');
+    }
+    file.write_all(&buf)
+}
+
+/// An open journal for appending, for tests and tools; the engine keeps its own file handle.
 #[derive(Debug)]
 pub struct Journal {
-    path: PathBuf,
     file: std::fs::File,
 }
 
@@ -62,27 +94,12 @@ impl Journal {
             .create(true)
             .append(true)
             .open(path)?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            file,
-        })
+        Ok(Self { file })
     }
 
     /// Appends records in one write.
     pub fn append(&mut self, records: &[Record]) -> std::io::Result<()> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        let mut buf = Vec::with_capacity(records.len() * 96);
-        for r in records {
-            serde_json::to_writer(&mut buf, r)?;
-            buf.push(b'\n');
-        }
-        self.file.write_all(&buf)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+        append(&mut self.file, records)
     }
 }
 
@@ -93,10 +110,10 @@ pub struct History {
 }
 
 impl History {
-    /// URLs queued but never finished: what `--resume` fetches.
+    /// URLs queued but never finished: what a resume fetches.
     pub fn pending(&self) -> impl Iterator<Item = &Url> {
         self.entries.iter().filter_map(|r| match r {
-            Record::Queued { url } => Some(url),
+            Record::Queued { url, .. } => Some(url),
             _ => None,
         })
     }
@@ -110,29 +127,88 @@ impl History {
     }
 }
 
-/// Replays the journal at `path`; a missing file is an empty history, a damaged line is skipped.
-pub fn load(path: &Path) -> History {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return History::default();
-    };
-    let mut index: HashMap<Url, usize> = HashMap::new();
-    let mut entries: Vec<Record> = Vec::new();
-    for line in text.lines() {
-        let Ok(record) = serde_json::from_str::<Record>(line) else {
-            continue;
-        };
-        match index.get(record.url()) {
-            Some(&i) => entries[i] = record,
-            None => {
-                index.insert(record.url().clone(), entries.len());
-                entries.push(record);
-            }
-        }
-    }
-    History { entries }
+/// A replayed journal.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub history: History,
+    /// Lines that could not be read (torn by a crash, or damaged) and were skipped.
+    pub skipped: usize,
+    /// Bytes up to the end of the last complete line: where reading new lines resumes.
+    pub consumed: u64,
 }
 
-/// Rewrites the journal at `path` to hold just `history` (one line per URL), atomically.
+/// Replays the journal at `path`; a missing file is an empty history, a damaged line is skipped
+/// and counted. An error means the file exists but could not be read: don't rewrite it then.
+pub fn load(path: &Path) -> std::io::Result<Loaded> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Loaded::default()),
+        Err(e) => return Err(e),
+    };
+    let mut replay = Replay::default();
+    let consumed = replay.feed(&bytes);
+    Ok(Loaded {
+        history: History {
+            entries: replay.entries,
+        },
+        skipped: replay.skipped,
+        consumed: consumed as u64,
+    })
+}
+
+/// Reads the complete lines appended to `file` since `offset` and returns them as records,
+/// moving `offset` past them. A line still being written is left for the next call.
+pub fn read_new(file: &mut std::fs::File, offset: &mut u64) -> std::io::Result<Vec<Record>> {
+    file.seek(SeekFrom::Start(*offset))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    *offset += end as u64;
+    Ok(bytes[..end]
+        .split(|&b| b == b'\n')
+        .filter_map(|line| serde_json::from_slice(line).ok())
+        .collect())
+}
+
+/// Folds lines into the last word per URL.
+#[derive(Default)]
+struct Replay {
+    index: HashMap<Url, usize>,
+    entries: Vec<Record>,
+    skipped: usize,
+}
+
+impl Replay {
+    /// Replays the complete lines of `bytes`; returns how many bytes they span.
+    fn feed(&mut self, bytes: &[u8]) -> usize {
+        let mut consumed = 0;
+        for line in bytes.split_inclusive(|&b| b == b'\n') {
+            let complete = line.ends_with(b"\n");
+            let text = line.strip_suffix(b"\n").unwrap_or(line);
+            if complete {
+                consumed += line.len();
+            }
+            if text.trim_ascii().is_empty() {
+                continue;
+            }
+            let Ok(record) = serde_json::from_slice::<Record>(text) else {
+                self.skipped += 1;
+                continue;
+            };
+            match self.index.get(record.url()) {
+                Some(&i) => self.entries[i] = record,
+                None => {
+                    self.index.insert(record.url().clone(), self.entries.len());
+                    self.entries.push(record);
+                }
+            }
+        }
+        consumed
+    }
+}
+
+/// Rewrites the journal at `path` to hold just `history` (one line per URL), atomically. Only
+/// safe while no other process has the journal open (the engine holds the folder alone then).
 pub fn compact(path: &Path, history: &History) -> std::io::Result<()> {
     let tmp = path.with_extension("jsonl.tmp");
     let mut buf = Vec::new();
@@ -160,12 +236,15 @@ mod tests {
         j.append(&[
             Record::Queued {
                 url: u("http://a/1.png"),
+                session: 7,
             },
             Record::Queued {
                 url: u("http://a/2.png"),
+                session: 7,
             },
             Record::Queued {
                 url: u("http://a/3.png"),
+                session: 0,
             },
         ])
         .unwrap();
@@ -181,6 +260,7 @@ mod tests {
         }])
         .unwrap();
         drop(j);
+        let whole = std::fs::metadata(&path).unwrap().len();
         // A crash mid-write leaves half a line.
         let mut f = std::fs::OpenOptions::new()
             .append(true)
@@ -189,7 +269,10 @@ mod tests {
         f.write_all(b"{\"event\":\"saved\",\"url\":\"http://a/2")
             .unwrap();
 
-        let h = load(&path);
+        let loaded = load(&path).unwrap();
+        let h = loaded.history;
+        assert_eq!(loaded.consumed, whole, "the torn line is not consumed");
+        assert_eq!(loaded.skipped, 1);
         assert_eq!(h.pending().collect::<Vec<_>>(), [&u("http://a/2.png")]);
         assert_eq!(h.saved().collect::<Vec<_>>(), [&u("http://a/1.png")]);
         assert!(
@@ -197,8 +280,43 @@ mod tests {
         );
 
         compact(&path, &h).unwrap();
-        assert_eq!(load(&path), h);
+        assert_eq!(load(&path).unwrap().history, h);
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
+    }
+
+    #[test]
+    fn journals_without_sessions_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.jsonl");
+        std::fs::write(&path, "{\"event\":\"queued\",\"url\":\"http://a/1.png\"}\n").unwrap();
+        let h = load(&path).unwrap().history;
+        assert_eq!(
+            h.entries,
+            [Record::Queued {
+                url: u("http://a/1.png"),
+                session: 0
+            }]
+        );
+    }
+
+    #[test]
+    fn new_lines_are_read_once_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let mut j = Journal::open(&path).unwrap();
+        let mut reader = std::fs::File::open(&path).unwrap();
+        let mut offset = 0;
+        j.append(&[Record::Cancelled {
+            url: u("http://a/1.png"),
+        }])
+        .unwrap();
+        j.file.write_all(b"{\"event\":\"cancelled\",").unwrap();
+        let first = read_new(&mut reader, &mut offset).unwrap();
+        assert_eq!(first.len(), 1);
+        j.file.write_all(b"\"url\":\"http://a/2.png\"}\n").unwrap();
+        let second = read_new(&mut reader, &mut offset).unwrap();
+        assert_eq!(second.len(), 1, "the rest of the line arrived: read now");
+        assert_eq!(second[0].url(), &u("http://a/2.png"));
     }
 
     #[test]

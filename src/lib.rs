@@ -15,9 +15,10 @@
 //! - [`cli`]: the headless `magpie fetch` front end (progress bar, summary, JSON lines, exit codes).
 
 pub mod cli;
+pub mod config;
 pub mod engine;
+pub mod format;
 pub mod journal;
-pub mod settings;
 pub mod store;
 pub mod thumbs;
 pub mod ui;

@@ -16,6 +16,9 @@ use clap::{Parser, Subcommand};
 struct Args {
     #[command(subcommand)]
     command: Option<Cmd>,
+    /// Settings file to use [default: the platform config dir, e.g. ~/.config/magpie/config.toml]
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
     /// Folder to open the window on
     #[arg(value_name = "DIR")]
     dir: Option<PathBuf>,
@@ -37,8 +40,8 @@ fn main() -> ExitCode {
         .init();
     let args = Args::parse();
     let result = match args.command {
-        Some(Cmd::Fetch(fetch)) => magpie::cli::fetch(fetch),
-        None => magpie::ui::run(args.dir),
+        Some(Cmd::Fetch(fetch)) => magpie::cli::fetch(fetch, args.config),
+        None => magpie::ui::run(args.dir, args.config),
     };
     match result {
         Ok(code) => code,

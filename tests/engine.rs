@@ -6,15 +6,17 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
+use magpie::config::FetchSettings;
 use magpie::engine::{Command, Engine, Event};
-use magpie::settings::FetchSettings;
 use magpie::store::Store;
 use support::*;
 
+/// An engine with a temp folder open, as the front ends set it up.
 fn setup(settings: FetchSettings) -> (Engine, tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let engine = Engine::start(settings, None).unwrap();
+    open_folder(&engine, store.dir());
     (engine, dir, store)
 }
 
@@ -23,7 +25,7 @@ fn saves_images_with_their_names_and_user_agent() {
     let server = TestServer::start();
     let (engine, dir, store) = setup(fast_settings());
     let ids = engine.submit(
-        &store,
+        store.dir(),
         [server.url("/img/cat.png"), server.url("/img/dog.jpg")],
     );
     let out = run_to_end(&engine);
@@ -58,7 +60,7 @@ fn fifty_urls_reach_but_never_exceed_global_and_per_host_limits() {
     };
     let (engine, dir, store) = setup(settings);
     let urls = (0..50).map(|i| servers[i % 3].url(&format!("/hold/{i}.png")));
-    engine.submit(&store, urls);
+    engine.submit(store.dir(), urls);
     let out = run_to_end(&engine);
     assert_eq!(out.saved.len(), 50, "{:?}", out.failed);
     assert_eq!(files_in(dir.path()).len(), 50);
@@ -79,7 +81,7 @@ fn per_host_limit_holds_for_one_host() {
     };
     let (engine, _dir, store) = setup(settings);
     engine.submit(
-        &store,
+        store.dir(),
         (0..30).map(|i| server.url(&format!("/hold/{i}.png"))),
     );
     let out = run_to_end(&engine);
@@ -91,7 +93,7 @@ fn per_host_limit_holds_for_one_host() {
 fn not_found_fails_without_retry() {
     let server = TestServer::start();
     let (engine, dir, store) = setup(fast_settings());
-    let ids = engine.submit(&store, [server.url("/status/404")]);
+    let ids = engine.submit(store.dir(), [server.url("/status/404")]);
     let out = run_to_end(&engine);
     assert_eq!(out.failed[&ids[0]], "HTTP 404 Not Found");
     assert_eq!(server.stats.hits("/status/404"), 1);
@@ -103,7 +105,7 @@ fn not_found_fails_without_retry() {
 fn service_unavailable_with_retry_after_then_success() {
     let server = TestServer::start();
     let (engine, dir, store) = setup(fast_settings());
-    let ids = engine.submit(&store, [server.url("/flaky/1/recovered.png")]);
+    let ids = engine.submit(store.dir(), [server.url("/flaky/1/recovered.png")]);
     let out = run_to_end(&engine);
     assert!(out.saved.contains_key(&ids[0]), "{:?}", out.failed);
     assert_eq!(server.stats.hits("/flaky/1/recovered.png"), 2);
@@ -122,7 +124,7 @@ fn server_errors_give_up_after_max_attempts() {
         ..fast_settings()
     };
     let (engine, dir, store) = setup(settings);
-    let ids = engine.submit(&store, [server.url("/status/500")]);
+    let ids = engine.submit(store.dir(), [server.url("/status/500")]);
     let out = run_to_end(&engine);
     assert_eq!(out.failed[&ids[0]], "HTTP 500 Internal Server Error");
     assert_eq!(server.stats.hits("/status/500"), 3);
@@ -138,7 +140,7 @@ fn body_shorter_than_content_length_fails_and_leaves_no_file() {
     let addr = raw_server(response);
     let (engine, dir, store) = setup(fast_settings());
     let ids = engine.submit(
-        &store,
+        store.dir(),
         [url::Url::parse(&format!("http://{addr}/short.png")).unwrap()],
     );
     let out = run_to_end(&engine);
@@ -154,7 +156,7 @@ fn body_shorter_than_content_length_fails_and_leaves_no_file() {
 fn html_served_as_jpeg_is_rejected() {
     let server = TestServer::start();
     let (engine, dir, store) = setup(fast_settings());
-    let ids = engine.submit(&store, [server.url("/html-as-jpeg")]);
+    let ids = engine.submit(store.dir(), [server.url("/html-as-jpeg")]);
     let out = run_to_end(&engine);
     assert_eq!(
         out.failed[&ids[0]],
@@ -171,7 +173,7 @@ fn body_over_the_cap_is_cut_off_and_removed() {
         ..fast_settings()
     };
     let (engine, dir, store) = setup(settings);
-    let ids = engine.submit(&store, [server.url("/big")]);
+    let ids = engine.submit(store.dir(), [server.url("/big")]);
     let out = run_to_end(&engine);
     assert_eq!(out.failed[&ids[0]], "larger than the 1.0 MB limit");
     assert!(files_in(dir.path()).is_empty());
@@ -181,7 +183,7 @@ fn body_over_the_cap_is_cut_off_and_removed() {
 fn redirect_to_file_url_fails() {
     let server = TestServer::start();
     let (engine, dir, store) = setup(fast_settings());
-    let ids = engine.submit(&store, [server.url("/redirect-file")]);
+    let ids = engine.submit(store.dir(), [server.url("/redirect-file")]);
     let out = run_to_end(&engine);
     assert_eq!(
         out.failed[&ids[0]],
@@ -194,7 +196,7 @@ fn redirect_to_file_url_fails() {
 fn endless_redirects_stop_after_ten() {
     let server = TestServer::start();
     let (engine, _dir, store) = setup(fast_settings());
-    let ids = engine.submit(&store, [server.url("/redirect-loop/0")]);
+    let ids = engine.submit(store.dir(), [server.url("/redirect-loop/0")]);
     let out = run_to_end(&engine);
     assert_eq!(out.failed[&ids[0]], "too many redirects (more than 10)");
     assert_eq!(server.stats.hits("/redirect-loop"), 11);
@@ -208,7 +210,7 @@ fn content_disposition_with_parent_dirs_lands_inside_the_folder() {
     let store = Store::open(&inner).unwrap();
     let engine = Engine::start(fast_settings(), None).unwrap();
     let ids = engine.submit(
-        &store,
+        store.dir(),
         [
             server.url("/cd/traversal"),
             server.url("/cd/absolute"),
@@ -227,7 +229,7 @@ fn same_file_name_from_two_urls_keeps_both() {
     let server = TestServer::start();
     let (engine, dir, store) = setup(fast_settings());
     engine.submit(
-        &store,
+        store.dir(),
         [server.url("/a/same.png"), server.url("/b/same.png")],
     );
     let out = run_to_end(&engine);
@@ -246,7 +248,7 @@ fn existing_file_and_symlink_are_never_touched() {
     std::os::unix::fs::symlink(&target, dir.path().join("dog.png")).unwrap();
 
     engine.submit(
-        &store,
+        store.dir(),
         [server.url("/img/cat.png"), server.url("/img/dog.png")],
     );
     let out = run_to_end(&engine);
@@ -266,7 +268,7 @@ fn existing_file_and_symlink_are_never_touched() {
 fn extension_follows_the_sniffed_content() {
     let server = TestServer::start();
     let (engine, dir, store) = setup(fast_settings());
-    engine.submit(&store, [server.url("/webp-as-jpg.jpg")]);
+    engine.submit(store.dir(), [server.url("/webp-as-jpg.jpg")]);
     run_to_end(&engine);
     assert_eq!(files_in(dir.path()), ["webp-as-jpg.webp"]);
 }
@@ -275,7 +277,7 @@ fn extension_follows_the_sniffed_content() {
 fn cancelling_mid_body_leaves_no_part_file() {
     let server = TestServer::start();
     let (engine, dir, store) = setup(fast_settings());
-    let ids = engine.submit(&store, [server.url("/stall-mid-body/x.png")]);
+    let ids = engine.submit(store.dir(), [server.url("/stall-mid-body/x.png")]);
     // Wait until the first megabyte is on disk in a .part file.
     wait_for_entries(dir.path(), 1);
     let names = files_in(dir.path());
@@ -297,7 +299,7 @@ fn cancel_all_drops_queued_jobs_and_running_ones() {
     };
     let (engine, dir, store) = setup(settings);
     let ids = engine.submit(
-        &store,
+        store.dir(),
         (0..10).map(|i| server.url(&format!("/stall-mid-body/{i}.png"))),
     );
     engine.send(Command::CancelAll);
@@ -315,7 +317,7 @@ fn stall_mid_body_times_out() {
         ..fast_settings()
     };
     let (engine, dir, store) = setup(settings);
-    let ids = engine.submit(&store, [server.url("/stall-mid-body/s.png")]);
+    let ids = engine.submit(store.dir(), [server.url("/stall-mid-body/s.png")]);
     let out = run_to_end(&engine);
     assert_eq!(out.failed[&ids[0]], "timed out: no data for 0.3 s");
     assert!(files_in(dir.path()).is_empty());
@@ -334,7 +336,7 @@ fn connection_refused_is_reported() {
     };
     let (engine, _dir, store) = setup(settings);
     let ids = engine.submit(
-        &store,
+        store.dir(),
         [url::Url::parse(&format!("http://{addr}/x.png")).unwrap()],
     );
     let out = run_to_end(&engine);
@@ -351,7 +353,7 @@ fn redirect_without_location_fails() {
     let addr = raw_server(b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n".to_vec());
     let (engine, _dir, store) = setup(fast_settings());
     let ids = engine.submit(
-        &store,
+        store.dir(),
         [url::Url::parse(&format!("http://{addr}/r")).unwrap()],
     );
     let out = run_to_end(&engine);
@@ -370,7 +372,7 @@ fn unrequested_partial_content_fails() {
     let addr = raw_server(resp);
     let (engine, dir, store) = setup(fast_settings());
     let ids = engine.submit(
-        &store,
+        store.dir(),
         [url::Url::parse(&format!("http://{addr}/p.png")).unwrap()],
     );
     let out = run_to_end(&engine);
@@ -384,7 +386,7 @@ fn pause_holds_queued_jobs_until_resume() {
     let (engine, dir, store) = setup(fast_settings());
     engine.send(Command::Pause);
     engine.submit(
-        &store,
+        store.dir(),
         [server.url("/img/p1.png"), server.url("/img/p2.png")],
     );
     // Queued events arrive, but nothing starts while paused.
@@ -417,7 +419,7 @@ fn content_length_smaller_than_the_body_is_a_damaged_image() {
     let addr = raw_server(response);
     let (engine, dir, store) = setup(fast_settings());
     let ids = engine.submit(
-        &store,
+        store.dir(),
         [url::Url::parse(&format!("http://{addr}/cl.png")).unwrap()],
     );
     let out = run_to_end(&engine);
@@ -434,7 +436,10 @@ fn folder_that_disappears_fails_each_item_clearly() {
     let server = TestServer::start();
     let (engine, dir, store) = setup(fast_settings());
     std::fs::remove_dir(dir.path()).unwrap();
-    let ids = engine.submit(&store, [server.url("/img/a.png"), server.url("/img/b.png")]);
+    let ids = engine.submit(
+        store.dir(),
+        [server.url("/img/a.png"), server.url("/img/b.png")],
+    );
     let out = run_to_end(&engine);
     for id in ids {
         assert!(
@@ -455,7 +460,7 @@ fn same_name_in_nfc_and_nfd_is_kept_twice() {
     let server = TestServer::start();
     let (engine, dir, store) = setup(fast_settings());
     engine.submit(
-        &store,
+        store.dir(),
         [
             server.url("/a/caf%C3%A9.png"),
             server.url("/b/cafe%CC%81.png"),
@@ -472,7 +477,7 @@ fn names_differing_only_in_case_stay_distinct_on_any_disk() {
     let (engine, dir, store) = setup(fast_settings());
     std::fs::write(dir.path().join("CAT.png"), b"mine").unwrap();
     engine.submit(
-        &store,
+        store.dir(),
         [
             server.url("/a/Photo.png"),
             server.url("/b/photo.png"),
@@ -524,7 +529,10 @@ fn a_full_disk_fails_the_item_and_removes_the_partial_file() {
         ..fast_settings()
     };
     let engine = Engine::start(settings, None).unwrap();
-    let ids = engine.submit(&store, [server.url("/big"), server.url("/img/small.png")]);
+    let ids = engine.submit(
+        store.dir(),
+        [server.url("/big"), server.url("/img/small.png")],
+    );
     let out = run_to_end(&engine);
     assert!(
         out.failed[&ids[0]].starts_with("the disk is full while writing"),

@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Duration;
 
+use magpie::config::FetchSettings;
 use magpie::engine::Engine;
-use magpie::settings::FetchSettings;
 use magpie::store::Store;
 use support::*;
 use url::Url;
@@ -17,7 +17,7 @@ fn fetch_one(url: Url, settings: FetchSettings) -> (Option<String>, Vec<String>,
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let engine = Engine::start(settings, None).unwrap();
-    let ids = engine.submit(&store, [url]);
+    let ids = engine.submit(store.dir(), [url]);
     let out = run_to_end(&engine);
     (out.failed.get(&ids[0]).cloned(), files_in(dir.path()), out)
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use magpie::settings::FetchSettings;
+use magpie::config::Config;
 use magpie::ui::{AppOptions, MagpieApp};
 use support::*;
 
@@ -31,8 +31,11 @@ fn harness(options: AppOptions) -> Harness<'static, App> {
 fn options(dir: &Path) -> AppOptions {
     AppOptions {
         out_dir: Some(dir.to_path_buf()),
-        config_path: None,
-        fetch: fast_settings(),
+        config: Config {
+            fetch: fast_settings(),
+            ..Config::default()
+        },
+        ..AppOptions::default()
     }
 }
 
@@ -162,10 +165,7 @@ fn retry_failed_succeeds_once_the_server_recovers() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let mut opts = options(dir.path());
-    opts.fetch = FetchSettings {
-        max_attempts: 2,
-        ..fast_settings()
-    };
+    opts.config.fetch.max_attempts = 2;
     let mut h = harness(opts);
     server.set_healthy(false);
     paste_urls(&mut h, &format!("{}\n", server.url("/switch/back.png")));
@@ -185,17 +185,15 @@ fn retry_failed_succeeds_once_the_server_recovers() {
 fn folder_shown_is_the_configured_one() {
     let dir = tempfile::tempdir().unwrap();
     let chosen = dir.path().join("chosen");
-    let config = dir.path().join("window.json");
-    magpie::ui::platform::WindowConfig {
-        out_dir: Some(chosen.clone()),
-        thumb_size: None,
-    }
-    .save(&config)
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("[window]\nfolder = {:?}\n", chosen.display().to_string()),
+    )
     .unwrap();
-    let h = harness(AppOptions {
-        out_dir: None,
-        config_path: Some(config),
-        fetch: FetchSettings::default(),
+    let mut h = harness(AppOptions::load(Some(config)));
+    step_until(&mut h, "the folder opened", |h| {
+        h.query_by_label_contains("Opening the folder").is_none()
     });
     let shown = h.get_by_label("Saving to:").value().unwrap_or_default();
     let expected = std::fs::canonicalize(&chosen).unwrap();
@@ -206,13 +204,13 @@ fn folder_shown_is_the_configured_one() {
 #[test]
 fn typed_folder_is_used_and_remembered() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("window.json");
+    let config = dir.path().join("config.toml");
     let start = dir.path().join("start");
     let other = dir.path().join("other");
     let mut h = harness(AppOptions {
         out_dir: Some(start),
         config_path: Some(config.clone()),
-        fetch: FetchSettings::default(),
+        ..AppOptions::default()
     });
     h.get_by_label("Saving to:").focus();
     h.step();
@@ -223,7 +221,7 @@ fn typed_folder_is_used_and_remembered() {
     h.step();
     h.key_press(egui::Key::Enter);
     step_until(&mut h, "the new folder saved in the config", |_| {
-        magpie::ui::platform::WindowConfig::load(&config).out_dir
+        Config::load(&config).config.window.folder
             == Some(std::fs::canonicalize(&other).unwrap_or_default())
     });
     assert!(other.is_dir());
@@ -288,13 +286,14 @@ fn history_is_shown_and_pending_downloads_resume_on_start() {
         },
         Record::Queued {
             url: server.url("/img/unfinished.png"),
+            session: 0,
         },
     ])
     .unwrap();
     drop(j);
 
     let mut opts = options(&out);
-    opts.fetch.journal_dir = Some(journals.path().to_path_buf());
+    opts.journal_dir = Some(journals.path().to_path_buf());
     let mut h = harness(opts);
     step_until(&mut h, "the unfinished download saved", |h| {
         thumbnails_shown(h) == 2

@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Read};
 use anyhow::Context as _;
 use url::Url;
 
-use crate::urls::{self, Found, LineReader, ListedUrl, Seen};
+use crate::urls::{self, Found, LineReader, Seen};
 
 /// One input, opened.
 pub enum Source {
@@ -98,11 +98,10 @@ enum Current {
     Streamed(String, Box<LineReader<BufReader<File>>>),
 }
 
-/// All inputs in order, as one stream of [`Found`] entries; URLs left pending by an earlier run
-/// come first.
+/// All inputs in order, as one stream of [`Found`] entries. URLs already queued (resumed from an
+/// earlier run by the engine) count as seen, so a list naming them again reports a duplicate.
 pub struct Feed {
     sources: VecDeque<Source>,
-    pending: VecDeque<Url>,
     current: Option<Current>,
     seen: Option<Seen>,
     base: Option<Url>,
@@ -111,12 +110,19 @@ pub struct Feed {
 }
 
 impl Feed {
-    pub fn new(sources: Vec<Source>, pending: Vec<Url>, base: Option<Url>) -> Self {
+    pub fn new<'a>(
+        sources: Vec<Source>,
+        queued: impl IntoIterator<Item = &'a Url>,
+        base: Option<Url>,
+    ) -> Self {
+        let mut seen = Seen::default();
+        for url in queued {
+            seen.check(url, 0);
+        }
         Self {
             sources: sources.into(),
-            pending: pending.into(),
             current: None,
-            seen: Some(Seen::default()),
+            seen: Some(seen),
             base,
             errors: Vec::new(),
         }
@@ -148,17 +154,6 @@ impl Iterator for Feed {
             // The current input is done: carry its fingerprints on to the next one.
             if let Some(Current::Streamed(_, reader)) = self.current.take() {
                 self.seen = Some(reader.into_seen());
-            }
-            if let Some(url) = self.pending.pop_front() {
-                let seen = self.seen.get_or_insert_with(Seen::default);
-                if seen.check(&url, 0).is_none() {
-                    let place = Place {
-                        label: "journal".into(),
-                        line: 0,
-                    };
-                    return Some((place, Found::Url(ListedUrl { url, line: 0 })));
-                }
-                continue;
             }
             let seen = self.seen.take().unwrap_or_default();
             self.current = Some(match self.sources.pop_front()? {

@@ -18,10 +18,8 @@ use anyhow::Context as _;
 use clap::builder::TypedValueParser as _;
 use url::Url;
 
+use crate::config::{Config, FetchSettings};
 use crate::engine::{Command, Engine, Event, JobId};
-use crate::journal::History;
-use crate::settings::FetchSettings;
-use crate::store::Store;
 use crate::urls::Found;
 use feed::{Feed, Source};
 use report::Report;
@@ -32,14 +30,14 @@ pub struct FetchArgs {
     /// Folder to save into [default: your Pictures folder + Magpie]
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Downloads at once, across all hosts
-    #[arg(short = 'j', long, value_name = "N", default_value_t = FetchSettings::default().concurrency,
+    /// Downloads at once, across all hosts [default: the config's, else 16]
+    #[arg(short = 'j', long, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
-    pub concurrency: usize,
-    /// Downloads at once to one host
-    #[arg(long, value_name = "N", default_value_t = FetchSettings::default().per_host,
+    pub concurrency: Option<usize>,
+    /// Downloads at once to one host [default: the config's, else 6]
+    #[arg(long, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
-    pub per_host: usize,
+    pub per_host: Option<usize>,
     /// Print one JSON object per URL on stdout (url, status, path, bytes, error)
     #[arg(long)]
     pub json: bool,
@@ -55,8 +53,18 @@ pub struct FetchArgs {
     pub inputs: Vec<String>,
 }
 
-/// Runs `magpie fetch`.
-pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
+/// Runs `magpie fetch` with the settings file at `config_path` (else the default one).
+pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let config = match config_path.or_else(crate::config::default_path) {
+        Some(path) => {
+            let loaded = Config::load(&path);
+            for w in &loaded.warnings {
+                eprintln!("magpie fetch: warning: {w}");
+            }
+            loaded.config
+        }
+        None => Config::default(),
+    };
     let inputs = if args.inputs.is_empty() && args.resume {
         Vec::new()
     } else if args.inputs.is_empty() {
@@ -92,40 +100,68 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     let out_dir = args
         .out
         .clone()
-        .unwrap_or_else(crate::settings::default_output_dir);
-    let store = match Store::open(&out_dir) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("magpie fetch: {e}");
-            return Ok(ExitCode::from(2));
-        }
-    };
-
-    let journal_dir = crate::settings::journal_dir();
-    let history = if args.resume {
-        resume_from_journal(&store, journal_dir.as_deref())
-    } else {
-        History::default()
-    };
-    let pending: Vec<Url> = history.pending().cloned().collect();
-    let already_saved: HashSet<Url> = history.saved().cloned().collect();
-    drop(history);
-    estimate += pending.len() as u64;
-
+        .unwrap_or_else(|| config.window.folder_or_default());
+    let journal_dir = crate::config::journal_dir();
+    if args.resume && journal_dir.is_none() {
+        eprintln!("magpie fetch: no data folder on this system, nothing to resume");
+    }
+    // Flags override the config file.
     let settings = FetchSettings {
-        concurrency: args.concurrency,
-        per_host: args.per_host,
-        journal_dir,
-        ..FetchSettings::default()
+        concurrency: args.concurrency.unwrap_or(config.fetch.concurrency),
+        per_host: args.per_host.unwrap_or(config.fetch.per_host),
+        ..config.fetch
     };
     // Enough queued ahead that no slot waits for the list to be read.
     let window = (settings.concurrency * 4).max(64);
-    let engine = Engine::start(settings, None).context("starting the download engine")?;
+    let engine = Engine::start_journaled(settings, journal_dir, None)
+        .context("starting the download engine")?;
     let interrupted = watch_ctrl_c(&engine);
 
-    let mut feed = Feed::new(sources, pending, args.base.clone());
+    // The engine opens (and locks) the folder, and with --resume takes over what a killed run
+    // left pending there.
+    engine.open_folder(&out_dir, args.resume);
+    let folder = loop {
+        match engine.recv() {
+            Some(Event::FolderOpened { folder, .. }) => break folder,
+            Some(Event::FolderFailed { error, .. }) => {
+                eprintln!("magpie fetch: {error}");
+                return Ok(ExitCode::from(2));
+            }
+            Some(_) => {}
+            None => return Ok(ExitCode::from(130)),
+        }
+    };
+    if folder.shared {
+        eprintln!(
+            "magpie fetch: another Magpie is using {}: its unfinished downloads are left to it, \
+             and URLs it is fetching are skipped here",
+            folder.dir.display()
+        );
+    }
+    if args.resume && !folder.shared {
+        eprintln!(
+            "resuming: {} pending from the last run{}",
+            folder.resumed.len(),
+            if folder.parts_removed > 0 {
+                format!(
+                    ", {} leftover partial file(s) removed",
+                    folder.parts_removed
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    let already_saved: HashSet<Url> = if args.resume {
+        folder.history.saved().cloned().collect()
+    } else {
+        HashSet::new()
+    };
+    estimate += folder.resumed.len() as u64;
+    let mut url_of: HashMap<JobId, Url> = folder.resumed.iter().cloned().collect();
+    let mut feed = Feed::new(sources, url_of.values(), args.base.clone());
     let mut report = Report::new(args.json, estimate);
-    let mut url_of: HashMap<JobId, Url> = HashMap::new();
+    report.submitted(url_of.len());
     let mut received: HashMap<JobId, u64> = HashMap::new();
     let mut feed_done = false;
 
@@ -145,7 +181,7 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
         }
         if !batch.is_empty() {
             report.submitted(batch.len());
-            let ids = engine.submit(&store, batch.iter().cloned());
+            let ids = engine.submit(&folder.dir, batch.iter().cloned());
             url_of.extend(ids.into_iter().zip(batch));
         }
         if url_of.is_empty() {
@@ -188,7 +224,16 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
                     wait.as_secs_f64()
                 );
             }
-            Event::Finished | Event::Queued { .. } | Event::Started { .. } => {}
+            Event::Skipped { id, reason } => {
+                received.remove(&id);
+                let url = url_of.remove(&id).map(String::from).unwrap_or_default();
+                report.skipped(&url, &reason.to_string())?;
+            }
+            Event::Finished
+            | Event::Queued { .. }
+            | Event::Started { .. }
+            | Event::FolderOpened { .. }
+            | Event::FolderFailed { .. } => {}
         }
     }
     drop(engine);
@@ -204,7 +249,7 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     if nothing && args.resume && clean {
         eprintln!(
             "magpie fetch: nothing left to fetch into {}",
-            store.dir().display()
+            folder.dir.display()
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -212,7 +257,7 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
         eprintln!("magpie fetch: no image URLs found in the input");
         return Ok(ExitCode::from(1));
     }
-    report.finish(store.dir())?;
+    report.finish(&folder.dir)?;
     Ok(if interrupted.load(Ordering::SeqCst) {
         ExitCode::from(130)
     } else if clean {
@@ -220,31 +265,6 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// Reads what the journal of `store`'s folder remembers, tidies the journal, and clears `.part`
-/// files a killed run left behind.
-fn resume_from_journal(store: &Store, journal_dir: Option<&std::path::Path>) -> History {
-    let Some(journal_dir) = journal_dir else {
-        eprintln!("magpie fetch: no data folder on this system, nothing to resume");
-        return History::default();
-    };
-    let path = crate::journal::path_for(journal_dir, store.dir());
-    let history = crate::journal::load(&path);
-    if let Err(e) = crate::journal::compact(&path, &history) {
-        tracing::warn!("cannot tidy the journal {}: {e}", path.display());
-    }
-    let stale = store.remove_stale_parts();
-    eprintln!(
-        "resuming: {} pending from the last run{}",
-        history.pending().count(),
-        if stale > 0 {
-            format!(", {stale} leftover partial file(s) removed")
-        } else {
-            String::new()
-        }
-    );
-    history
 }
 
 /// On Ctrl-C, stops every download (each removes its `.part` file; the journal keeps them pending

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::engine::{Saved, human_bytes};
+use crate::engine::Saved;
+use crate::format::human_bytes;
 use crate::urls::{Duplicate, Rejected};
 
 use super::feed::Place;
@@ -59,6 +60,8 @@ pub struct Report {
     pub duplicates: usize,
     pub rejected: usize,
     pub skipped_saved: usize,
+    /// URLs another Magpie was already fetching into the same folder.
+    pub skipped_elsewhere: usize,
     pub submitted: usize,
     bytes_seen: u64,
     estimate: u64,
@@ -92,6 +95,7 @@ impl Report {
             duplicates: 0,
             rejected: 0,
             skipped_saved: 0,
+            skipped_elsewhere: 0,
             submitted: 0,
             bytes_seen: 0,
             estimate,
@@ -213,6 +217,21 @@ impl Report {
         Ok(())
     }
 
+    /// Not fetched here, for `reason` (another Magpie on the same folder has it).
+    pub fn skipped(&mut self, url: &str, reason: &str) -> std::io::Result<()> {
+        self.skipped_elsewhere += 1;
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+        if self.json {
+            let mut line = JsonLine::new(url, "skipped");
+            line.error = Some(reason.to_string());
+            self.json_line(&line)
+        } else {
+            self.say(format!("skipped {url}: {reason}"))
+        }
+    }
+
     pub fn cancelled(&mut self, url: &str) -> std::io::Result<()> {
         self.cancelled += 1;
         if self.json {
@@ -240,6 +259,10 @@ impl Report {
             (self.duplicates, "duplicate(s) skipped"),
             (self.rejected, "input line(s) rejected"),
             (self.skipped_saved, "already saved earlier"),
+            (
+                self.skipped_elsewhere,
+                "left to another Magpie on this folder",
+            ),
         ] {
             if n > 0 {
                 summary += &format!(" · {n} {what}");

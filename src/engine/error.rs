@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::format::{human_bytes, seconds};
 use crate::store::StoreError;
 
 /// The reason one download did not produce a file.
@@ -41,6 +42,9 @@ pub enum FetchError {
     Truncated { got: u64, expected: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The output folder could not be opened; every download into it fails with the same reason.
+    #[error(transparent)]
+    Folder(std::sync::Arc<super::FolderError>),
     #[error("cancelled")]
     Cancelled,
 }
@@ -66,34 +70,6 @@ impl FetchError {
             FetchError::Status { retry_after, .. } => *retry_after,
             _ => None,
         }
-    }
-}
-
-/// `30 s`, `0.3 s`, `1.5 s`: whole seconds without decimals.
-pub fn seconds(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if (s - s.round()).abs() < 1e-9 {
-        format!("{s:.0} s")
-    } else {
-        format!("{s:.1} s")
-    }
-}
-
-/// `1.5 MB`, `340 KB`, `12 B`: decimal units, as file managers show them.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1000.0 && unit < UNITS.len() - 1 {
-        v /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else if v < 10.0 {
-        format!("{v:.1} {}", UNITS[unit])
-    } else {
-        format!("{v:.0} {}", UNITS[unit])
     }
 }
 
@@ -153,14 +129,6 @@ pub(crate) enum RedirectRefused {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bytes_for_people() {
-        assert_eq!(human_bytes(12), "12 B");
-        assert_eq!(human_bytes(1_500), "1.5 KB");
-        assert_eq!(human_bytes(340_000), "340 KB");
-        assert_eq!(human_bytes(100 * 1024 * 1024), "105 MB");
-    }
 
     #[test]
     fn retry_rules() {

@@ -13,7 +13,7 @@ use url::Url;
 
 use super::error::{FetchError, RedirectRefused, from_reqwest};
 use super::{Event, EventSink, JobId};
-use crate::settings::FetchSettings;
+use crate::config::FetchSettings;
 use crate::store::{self, Store, names};
 
 /// Builds the HTTP client every download shares (one connection pool).
@@ -30,7 +30,7 @@ pub(crate) fn client(settings: &FetchSettings) -> reqwest::Result<reqwest::Clien
         }
     });
     reqwest::Client::builder()
-        .user_agent(crate::settings::user_agent())
+        .user_agent(crate::config::user_agent())
         .connect_timeout(settings.connect_timeout)
         .redirect(policy)
         .pool_max_idle_per_host(settings.per_host.max(1))

@@ -193,15 +193,17 @@ fn fix_extension(name: &str, format: Option<ImageFormat>) -> (&str, String) {
     }
 }
 
+/// FNV-1a of `bytes`: stable across runs and Rust versions, which std's hasher is not (names and
+/// journal file names depend on it).
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// `host-1a2b3c4d` for URLs with no usable name, stable for one URL.
 fn fallback_stem(url: &Url) -> String {
-    // FNV-1a: stable across runs and Rust versions, which std's hasher is not.
-    let hash = url
-        .as_str()
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+    let hash = stable_hash(url.as_str().as_bytes());
     let host = sanitize(url.host_str().unwrap_or("image"));
     format!("{host}-{:08x}", hash as u32)
 }

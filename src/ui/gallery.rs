@@ -3,9 +3,9 @@
 
 use egui::{Color32, CornerRadius, Rect, RichText, Sense, TextureHandle, Vec2};
 
-use super::Action;
+use super::action::Action;
 use super::items::{Item, ItemState, Items, Thumb};
-use crate::engine::human_bytes;
+use crate::format::human_bytes;
 
 const LABEL_HEIGHT: f32 = 20.0;
 const GAP: f32 = 8.0;

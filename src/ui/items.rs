@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use url::Url;
 
-use crate::engine::{Event, JobId, human_bytes};
+use crate::engine::{Event, JobId};
+use crate::format::human_bytes;
 
 /// Where an item is in its life.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +29,8 @@ pub enum ItemState {
     OnDisk,
     /// The same URL is already in the list; not downloaded twice.
     Duplicate,
+    /// Not downloaded here, with the reason (another Magpie on the folder has it).
+    Skipped(String),
 }
 
 impl ItemState {
@@ -55,6 +58,7 @@ impl ItemState {
             ItemState::Cancelled => "cancelled".into(),
             ItemState::OnDisk => "in folder".into(),
             ItemState::Duplicate => "duplicate (already in the list)".into(),
+            ItemState::Skipped(reason) => format!("skipped: {reason}"),
         }
     }
 }
@@ -108,7 +112,10 @@ impl<T> Item<T> {
 
     /// Shown as a gallery tile (duplicates and cancelled downloads are not).
     pub fn in_gallery(&self) -> bool {
-        !matches!(self.state, ItemState::Duplicate | ItemState::Cancelled)
+        !matches!(
+            self.state,
+            ItemState::Duplicate | ItemState::Cancelled | ItemState::Skipped(_)
+        )
     }
 
     /// A download (this session's or a remembered failure), not a file that was already there.
@@ -333,8 +340,9 @@ impl<T> Items<T> {
             | Event::Retrying { id, .. }
             | Event::Saved { id, .. }
             | Event::Failed { id, .. }
-            | Event::Cancelled { id } => *id,
-            Event::Finished => return 0,
+            | Event::Cancelled { id }
+            | Event::Skipped { id, .. } => *id,
+            Event::Finished | Event::FolderOpened { .. } | Event::FolderFailed { .. } => return 0,
         };
         let Some(&index) = self.by_job.get(&id) else {
             return 0;
@@ -384,7 +392,11 @@ impl<T> Items<T> {
                 item.state = ItemState::Cancelled;
                 0
             }
-            Event::Finished => 0,
+            Event::Skipped { reason, .. } => {
+                item.state = ItemState::Skipped(reason.to_string());
+                0
+            }
+            Event::Finished | Event::FolderOpened { .. } | Event::FolderFailed { .. } => 0,
         }
     }
 
@@ -394,7 +406,7 @@ impl<T> Items<T> {
         for item in &self.items {
             match &item.state {
                 ItemState::OnDisk => t.in_folder += 1,
-                ItemState::Duplicate | ItemState::Cancelled => {}
+                ItemState::Duplicate | ItemState::Cancelled | ItemState::Skipped(_) => {}
                 s => {
                     t.downloads += 1;
                     t.bytes += item.received;

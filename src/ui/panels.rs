@@ -6,17 +6,18 @@ use std::time::Duration;
 
 use egui::{Align, Color32, Layout, RichText, TextEdit};
 
+use super::action::{Action, Notice};
 use super::items::{ItemState, Items, Totals};
-use super::{Action, Notice};
-use crate::engine::human_bytes;
+use crate::format::{human_bytes, short_duration};
 use crate::urls::UrlList;
 
-/// "Saving to: [path] [Choose folder…] [Open]".
+/// "Saving to: [path] [Choose folder…] [Open folder] [Settings] [?]", with a line under it while
+/// the folder is being opened or when it cannot be used.
 pub fn folder_bar_ui(
     ui: &mut egui::Ui,
     folder_text: &mut String,
     out_dir: &Path,
-    store: &Result<crate::store::Store, String>,
+    status: Option<(String, bool)>,
     dialog_open: bool,
     actions: &mut Vec<Action>,
 ) {
@@ -32,6 +33,13 @@ pub fn folder_bar_ui(
                 .clicked()
             {
                 actions.push(Action::ToggleHelp);
+            }
+            if ui
+                .button("⚙ Settings")
+                .on_hover_text("Download limits, timeouts, default folder, thumbnail size")
+                .clicked()
+            {
+                actions.push(Action::ToggleSettings);
             }
             if ui
                 .button("Open folder")
@@ -58,10 +66,17 @@ pub fn folder_bar_ui(
             }
         });
     });
-    if let Err(e) = store
-        && !e.is_empty()
-    {
-        ui.colored_label(ui.visuals().error_fg_color, e);
+    match status {
+        Some((text, true)) => {
+            ui.colored_label(ui.visuals().error_fg_color, text);
+        }
+        Some((text, false)) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.weak(text);
+            });
+        }
+        None => {}
     }
     ui.add_space(4.0);
 }
@@ -143,7 +158,10 @@ pub fn queue_ui<T>(ui: &mut egui::Ui, items: &Items<T>, actions: &mut Vec<Action
                 items.get(n).is_some_and(|i| {
                     matches!(
                         i.state,
-                        ItemState::Failed(_) | ItemState::Cancelled | ItemState::Duplicate
+                        ItemState::Failed(_)
+                            | ItemState::Cancelled
+                            | ItemState::Duplicate
+                            | ItemState::Skipped(_)
                     )
                 })
             });
@@ -185,7 +203,7 @@ fn queue_row_ui<T>(
                 ItemState::Failed(_) => ("✖", ui.visuals().error_fg_color),
                 ItemState::Downloading => ("⬇", ui.visuals().hyperlink_color),
                 ItemState::Retrying { .. } => ("🔄", ui.visuals().warn_fg_color),
-                ItemState::Duplicate | ItemState::Cancelled => {
+                ItemState::Duplicate | ItemState::Cancelled | ItemState::Skipped(_) => {
                     ("–", ui.visuals().weak_text_color())
                 }
                 _ => ("…", ui.visuals().weak_text_color()),
@@ -323,19 +341,6 @@ pub fn status_ui(
         });
     });
     ui.add_space(3.0);
-}
-
-fn short_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 {
-        format!("{}h {:02}m", s / 3600, (s % 3600) / 60)
-    } else if s >= 60 {
-        format!("{}m {:02}s", s / 60, s % 60)
-    } else if s == 0 {
-        "<1s".to_string()
-    } else {
-        format!("{s}s")
-    }
 }
 
 /// A notice with a close button; returns true when dismissed.

@@ -1,12 +1,9 @@
 //! The window's dealings with the desktop and the disk, all off the UI thread: native dialogs,
-//! opening files with the system viewer, folder scans, reading dropped lists, and the small
-//! config file that remembers the chosen folder.
+//! opening files with the system viewer, listing a folder's images, reading dropped lists.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
-
-use serde::{Deserialize, Serialize};
 
 use crate::urls::{self, UrlList};
 
@@ -20,17 +17,18 @@ pub enum Background {
     },
     /// URL lists were read and parsed (from a dialog or a drop).
     ListsLoaded(Vec<(String, Result<UrlList, String>)>),
-    /// The images already in `dir`, oldest first, and the download journal of that folder.
+    /// The images already in `dir`, oldest first.
     FolderScanned {
         dir: PathBuf,
         files: Vec<(PathBuf, u64)>,
-        history: crate::journal::History,
     },
     /// A file was deleted (or not).
     Deleted {
         key: u64,
         result: Result<(), String>,
     },
+    /// The config was written (or not, with the reason).
+    ConfigSaved { result: Result<(), String> },
 }
 
 /// Runs `work` on a named thread and sends its result, then wakes the UI.
@@ -95,23 +93,8 @@ pub fn read_lists(paths: Vec<PathBuf>) -> Background {
     )
 }
 
-/// Lists the images in `dir` (not hidden files, not in-progress downloads), oldest first, and
-/// reads the folder's journal from `journal_dir`, rewriting it to one line per URL if `compact`
-/// (only safe while no download has the journal open).
-pub fn scan_folder(dir: PathBuf, journal_dir: Option<PathBuf>, compact: bool) -> Background {
-    let history = journal_dir
-        .map(|j| {
-            let path = crate::journal::path_for(&j, &dir);
-            let history = crate::journal::load(&path);
-            if compact
-                && !history.entries.is_empty()
-                && let Err(e) = crate::journal::compact(&path, &history)
-            {
-                tracing::warn!("cannot tidy the journal {}: {e}", path.display());
-            }
-            history
-        })
-        .unwrap_or_default();
+/// Lists the images in `dir` (not hidden files, not in-progress downloads), oldest first.
+pub fn scan_folder(dir: PathBuf) -> Background {
     let mut files: Vec<(PathBuf, u64, std::time::SystemTime)> = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()
@@ -134,7 +117,6 @@ pub fn scan_folder(dir: PathBuf, journal_dir: Option<PathBuf>, compact: bool) ->
     Background::FolderScanned {
         dir,
         files: files.into_iter().map(|(p, s, _)| (p, s)).collect(),
-        history,
     }
 }
 
@@ -164,37 +146,4 @@ pub fn show_in_folder(path: &Path) -> std::io::Result<()> {
         .map(|_| ());
     #[cfg(not(any(target_os = "macos", target_os = "windows")))]
     open_with_system(path.parent().unwrap_or(path))
-}
-
-/// What the window remembers between runs.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct WindowConfig {
-    pub out_dir: Option<PathBuf>,
-    pub thumb_size: Option<f32>,
-}
-
-/// Where the window's config lives by default.
-pub fn default_config_path() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "Magpie").map(|d| d.config_dir().join("window.json"))
-}
-
-impl WindowConfig {
-    /// Reads the config; a missing or broken file gives the defaults.
-    pub fn load(path: &Path) -> Self {
-        std::fs::read(path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
-    }
-
-    /// Writes the config atomically (temp file, then rename).
-    pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
-        std::fs::rename(&tmp, path)
-    }
 }

@@ -2,10 +2,9 @@
 
 use egui::{Color32, Key, Modifiers, Rect, RichText, Sense, TextureHandle, Vec2};
 
-use super::Action;
+use super::action::Action;
 use super::gallery::fit;
 use super::items::{Items, Thumb};
-use crate::thumbs::Pixels;
 
 /// Viewer state for the image with `key`.
 pub struct Viewer {
@@ -32,17 +31,11 @@ impl Viewer {
         }
     }
 
-    /// Takes the large decode.
-    pub fn set_full(&mut self, ctx: &egui::Context, name: &str, result: Result<Pixels, String>) {
+    /// Takes the large decode, as a texture or the reason there is none.
+    pub fn set_full(&mut self, result: Result<TextureHandle, String>) {
         self.loading = false;
         match result {
-            Ok(px) => {
-                let image = egui::ColorImage::from_rgba_unmultiplied(
-                    [px.width as usize, px.height as usize],
-                    &px.rgba,
-                );
-                self.full = Some(ctx.load_texture(name, image, egui::TextureOptions::LINEAR));
-            }
+            Ok(texture) => self.full = Some(texture),
             Err(e) => self.error = Some(e),
         }
     }

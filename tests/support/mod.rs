@@ -16,8 +16,8 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use magpie::config::FetchSettings;
 use magpie::engine::{Engine, Event, JobId};
-use magpie::settings::FetchSettings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The runtime all test servers live on.
@@ -558,7 +558,23 @@ pub struct Outcome {
     pub saved: HashMap<JobId, PathBuf>,
     pub failed: HashMap<JobId, String>,
     pub cancelled: Vec<JobId>,
+    pub skipped: Vec<JobId>,
     pub retries: Vec<(JobId, Duration, String)>,
+}
+
+/// Opens `dir` in `engine` and waits for the answer.
+pub fn open_folder(engine: &Engine, dir: &Path) -> magpie::engine::OpenedFolder {
+    engine.open_folder(dir, false);
+    loop {
+        match engine.recv_timeout(Duration::from_secs(30)) {
+            Some(Event::FolderOpened { folder, .. }) => return folder,
+            Some(Event::FolderFailed { error, .. }) => {
+                panic!("cannot open {}: {error}", dir.display())
+            }
+            Some(_) => {}
+            None => panic!("no answer opening {}", dir.display()),
+        }
+    }
 }
 
 /// Drains events until `Finished` (or panics after 60 s of silence).
@@ -576,6 +592,7 @@ pub fn run_to_end(engine: &Engine) -> Outcome {
                 out.failed.insert(id, error.to_string());
             }
             Event::Cancelled { id } => out.cancelled.push(id),
+            Event::Skipped { id, .. } => out.skipped.push(id),
             Event::Retrying {
                 id, wait, reason, ..
             } => out.retries.push((id, wait, reason)),

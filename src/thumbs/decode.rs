@@ -1,27 +1,29 @@
-//! Decoding images off the UI thread: thumbnails for the gallery and larger copies for the viewer.
-//!
-//! A small pool of named worker threads takes [`Request`]s and returns [`Decoded`] RGBA pixels.
-//! Decoding runs under limits (dimensions and allocation), so a hostile 50000×50000 header costs
-//! an error, not gigabytes. Nothing here knows egui; the UI turns pixels into textures.
+//! One decode: a file on disk to RGBA pixels scaled to fit a size, under limits (dimensions and
+//! allocation), so a hostile 50000×50000 header costs an error, not gigabytes.
 
-use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 
 use image::{DynamicImage, ImageReader, Limits};
+
+/// Why an image could not be shown.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ThumbError {
+    #[error("cannot open: {0}")]
+    Open(String),
+    #[error("too large to show (image dimensions over the limit)")]
+    TooLarge,
+    #[error("this image format cannot be shown")]
+    Unsupported,
+    #[error("cannot decode: {0}")]
+    Decode(String),
+    #[error("the decoder crashed on this file")]
+    Panicked,
+}
 
 /// Largest width or height accepted for decoding.
 pub const MAX_DIMENSION: u32 = 20_000;
 /// Most memory one decode may allocate.
 pub const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
-
-/// A decode to do: `path` scaled to fit in `max_side`×`max_side`, tagged with `key` by the caller.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub key: u64,
-    pub path: PathBuf,
-    pub max_side: u32,
-}
 
 /// RGBA8 pixels ready for a texture, with the original's size.
 #[derive(Debug, Clone)]
@@ -33,87 +35,8 @@ pub struct Pixels {
     pub original_height: u32,
 }
 
-/// The answer to a [`Request`].
-#[derive(Debug)]
-pub struct Decoded {
-    pub key: u64,
-    pub max_side: u32,
-    pub result: Result<Pixels, String>,
-}
-
-/// A pool of decoding threads.
-pub struct Thumbnailer {
-    requests: Option<mpsc::Sender<Request>>,
-    results: mpsc::Receiver<Decoded>,
-    workers: Vec<std::thread::JoinHandle<()>>,
-}
-
-impl Thumbnailer {
-    /// Starts `threads` workers; `wake` is called after each result (e.g. to repaint).
-    pub fn start(threads: usize, wake: Arc<dyn Fn() + Send + Sync>) -> Self {
-        let (req_tx, req_rx) = mpsc::channel::<Request>();
-        let req_rx = Arc::new(Mutex::new(req_rx));
-        let (res_tx, res_rx) = mpsc::channel();
-        let workers = (0..threads.max(1))
-            .filter_map(|i| {
-                let rx = req_rx.clone();
-                let tx = res_tx.clone();
-                let wake = wake.clone();
-                std::thread::Builder::new()
-                    .name(format!("magpie-thumbs-{i}"))
-                    .spawn(move || {
-                        loop {
-                            // Hold the lock only to take one request.
-                            let next = match rx.lock() {
-                                Ok(guard) => guard.recv(),
-                                Err(_) => return,
-                            };
-                            let Ok(req) = next else { return };
-                            let result = decode(&req.path, req.max_side);
-                            let done = Decoded {
-                                key: req.key,
-                                max_side: req.max_side,
-                                result,
-                            };
-                            if tx.send(done).is_err() {
-                                return;
-                            }
-                            wake();
-                        }
-                    })
-                    .ok()
-            })
-            .collect();
-        Self {
-            requests: Some(req_tx),
-            results: res_rx,
-            workers,
-        }
-    }
-
-    /// Queues a decode.
-    pub fn request(&self, req: Request) {
-        if let Some(tx) = &self.requests {
-            let _ = tx.send(req);
-        }
-    }
-
-    /// A finished decode, if any (never blocks).
-    pub fn try_recv(&self) -> Option<Decoded> {
-        self.results.try_recv().ok()
-    }
-}
-
-impl Drop for Thumbnailer {
-    fn drop(&mut self) {
-        self.requests.take();
-        // Workers finish their current decode and exit; don't wait on them.
-        self.workers.clear();
-    }
-}
-
 /// Decodes `path` under limits and scales it to fit `max_side`.
-pub fn decode(path: &Path, max_side: u32) -> Result<Pixels, String> {
+pub fn decode(path: &Path, max_side: u32) -> Result<Pixels, ThumbError> {
     let image = open_limited(path)?;
     let (original_width, original_height) = (image.width(), image.height());
     let scaled = if original_width > max_side || original_height > max_side {
@@ -131,22 +54,20 @@ pub fn decode(path: &Path, max_side: u32) -> Result<Pixels, String> {
     })
 }
 
-fn open_limited(path: &Path) -> Result<DynamicImage, String> {
+fn open_limited(path: &Path) -> Result<DynamicImage, ThumbError> {
     let mut reader = ImageReader::open(path)
-        .map_err(|e| format!("cannot open: {e}"))?
+        .map_err(|e| ThumbError::Open(e.to_string()))?
         .with_guessed_format()
-        .map_err(|e| format!("cannot read: {e}"))?;
+        .map_err(|e| ThumbError::Open(e.to_string()))?;
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_DIMENSION);
     limits.max_image_height = Some(MAX_DIMENSION);
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
     reader.decode().map_err(|e| match e {
-        image::ImageError::Limits(_) => {
-            "too large to show (image dimensions over the limit)".into()
-        }
-        image::ImageError::Unsupported(_) => "this image format cannot be shown".into(),
-        other => format!("cannot decode: {other}"),
+        image::ImageError::Limits(_) => ThumbError::TooLarge,
+        image::ImageError::Unsupported(_) => ThumbError::Unsupported,
+        other => ThumbError::Decode(other.to_string()),
     })
 }
 
@@ -209,7 +130,7 @@ mod tests {
         let path = dir.path().join("bomb.png");
         std::fs::write(&path, claimed_size_png(50_000, 2)).unwrap();
         let err = decode(&path, 256).unwrap_err();
-        assert!(err.contains("too large"), "{err}");
+        assert_eq!(err, ThumbError::TooLarge);
     }
 
     #[test]
@@ -220,7 +141,7 @@ mod tests {
         let path = dir.path().join("huge.png");
         std::fs::write(&path, claimed_size_png(16_000, 6)).unwrap();
         let err = decode(&path, 256).unwrap_err();
-        assert!(err.contains("too large"), "{err}");
+        assert_eq!(err, ThumbError::TooLarge);
     }
 
     #[test]

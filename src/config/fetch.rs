@@ -1,7 +1,6 @@
-//! One `Settings` struct for the window and the CLI: download limits, timeouts and the output folder.
-//!
-//! Serde-ready so a config file (and the window's persisted state) can hold it later; every field
-//! has a default that suits a home connection.
+//! How downloads are run: limits, timeouts, retries and the size cap, shared by the window and the
+//! CLI; the `[fetch]` table of the config file. Every field has a default that suits a home
+//! connection; durations are written as people write them (`"30s"`, `"10m"`, `"500ms"`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,28 +16,32 @@ pub struct FetchSettings {
     /// Downloads in flight at once to one host.
     pub per_host: usize,
     /// Time allowed to open a connection.
+    #[serde(with = "humantime_serde")]
     pub connect_timeout: Duration,
     /// Time allowed with no bytes arriving (before the headers or mid-body).
+    #[serde(with = "humantime_serde")]
     pub stall_timeout: Duration,
     /// Time allowed for one file, across all its attempts.
+    #[serde(with = "humantime_serde")]
     pub deadline: Duration,
     /// A body slower than `min_speed` bytes/s, averaged over `min_speed_window`, is given up.
     pub min_speed: u64,
+    /// See `min_speed`.
+    #[serde(with = "humantime_serde")]
     pub min_speed_window: Duration,
     /// Attempts per file, the first included.
     pub max_attempts: u32,
     /// First retry waits about this long; each later one doubles, with jitter.
+    #[serde(with = "humantime_serde")]
     pub backoff_base: Duration,
     /// Longest wait between attempts, including a server's Retry-After.
+    #[serde(with = "humantime_serde")]
     pub backoff_max: Duration,
     /// Largest file accepted, counted on decoded bytes.
     pub max_bytes: u64,
     /// Progress events for one file are at most this frequent.
+    #[serde(with = "humantime_serde")]
     pub progress_interval: Duration,
-    /// Where the per-folder download journals live (for resuming after a crash); `None` keeps
-    /// no journal.
-    #[serde(skip)]
-    pub journal_dir: Option<PathBuf>,
 }
 
 impl Default for FetchSettings {
@@ -56,7 +59,6 @@ impl Default for FetchSettings {
             backoff_max: Duration::from_secs(60),
             max_bytes: 100 * 1024 * 1024,
             progress_interval: Duration::from_millis(100),
-            journal_dir: None,
         }
     }
 }

@@ -1,0 +1,319 @@
+//! The output folders the engine downloads into: opened off the caller's thread, shared safely
+//! between several Magpies through a lock, each with one journal writer.
+//!
+//! Two lock files sit beside a folder's journal in the data dir:
+//! - `HASH.live`: every engine using the folder holds a shared lock on it for as long as it does.
+//!   Whoever gets it exclusively knows no other Magpie is alive on the folder, so it may tidy up:
+//!   compact the journal, remove leftover `.part` files, and take over the downloads a dead run
+//!   left pending. Nobody else ever does those things.
+//! - `HASH.lock`: a short mutex around opening a folder and around queueing (claiming) URLs. Under
+//!   it an engine reads what other Magpies appended since it last looked and skips a URL another
+//!   live Magpie has queued, so two runs into one folder fetch each URL once.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use url::Url;
+
+use super::{Internal, Job};
+use crate::journal::{self, History, Record, Session};
+use crate::store::{Store, StoreError};
+
+/// Why a folder cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot use the download journal {}: {source}", path.display())]
+    Journal { path: PathBuf, source: io::Error },
+}
+
+impl FolderError {
+    fn journal(path: &Path) -> impl FnOnce(io::Error) -> Self + '_ {
+        move |source| FolderError::Journal {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// What opening a folder found, reported to the front end in [`super::Event::FolderOpened`].
+#[derive(Debug, Default)]
+pub struct OpenedFolder {
+    /// The folder, absolute.
+    pub dir: PathBuf,
+    /// What its journal remembers, one entry per URL.
+    pub history: History,
+    /// Downloads a dead run left pending that this engine took over (resume), with their ids.
+    pub resumed: Vec<(super::JobId, Url)>,
+    /// Leftover `.part` files of dead runs that were removed.
+    pub parts_removed: usize,
+    /// Journal lines that could not be read and were skipped.
+    pub damaged_lines: usize,
+    /// Another Magpie is using the folder: its pending downloads were left to it.
+    pub shared: bool,
+}
+
+/// A folder the dispatcher can queue downloads into.
+#[derive(Debug)]
+pub(crate) struct Folder {
+    pub store: Store,
+    /// `None` when journals are off (no data dir, or tests).
+    journal: Option<std::sync::mpsc::Sender<JournalOp>>,
+}
+
+impl Folder {
+    /// Appends records to the folder's journal (off the async executor).
+    pub fn record(&self, records: Vec<Record>) {
+        if let Some(tx) = &self.journal {
+            let _ = tx.send(JournalOp::Append(records));
+        }
+    }
+
+    /// Journals `jobs` as queued, minus the URLs another live Magpie has queued into this folder;
+    /// the answer comes back as [`Internal::Claimed`]. Without a journal every job is accepted
+    /// at once (`Some`).
+    pub fn claim(&self, jobs: Vec<Job>) -> Option<(Vec<Job>, Vec<Job>)> {
+        match &self.journal {
+            Some(tx) => match tx.send(JournalOp::Claim(jobs)) {
+                Ok(()) => None,
+                Err(std::sync::mpsc::SendError(op)) => match op {
+                    JournalOp::Claim(jobs) => Some((jobs, Vec::new())),
+                    JournalOp::Append(_) => Some((Vec::new(), Vec::new())),
+                },
+            },
+            None => Some((jobs, Vec::new())),
+        }
+    }
+}
+
+enum JournalOp {
+    Append(Vec<Record>),
+    Claim(Vec<Job>),
+}
+
+/// Everything an open needs; runs on a blocking thread.
+pub(crate) struct OpenRequest {
+    pub dir: PathBuf,
+    pub journal_dir: Option<PathBuf>,
+    pub resume: bool,
+    pub session: Session,
+    /// Where the journal writer reports claims.
+    pub internal: tokio::sync::mpsc::UnboundedSender<Internal>,
+}
+
+/// The result of an open: the folder, its report (with the URLs to resume, ids not yet given),
+/// and the writer thread to join at shutdown.
+pub(crate) struct Opened {
+    pub folder: Arc<Folder>,
+    pub report: OpenedFolder,
+    pub resume: Vec<Url>,
+    pub writer: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Creates and opens the folder, locks it, replays its journal and, when no other Magpie is
+/// using it, tidies up. Blocking: may wait on a slow disk or on another Magpie's lock.
+pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
+    let store = Store::open(&req.dir)?;
+    let Some(journal_dir) = req.journal_dir else {
+        return Ok(Opened {
+            report: OpenedFolder {
+                dir: store.dir().to_path_buf(),
+                ..OpenedFolder::default()
+            },
+            folder: Arc::new(Folder {
+                store,
+                journal: None,
+            }),
+            resume: Vec::new(),
+            writer: None,
+        });
+    };
+    std::fs::create_dir_all(&journal_dir).map_err(FolderError::journal(&journal_dir))?;
+    let path = journal::path_for(&journal_dir, store.dir());
+    let lock_file = |ext: &str| {
+        let p = path.with_extension(ext);
+        OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&p)
+            .map_err(FolderError::journal(&p))
+    };
+    let mutex = lock_file("lock")?;
+    let live = lock_file("live")?;
+    mutex.lock().map_err(FolderError::journal(&path))?;
+
+    let alone = match live.try_lock() {
+        Ok(()) => true,
+        Err(TryLockError::WouldBlock) => false,
+        Err(TryLockError::Error(e)) => return Err(FolderError::journal(&path)(e)),
+    };
+    let loaded = journal::load(&path).map_err(FolderError::journal(&path))?;
+    let mut history = loaded.history;
+    let mut resume = Vec::new();
+    let mut parts_removed = 0;
+    let mut elsewhere = HashSet::new();
+    let offset;
+    if alone {
+        // Every earlier session is dead: tidy up, and adopt their pending downloads if asked.
+        if req.resume {
+            for r in &mut history.entries {
+                if let Record::Queued { url, session } = r {
+                    *session = req.session;
+                    resume.push(url.clone());
+                }
+            }
+        }
+        journal::compact(&path, &history).map_err(FolderError::journal(&path))?;
+        parts_removed = store.remove_stale_parts();
+        offset = std::fs::metadata(&path)
+            .map_err(FolderError::journal(&path))?
+            .len();
+        // Safe to drop to shared between the two calls: other openers wait on the mutex.
+        live.unlock().map_err(FolderError::journal(&path))?;
+        live.lock_shared().map_err(FolderError::journal(&path))?;
+    } else {
+        // Exclusive holders only exist under the mutex, which is ours: this does not wait.
+        live.lock_shared().map_err(FolderError::journal(&path))?;
+        elsewhere.extend(history.pending().cloned());
+        offset = loaded.consumed;
+    }
+    let append = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(FolderError::journal(&path))?;
+    let reader = File::open(&path).map_err(FolderError::journal(&path))?;
+    let _ = mutex.unlock();
+
+    let dir = store.dir().to_path_buf();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let writer = Writer {
+        path: path.clone(),
+        dir: dir.clone(),
+        append,
+        reader,
+        offset,
+        mutex,
+        _live: live,
+        session: req.session,
+        elsewhere,
+        internal: req.internal,
+    };
+    let handle = std::thread::Builder::new()
+        .name("magpie-journal".into())
+        .spawn(move || writer.run(rx))
+        .map_err(FolderError::journal(&path))?;
+    Ok(Opened {
+        report: OpenedFolder {
+            dir,
+            history,
+            resumed: Vec::new(),
+            parts_removed,
+            damaged_lines: loaded.skipped,
+            shared: !alone,
+        },
+        folder: Arc::new(Folder {
+            store,
+            journal: Some(tx),
+        }),
+        resume,
+        writer: Some(handle),
+    })
+}
+
+/// Reads the history of a folder this engine already has open (no tidying: the engine's own
+/// downloads may be running).
+pub(crate) fn reread(folder: &Folder, journal_dir: Option<&Path>) -> Result<History, FolderError> {
+    let Some(journal_dir) = journal_dir else {
+        return Ok(History::default());
+    };
+    let path = journal::path_for(journal_dir, folder.store.dir());
+    Ok(journal::load(&path)
+        .map_err(FolderError::journal(&path))?
+        .history)
+}
+
+/// Owns a folder's journal files and its locks for as long as the engine uses the folder.
+struct Writer {
+    path: PathBuf,
+    dir: PathBuf,
+    append: File,
+    reader: File,
+    /// Where reading other Magpies' lines resumes.
+    offset: u64,
+    mutex: File,
+    /// Held (shared) until the writer ends: tells others this folder is in use.
+    _live: File,
+    session: Session,
+    /// URLs another live Magpie has queued into this folder and not finished.
+    elsewhere: HashSet<Url>,
+    internal: tokio::sync::mpsc::UnboundedSender<Internal>,
+}
+
+impl Writer {
+    fn run(mut self, ops: std::sync::mpsc::Receiver<JournalOp>) {
+        for op in ops {
+            match op {
+                JournalOp::Append(records) => {
+                    if let Err(e) = journal::append(&mut self.append, &records) {
+                        tracing::warn!("cannot write the journal {}: {e}", self.path.display());
+                    }
+                }
+                JournalOp::Claim(jobs) => {
+                    let (accepted, skipped) = self.claim(jobs);
+                    let _ = self.internal.send(Internal::Claimed {
+                        dir: self.dir.clone(),
+                        accepted,
+                        skipped,
+                    });
+                }
+            }
+        }
+    }
+
+    fn claim(&mut self, jobs: Vec<Job>) -> (Vec<Job>, Vec<Job>) {
+        let locked = self.mutex.lock();
+        if let Err(e) = &locked {
+            tracing::warn!("cannot lock {}: {e}", self.path.display());
+        }
+        match journal::read_new(&mut self.reader, &mut self.offset) {
+            Ok(records) => {
+                for r in records {
+                    match r {
+                        Record::Queued { url, session } if session != self.session => {
+                            self.elsewhere.insert(url);
+                        }
+                        Record::Queued { .. } => {}
+                        other => {
+                            self.elsewhere.remove(other.url());
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("cannot read the journal {}: {e}", self.path.display()),
+        }
+        let (skipped, accepted): (Vec<Job>, Vec<Job>) = jobs
+            .into_iter()
+            .partition(|j| self.elsewhere.contains(&j.url));
+        let records: Vec<Record> = accepted
+            .iter()
+            .map(|j| Record::Queued {
+                url: j.url.clone(),
+                session: self.session,
+            })
+            .collect();
+        if let Err(e) = journal::append(&mut self.append, &records) {
+            tracing::warn!("cannot write the journal {}: {e}", self.path.display());
+        }
+        if locked.is_ok() {
+            let _ = self.mutex.unlock();
+        }
+        (accepted, skipped)
+    }
+}

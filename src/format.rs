@@ -1,0 +1,68 @@
+//! Sizes and durations in words people read: one place, so the window, the CLI and error messages
+//! say `1.5 MB` and `30 s` the same way.
+
+use std::time::Duration;
+
+/// `1.5 MB`, `340 KB`, `12 B`: decimal units, as file managers show them.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else if v < 10.0 {
+        format!("{v:.1} {}", UNITS[unit])
+    } else {
+        format!("{v:.0} {}", UNITS[unit])
+    }
+}
+
+/// `30 s`, `0.3 s`, `1.5 s`: whole seconds without decimals (in error messages).
+pub fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if (s - s.round()).abs() < 1e-9 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+/// `2h 05m`, `3m 07s`, `12s`, `<1s`: compact, for an ETA.
+pub fn short_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}h {:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m {:02}s", s / 60, s % 60)
+    } else if s == 0 {
+        "<1s".to_string()
+    } else {
+        format!("{s}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_for_people() {
+        assert_eq!(human_bytes(12), "12 B");
+        assert_eq!(human_bytes(1_500), "1.5 KB");
+        assert_eq!(human_bytes(340_000), "340 KB");
+        assert_eq!(human_bytes(100 * 1024 * 1024), "105 MB");
+    }
+
+    #[test]
+    fn durations_for_people() {
+        assert_eq!(seconds(Duration::from_millis(300)), "0.3 s");
+        assert_eq!(seconds(Duration::from_secs(30)), "30 s");
+        assert_eq!(short_duration(Duration::from_millis(400)), "<1s");
+        assert_eq!(short_duration(Duration::from_secs(187)), "3m 07s");
+        assert_eq!(short_duration(Duration::from_secs(7500)), "2h 05m");
+    }
+}

@@ -1,0 +1,42 @@
+//! What views ask for ([`Action`]) and what the window tells the user ([`Notice`]): the vocabulary
+//! the `*_ui` functions share with the one place that acts on it (`apply.rs`).
+
+use std::path::PathBuf;
+
+use crate::config::Config;
+
+/// What the user asked for in this frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Download,
+    OpenLists,
+    ChooseFolder,
+    SetFolder(PathBuf),
+    OpenFolder,
+    Pause,
+    Resume,
+    CancelAll,
+    RetryFailed,
+    ClearFinished,
+    Remove(u64),
+    View(u64),
+    CloseViewer,
+    OpenExternal(u64),
+    ShowInFolder(u64),
+    CopyImage(u64),
+    CopyText(String),
+    AskDelete(u64),
+    ConfirmDelete(u64),
+    CancelDelete,
+    ToggleHelp,
+    ToggleSettings,
+    /// Use and save these settings.
+    SaveSettings(Box<Config>),
+}
+
+/// A message for the user, shown above the gallery until replaced or dismissed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}

@@ -1,0 +1,318 @@
+//! The window's state and its frame: drain what arrived, draw the panels (which return actions),
+//! then apply the actions. Everything the window holds is view state; downloads, folders and
+//! journals belong to the engine, decoding to the thumbnail pool.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
+
+use egui::{Key, Modifiers, TextureHandle};
+
+use super::action::{Action, Notice};
+use super::folder::Folder;
+use super::items::{Items, Thumb};
+use super::platform::Background;
+use super::settings_panel::{self, Draft};
+use super::status::Status;
+use super::textures::Textures;
+use super::{gallery, panels, viewer};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::thumbs::Thumbnailer;
+use crate::urls::UrlList;
+
+/// How the window starts.
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    /// Folder to open on (else the configured one, else Pictures/Magpie).
+    pub out_dir: Option<PathBuf>,
+    /// Where settings are saved; `None` keeps nothing.
+    pub config_path: Option<PathBuf>,
+    /// The settings to start with.
+    pub config: Config,
+    /// What was wrong with the config file, shown once.
+    pub config_warnings: Vec<String>,
+    /// Where folder journals live (crash safety and history); `None` keeps none.
+    pub journal_dir: Option<PathBuf>,
+}
+
+impl AppOptions {
+    /// Options with the config read from `config_path` (a missing file gives the defaults).
+    pub fn load(config_path: Option<PathBuf>) -> Self {
+        let loaded = config_path.as_deref().map(Config::load).unwrap_or_default();
+        Self {
+            out_dir: None,
+            config_path,
+            config: loaded.config,
+            config_warnings: loaded.warnings,
+            journal_dir: None,
+        }
+    }
+}
+
+/// The application.
+pub struct MagpieApp {
+    pub(super) ctx: egui::Context,
+    pub(super) engine: Option<Engine>,
+    pub(super) thumbs: Thumbnailer,
+    pub(super) textures: Textures,
+    pub(super) items: Items<TextureHandle>,
+    pub(super) input: String,
+    pub(super) preflight: Option<(String, UrlList)>,
+    pub(super) folder: Folder,
+    pub(super) config: Config,
+    pub(super) config_path: Option<PathBuf>,
+    /// The thumbnail size last written to the config (the slider saves when let go).
+    pub(super) saved_thumb_size: f32,
+    pub(super) notice: Option<Notice>,
+    pub(super) paused: bool,
+    pub(super) viewer: Option<viewer::Viewer>,
+    pub(super) help_open: bool,
+    pub(super) settings: Option<Draft>,
+    pub(super) confirm_delete: Option<u64>,
+    pub(super) dialog_open: bool,
+    pub(super) bg_tx: Sender<Background>,
+    pub(super) bg_rx: Receiver<Background>,
+    pub(super) status: Status,
+}
+
+impl eframe::App for MagpieApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+}
+
+impl MagpieApp {
+    /// Creates the app: starts the engine and the thumbnail workers, and asks the engine to open
+    /// the folder (which happens off this thread).
+    pub fn new(ctx: &egui::Context, options: AppOptions) -> Self {
+        let config = options.config;
+        let dir = options
+            .out_dir
+            .unwrap_or_else(|| config.window.folder_or_default());
+        let repaint = ctx.clone();
+        let waker: crate::engine::Waker = Arc::new(move || repaint.request_repaint());
+        let engine = Engine::start_journaled(
+            config.fetch.clone(),
+            options.journal_dir,
+            Some(waker.clone()),
+        );
+        let mut notice = options.config_warnings.first().map(|w| Notice {
+            text: format!("Settings: {w}"),
+            error: true,
+        });
+        let engine = match engine {
+            Ok(e) => Some(e),
+            Err(e) => {
+                notice = Some(Notice {
+                    text: format!("Downloads are unavailable: {e}"),
+                    error: true,
+                });
+                None
+            }
+        };
+        let (bg_tx, bg_rx) = std::sync::mpsc::channel();
+        let mut app = Self {
+            ctx: ctx.clone(),
+            engine,
+            thumbs: Thumbnailer::start(Thumbnailer::default_threads(), waker),
+            textures: Textures::default(),
+            items: Items::default(),
+            input: String::new(),
+            preflight: None,
+            folder: Folder::new(dir.clone()),
+            saved_thumb_size: config.window.thumb_size,
+            config,
+            config_path: options.config_path,
+            notice,
+            paused: false,
+            viewer: None,
+            help_open: false,
+            settings: None,
+            confirm_delete: None,
+            dialog_open: false,
+            bg_tx,
+            bg_rx,
+            status: Status::default(),
+        };
+        app.use_folder(dir, false);
+        app
+    }
+
+    /// The folder downloads go into (absolute once the engine has opened it).
+    pub fn out_dir(&self) -> &Path {
+        &self.folder.dir
+    }
+
+    /// The items shown (for tests and the title).
+    pub fn items(&self) -> &Items<TextureHandle> {
+        &self.items
+    }
+
+    /// How many thumbnail textures are held (for tests and diagnostics).
+    pub fn thumbnails_loaded(&self) -> usize {
+        self.items
+            .as_slice()
+            .iter()
+            .filter(|i| matches!(i.thumb, Thumb::Ready(_)))
+            .count()
+    }
+
+    /// The notice shown, if any.
+    pub fn notice(&self) -> Option<&Notice> {
+        self.notice.as_ref()
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Draws one frame into `ui` (the whole window).
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.poll();
+        let mut actions = Vec::new();
+        self.take_dropped_files(&ctx);
+        self.shortcuts(&ctx, &mut actions);
+
+        let totals = self.items.totals();
+        let folder_status = self.folder.status_line();
+        egui::Panel::top("folder_bar").show(ui, |ui| {
+            panels::folder_bar_ui(
+                ui,
+                &mut self.folder.text,
+                &self.folder.dir,
+                folder_status,
+                self.dialog_open,
+                &mut actions,
+            );
+        });
+        egui::Panel::bottom("status_bar").show(ui, |ui| {
+            let speed = self.status.speed();
+            let eta = self.status.eta(&self.items, &totals);
+            panels::status_ui(ui, &totals, speed, eta, self.paused, &mut actions);
+        });
+        egui::Panel::left("input_panel")
+            .resizable(true)
+            .default_size(380.0)
+            .size_range(280.0..=640.0)
+            .show(ui, |ui| {
+                panels::input_ui(ui, &mut self.input, &mut self.preflight, &mut actions);
+                ui.separator();
+                panels::queue_ui(ui, &self.items, &mut actions);
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(notice) = &self.notice
+                && panels::notice_ui(ui, notice)
+            {
+                self.notice = None;
+            }
+            if let Some(v) = &mut self.viewer {
+                viewer::viewer_ui(ui, v, &self.items, &mut actions);
+            } else {
+                let visible = gallery::gallery_ui(
+                    ui,
+                    &self.items,
+                    &mut self.config.window.thumb_size,
+                    self.paused,
+                    &mut actions,
+                );
+                self.textures.frame(&visible, &mut self.items, &self.thumbs);
+            }
+        });
+
+        if self.help_open {
+            panels::help_ui(&ctx, &mut self.help_open);
+        }
+        if let Some(draft) = &mut self.settings {
+            settings_panel::settings_ui(&ctx, draft, &mut actions);
+        }
+        if let Some(key) = self.confirm_delete {
+            let name = self
+                .items
+                .index_of_key(key)
+                .and_then(|i| self.items.get(i))
+                .map(|i| i.name.clone())
+                .unwrap_or_default();
+            panels::confirm_delete_ui(&ctx, key, &name, &mut actions);
+        }
+        panels::drop_overlay_ui(&ctx);
+
+        for action in actions {
+            self.apply(action);
+        }
+        self.save_thumb_size_when_let_go(&ctx);
+        self.status.update_title(&ctx, &self.items, self.paused);
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        ctx.input_mut(|i| {
+            if i.consume_key(Modifiers::COMMAND, Key::Enter) {
+                actions.push(Action::Download);
+            }
+            if i.consume_key(Modifiers::COMMAND, Key::O) {
+                actions.push(Action::OpenLists);
+            }
+            if i.consume_key(Modifiers::NONE, Key::F1) {
+                actions.push(Action::ToggleHelp);
+            }
+        });
+        if let Some(v) = &mut self.viewer {
+            viewer::viewer_keys(ctx, v, &self.items, actions);
+        }
+    }
+
+    fn take_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        if dropped.is_empty() {
+            return;
+        }
+        self.background("read-drop", move || super::platform::read_lists(dropped));
+    }
+
+    fn save_thumb_size_when_let_go(&mut self, ctx: &egui::Context) {
+        if self.config.window.thumb_size != self.saved_thumb_size
+            && !ctx.input(|i| i.pointer.any_down())
+        {
+            self.saved_thumb_size = self.config.window.thumb_size;
+            self.save_config();
+        }
+    }
+
+    /// Runs `work` on a named thread; its result arrives in [`Self::poll`].
+    pub(super) fn background(
+        &self,
+        name: &str,
+        work: impl FnOnce() -> Background + Send + 'static,
+    ) {
+        let wake = self.ctx.clone();
+        super::platform::spawn(name, &self.bg_tx, move || wake.request_repaint(), work);
+    }
+
+    /// Writes the config atomically on a background thread.
+    pub(super) fn save_config(&self) {
+        let Some(path) = self.config_path.clone() else {
+            return;
+        };
+        let config = self.config.clone();
+        self.background("save-config", move || Background::ConfigSaved {
+            result: config
+                .save(&path)
+                .map_err(|e| format!("Cannot save settings to {}: {e}", path.display())),
+        });
+    }
+
+    pub(super) fn set_notice(&mut self, text: &str, error: bool) {
+        self.notice = Some(Notice {
+            text: text.to_string(),
+            error,
+        });
+    }
+}

@@ -1,0 +1,243 @@
+//! The one place the window acts on what the user asked for: every [`Action`] a view returns is
+//! carried out here, by telling the engine, the thumbnail pool or a background thread.
+
+use url::Url;
+
+use super::action::Action;
+use super::app::MagpieApp;
+use super::folder::FolderState;
+use super::items::ItemState;
+use super::platform::{self, Background};
+use super::settings_panel::Draft;
+use super::viewer;
+use crate::engine::{Command, JobId};
+use crate::thumbs::{Purpose, Request};
+use crate::urls::{self, UrlList};
+
+impl MagpieApp {
+    pub(super) fn apply(&mut self, action: Action) {
+        match action {
+            Action::Download => {
+                if self.input.trim().is_empty() {
+                    self.set_notice("Paste image URLs into the box first.", false);
+                    return;
+                }
+                let list = urls::parse(&self.input, None);
+                self.add_list(list, "Pasted list");
+                self.input.clear();
+                self.preflight = None;
+            }
+            Action::OpenLists => {
+                self.dialog_open = true;
+                self.background("open-dialog", platform::pick_lists);
+            }
+            Action::ChooseFolder => {
+                self.dialog_open = true;
+                let start = self.folder.dir.clone();
+                self.background("folder-dialog", move || platform::pick_folder(start));
+            }
+            Action::SetFolder(dir) => {
+                if dir != self.folder.dir && dir != self.folder.asked {
+                    self.use_folder(dir, true);
+                }
+            }
+            Action::OpenFolder => {
+                if let Err(e) = platform::open_with_system(&self.folder.dir) {
+                    self.set_notice(&format!("Cannot open the folder: {e}"), true);
+                }
+            }
+            Action::Pause => {
+                self.paused = true;
+                self.send(Command::Pause);
+            }
+            Action::Resume => {
+                self.paused = false;
+                self.send(Command::Resume);
+            }
+            Action::CancelAll => self.send(Command::CancelAll),
+            Action::RetryFailed => self.retry_failed(),
+            Action::ClearFinished => self.items.remove_where(|i| {
+                i.is_download()
+                    && matches!(
+                        i.state,
+                        ItemState::Failed(_)
+                            | ItemState::Cancelled
+                            | ItemState::Duplicate
+                            | ItemState::Skipped(_)
+                    )
+            }),
+            Action::Remove(key) => {
+                if let Some(item) = self.items.index_of_key(key).and_then(|i| self.items.get(i))
+                    && item.state.is_active()
+                    && let Some(job) = item.job
+                {
+                    self.send(Command::Cancel(job));
+                }
+                self.thumbs.cancel(key);
+                self.items.remove_where(|i| i.key == key);
+            }
+            Action::View(key) => {
+                let mut v = viewer::Viewer::new(key);
+                if let Some(path) = self.path_of(key) {
+                    self.thumbs.request(Request {
+                        key,
+                        path,
+                        purpose: Purpose::Viewer,
+                    });
+                    v.loading = true;
+                }
+                self.viewer = Some(v);
+            }
+            Action::CloseViewer => self.viewer = None,
+            Action::OpenExternal(key) => {
+                if let Some(path) = self.path_of(key)
+                    && let Err(e) = platform::open_with_system(&path)
+                {
+                    self.set_notice(&format!("Cannot open {}: {e}", path.display()), true);
+                }
+            }
+            Action::ShowInFolder(key) => {
+                if let Some(path) = self.path_of(key)
+                    && let Err(e) = platform::show_in_folder(&path)
+                {
+                    self.set_notice(&format!("Cannot show {}: {e}", path.display()), true);
+                }
+            }
+            Action::CopyImage(key) => {
+                if let Some(path) = self.path_of(key) {
+                    self.thumbs.request(Request {
+                        key,
+                        path,
+                        purpose: Purpose::Copy,
+                    });
+                }
+            }
+            Action::CopyText(text) => self.ctx.copy_text(text),
+            Action::AskDelete(key) => self.confirm_delete = Some(key),
+            Action::CancelDelete => self.confirm_delete = None,
+            Action::ConfirmDelete(key) => {
+                self.confirm_delete = None;
+                if let Some(path) = self.path_of(key) {
+                    self.background("delete", move || Background::Deleted {
+                        key,
+                        result: std::fs::remove_file(&path)
+                            .map_err(|e| format!("Cannot delete {}: {e}", path.display())),
+                    });
+                }
+            }
+            Action::ToggleHelp => self.help_open = !self.help_open,
+            Action::ToggleSettings => {
+                self.settings = match self.settings {
+                    Some(_) => None,
+                    None => Some(Draft::new(&self.config)),
+                };
+            }
+            Action::SaveSettings(config) => self.save_settings(*config),
+        }
+    }
+
+    fn send(&self, command: Command) {
+        if let Some(engine) = &self.engine {
+            engine.send(command);
+        }
+    }
+
+    fn path_of(&self, key: u64) -> Option<std::path::PathBuf> {
+        let i = self.items.index_of_key(key)?;
+        self.items.get(i)?.path.clone()
+    }
+
+    /// Uses `config` from now on (new downloads get its limits) and saves it.
+    fn save_settings(&mut self, config: crate::config::Config) {
+        self.settings = None;
+        self.send(Command::Configure(config.fetch.clone()));
+        let folder = config.window.folder.clone();
+        self.config = config;
+        self.saved_thumb_size = self.config.window.thumb_size;
+        self.save_config();
+        if let Some(dir) = folder
+            && dir != self.folder.dir
+            && dir != self.folder.asked
+        {
+            self.use_folder(dir, false);
+        }
+        self.set_notice("Settings saved. New downloads use them.", false);
+    }
+
+    /// Queues `urls` into the folder: the one way downloads start. `None` (with a notice) when
+    /// there is no engine or the folder cannot be used.
+    fn submit(&mut self, urls: &[Url]) -> Option<Vec<JobId>> {
+        let engine = self.engine.as_ref()?;
+        if let FolderState::Failed(e) = &self.folder.state {
+            let text = format!("Choose a folder you can write to first: {e}");
+            self.set_notice(&text, true);
+            return None;
+        }
+        let ids = engine.submit(&self.folder.asked, urls.iter().cloned());
+        self.items.start_batch();
+        Some(ids)
+    }
+
+    /// Queues the URLs of `list` that are not in the window yet.
+    pub(super) fn add_list(&mut self, list: UrlList, source: &str) {
+        let mut fresh: Vec<Url> = Vec::new();
+        let mut repeated: Vec<Url> = Vec::new();
+        for u in &list.urls {
+            if self.items.contains_url(&u.url) {
+                repeated.push(u.url.clone());
+            } else {
+                fresh.push(u.url.clone());
+            }
+        }
+        let Some(ids) = self.submit(&fresh) else {
+            return;
+        };
+        for (url, id) in fresh.into_iter().zip(ids) {
+            self.items.add_download(url, id);
+        }
+        for url in repeated
+            .into_iter()
+            .chain(list.duplicates.iter().map(|d| d.url.clone()))
+        {
+            self.items.add_duplicate(url);
+        }
+        if let Some(first) = list.rejected.first() {
+            let more = list.rejected.len() - 1;
+            let rest = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            self.set_notice(
+                &format!(
+                    "{source}: {} · skipped line {}: {} ({}){rest}",
+                    list.summary(),
+                    first.line,
+                    first.reason,
+                    first.text
+                ),
+                true,
+            );
+        } else if list.urls.is_empty() {
+            self.set_notice(&format!("{source}: no image URLs found"), true);
+        }
+    }
+
+    fn retry_failed(&mut self) {
+        let failed: Vec<(usize, Url)> = self
+            .items
+            .as_slice()
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| matches!(i.state, ItemState::Failed(_)))
+            .filter_map(|(n, i)| i.url.clone().map(|u| (n, u)))
+            .collect();
+        let urls: Vec<Url> = failed.iter().map(|(_, u)| u.clone()).collect();
+        let Some(ids) = self.submit(&urls) else {
+            return;
+        };
+        for ((index, _), id) in failed.into_iter().zip(ids) {
+            self.items.restart(index, id);
+        }
+    }
+}

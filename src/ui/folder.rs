@@ -1,0 +1,156 @@
+//! The output folder as the window sees it. The engine opens folders (off this thread, which
+//! matters on a slow or dead network mount); the window says which one, shows "Opening…" until
+//! the engine answers, then restores what the folder's history remembers and lists its images.
+
+use std::path::PathBuf;
+
+use url::Url;
+
+use super::app::MagpieApp;
+use super::items::ItemState;
+use super::platform;
+use crate::engine::OpenedFolder;
+use crate::journal::Record;
+
+/// Where the window's folder is in its life.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FolderState {
+    /// Asked of the engine; downloads submitted meanwhile wait for it.
+    Opening,
+    Open,
+    /// Cannot be used, with the reason.
+    Failed(String),
+}
+
+/// The folder downloads go into.
+#[derive(Debug)]
+pub struct Folder {
+    /// The folder as the window named it to the engine (events are matched on it).
+    pub asked: PathBuf,
+    /// Absolute once open; until then the asked path.
+    pub dir: PathBuf,
+    /// The folder box's text.
+    pub text: String,
+    pub state: FolderState,
+    /// Save it as the configured folder once it opens.
+    remember: bool,
+    /// Files' source URLs from the history, attached when the folder scan arrives.
+    sources: Vec<(PathBuf, Url)>,
+}
+
+impl Folder {
+    pub fn new(dir: PathBuf) -> Self {
+        Self {
+            text: dir.display().to_string(),
+            asked: dir.clone(),
+            dir,
+            state: FolderState::Opening,
+            remember: false,
+            sources: Vec::new(),
+        }
+    }
+
+    /// The line under the folder box: `(text, is_error)`.
+    pub fn status_line(&self) -> Option<(String, bool)> {
+        match &self.state {
+            FolderState::Opening => Some(("Opening the folder…".into(), false)),
+            FolderState::Open => None,
+            FolderState::Failed(e) => Some((e.clone(), true)),
+        }
+    }
+}
+
+impl MagpieApp {
+    /// Switches to `dir`: the engine opens it (and resumes what a dead run left there); the
+    /// gallery shows its images once it answers. `remember` saves it as the configured folder.
+    pub(super) fn use_folder(&mut self, dir: PathBuf, remember: bool) {
+        self.folder = Folder::new(dir.clone());
+        self.folder.remember = remember;
+        self.items
+            .remove_where(|i| matches!(i.state, ItemState::OnDisk));
+        match &self.engine {
+            Some(engine) => engine.open_folder(&dir, true),
+            None => self.folder.state = FolderState::Failed("Downloads are unavailable".into()),
+        }
+    }
+
+    /// The engine opened a folder: if it is ours, show its history and list its images.
+    pub(super) fn folder_opened(&mut self, asked: PathBuf, opened: OpenedFolder) {
+        if asked != self.folder.asked {
+            return; // an earlier choice, since replaced
+        }
+        self.folder.dir = opened.dir.clone();
+        self.folder.text = opened.dir.display().to_string();
+        self.folder.state = FolderState::Open;
+        if std::mem::take(&mut self.folder.remember) {
+            self.config.window.folder = Some(opened.dir.clone());
+            self.save_config();
+        }
+        self.restore_history(opened);
+        let dir = self.folder.dir.clone();
+        self.background("scan", move || platform::scan_folder(dir));
+    }
+
+    /// The engine cannot use the folder the window asked for.
+    pub(super) fn folder_failed(&mut self, asked: PathBuf, error: String) {
+        if asked != self.folder.asked {
+            return;
+        }
+        self.folder.remember = false;
+        self.set_notice(&format!("Cannot use this folder: {error}"), true);
+        self.folder.state = FolderState::Failed(error);
+    }
+
+    /// The images in the folder arrived from a background scan.
+    pub(super) fn folder_scanned(&mut self, dir: PathBuf, files: Vec<(PathBuf, u64)>) {
+        if dir != self.folder.dir {
+            return;
+        }
+        for (path, size) in files {
+            self.items.add_on_disk(path, size);
+        }
+        let sources = std::mem::take(&mut self.folder.sources);
+        self.items.remember_sources(sources);
+    }
+
+    /// Shows what the folder's history remembers: source URLs of saved files, failures with
+    /// their reasons, and the downloads the engine resumed.
+    fn restore_history(&mut self, opened: OpenedFolder) {
+        for record in opened.history.entries {
+            match record {
+                Record::Saved { url, path, .. } => self.folder.sources.push((path, url)),
+                Record::Failed { url, error } => {
+                    if !self.items.contains_url(&url) {
+                        self.items.add_past_failure(url, error);
+                    }
+                }
+                Record::Queued { .. } | Record::Cancelled { .. } => {}
+            }
+        }
+        if !opened.resumed.is_empty() {
+            let n = opened.resumed.len();
+            self.items.start_batch();
+            for (id, url) in opened.resumed {
+                self.items.add_download(url, id);
+            }
+            self.set_notice(
+                &format!("Resuming {n} download(s) left unfinished last time."),
+                false,
+            );
+        }
+        if opened.shared {
+            self.set_notice(
+                "Another Magpie is downloading into this folder: its unfinished downloads are \
+                 left to it, and URLs it is fetching are skipped here.",
+                false,
+            );
+        }
+        if opened.parts_removed > 0 {
+            tracing::info!(
+                "removed {} leftover partial file(s) in {}",
+                opened.parts_removed,
+                self.folder.dir.display()
+            );
+        }
+    }
+}

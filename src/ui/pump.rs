@@ -1,0 +1,96 @@
+//! The event pump: once per frame, everything that arrived from the engine, the thumbnail
+//! workers and background threads is taken in, each kind handed to the room that owns it.
+
+use std::time::Duration;
+
+use super::app::MagpieApp;
+use super::platform::Background;
+use crate::engine::Event;
+
+/// Most engine events taken in one frame, so a flood cannot stall a frame.
+const EVENTS_PER_FRAME: usize = 5000;
+
+impl MagpieApp {
+    /// Drains engine events, decoded thumbnails and background results.
+    pub(super) fn poll(&mut self) {
+        let mut events = Vec::new();
+        if let Some(engine) = &self.engine {
+            while events.len() < EVENTS_PER_FRAME
+                && let Some(event) = engine.try_recv()
+            {
+                events.push(event);
+            }
+        }
+        let mut new_bytes = 0;
+        for event in events {
+            match event {
+                Event::FolderOpened { asked, folder } => self.folder_opened(asked, folder),
+                Event::FolderFailed { asked, error } => {
+                    self.folder_failed(asked, error.to_string());
+                }
+                Event::Finished => {}
+                other => new_bytes += self.items.apply(other),
+            }
+        }
+        self.status.add_bytes(new_bytes);
+
+        while let Some(done) = self.thumbs.try_recv() {
+            self.thumb_arrived(done);
+        }
+        while let Ok(bg) = self.bg_rx.try_recv() {
+            self.background_arrived(bg);
+        }
+        if self.items.totals().active > 0 {
+            // Keep the speed and retry countdowns moving.
+            self.ctx.request_repaint_after(Duration::from_millis(250));
+        }
+    }
+
+    fn background_arrived(&mut self, bg: Background) {
+        match bg {
+            Background::FolderPicked {
+                picked,
+                unavailable,
+            } => {
+                self.dialog_open = false;
+                match picked {
+                    Some(dir) => self.use_folder(dir, true),
+                    None if unavailable => self.set_notice(
+                        &format!(
+                            "No folder dialog is available on this system. Still saving to {}; \
+                             type another folder in the box above to change it.",
+                            self.folder.dir.display()
+                        ),
+                        true,
+                    ),
+                    None => {}
+                }
+            }
+            Background::ListsLoaded(lists) => {
+                self.dialog_open = false;
+                for (label, parsed) in lists {
+                    match parsed {
+                        Ok(list) => self.add_list(list, &label),
+                        Err(e) => self.set_notice(&e, true),
+                    }
+                }
+            }
+            Background::FolderScanned { dir, files } => self.folder_scanned(dir, files),
+            Background::Deleted { key, result } => match result {
+                Ok(()) => {
+                    if self.viewer.as_ref().is_some_and(|v| v.key == key) {
+                        self.viewer = None;
+                    }
+                    self.thumbs.cancel(key);
+                    self.items.remove_where(|i| i.key == key);
+                }
+                Err(e) => self.set_notice(&e, true),
+            },
+            Background::ConfigSaved { result } => {
+                if let Err(e) = result {
+                    self.set_notice(&e, true);
+                }
+            }
+        }
+    }
+}

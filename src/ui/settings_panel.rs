@@ -1,0 +1,162 @@
+//! The Settings panel: edits a copy of the [`Config`] as text fields, checks them, and returns
+//! [`Action::SaveSettings`] with the new config; applying and saving happen in `apply.rs`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use egui::{Grid, TextEdit};
+
+use super::action::Action;
+use crate::config::Config;
+
+use humantime_serde::re::humantime;
+
+/// The fields being edited, as typed.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    base: Config,
+    concurrency: String,
+    per_host: String,
+    connect_timeout: String,
+    stall_timeout: String,
+    deadline: String,
+    max_attempts: String,
+    max_megabytes: String,
+    folder: String,
+    thumb_size: f32,
+    error: Option<String>,
+}
+
+fn duration_text(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+impl Draft {
+    pub fn new(config: &Config) -> Self {
+        let f = &config.fetch;
+        Self {
+            base: config.clone(),
+            concurrency: f.concurrency.to_string(),
+            per_host: f.per_host.to_string(),
+            connect_timeout: duration_text(f.connect_timeout),
+            stall_timeout: duration_text(f.stall_timeout),
+            deadline: duration_text(f.deadline),
+            max_attempts: f.max_attempts.to_string(),
+            max_megabytes: (f.max_bytes / 1_000_000).to_string(),
+            folder: config
+                .window
+                .folder
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            thumb_size: config.window.thumb_size,
+            error: None,
+        }
+    }
+
+    /// The config the fields describe, or what is wrong with them.
+    fn parse(&self) -> Result<Config, String> {
+        fn count(name: &str, text: &str, max: u64) -> Result<u64, String> {
+            match text.trim().parse::<u64>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(format!("{name}: a whole number from 1 to {max}")),
+            }
+        }
+        fn duration(name: &str, text: &str) -> Result<Duration, String> {
+            humantime::parse_duration(text.trim())
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| format!("{name}: a duration such as \"30s\" or \"2m\""))
+        }
+        let mut c = self.base.clone();
+        c.fetch.concurrency = count("Downloads at once", &self.concurrency, 1024)? as usize;
+        c.fetch.per_host = count("Per host", &self.per_host, 1024)? as usize;
+        c.fetch.connect_timeout = duration("Connect timeout", &self.connect_timeout)?;
+        c.fetch.stall_timeout = duration("Stall timeout", &self.stall_timeout)?;
+        c.fetch.deadline = duration("Time limit per file", &self.deadline)?;
+        c.fetch.max_attempts = count("Attempts per file", &self.max_attempts, 100)? as u32;
+        c.fetch.max_bytes = count("Largest file (MB)", &self.max_megabytes, 100_000)? * 1_000_000;
+        let folder = self.folder.trim();
+        c.window.folder = (!folder.is_empty()).then(|| PathBuf::from(folder));
+        c.window.thumb_size = self.thumb_size;
+        Ok(c)
+    }
+}
+
+/// The Settings window; Save returns the new config as an action.
+pub fn settings_ui(ctx: &egui::Context, draft: &mut Draft, actions: &mut Vec<Action>) {
+    let mut open = true;
+    egui::Window::new("Settings")
+        .open(&mut open)
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+        .show(ctx, |ui| {
+            Grid::new("settings_grid")
+                .num_columns(2)
+                .spacing([12.0, 6.0])
+                .show(ui, |ui| {
+                    for (label, text, hint) in [
+                        (
+                            "Downloads at once",
+                            &mut draft.concurrency,
+                            "all hosts together",
+                        ),
+                        ("Per host", &mut draft.per_host, "to one server"),
+                        ("Connect timeout", &mut draft.connect_timeout, "e.g. 15s"),
+                        (
+                            "Stall timeout",
+                            &mut draft.stall_timeout,
+                            "no data for this long",
+                        ),
+                        ("Time limit per file", &mut draft.deadline, "all attempts"),
+                        (
+                            "Attempts per file",
+                            &mut draft.max_attempts,
+                            "first included",
+                        ),
+                        (
+                            "Largest file (MB)",
+                            &mut draft.max_megabytes,
+                            "after decompression",
+                        ),
+                        (
+                            "Default folder",
+                            &mut draft.folder,
+                            "empty: Pictures/Magpie",
+                        ),
+                    ] {
+                        let l = ui.label(label);
+                        ui.add(
+                            TextEdit::singleline(text)
+                                .hint_text(hint)
+                                .desired_width(260.0),
+                        )
+                        .labelled_by(l.id);
+                        ui.end_row();
+                    }
+                    let l = ui.label("Thumbnail size");
+                    ui.add(egui::Slider::new(&mut draft.thumb_size, 96.0..=320.0).suffix(" px"))
+                        .labelled_by(l.id);
+                    ui.end_row();
+                });
+            if let Some(e) = &draft.error {
+                ui.colored_label(ui.visuals().error_fg_color, e);
+            }
+            ui.horizontal(|ui| {
+                if ui.button("Save").clicked() {
+                    match draft.parse() {
+                        Ok(config) => actions.push(Action::SaveSettings(Box::new(config))),
+                        Err(e) => draft.error = Some(e),
+                    }
+                }
+                if ui.button("Cancel").clicked() {
+                    actions.push(Action::ToggleSettings);
+                }
+                ui.weak("New downloads use the new limits.");
+            });
+        });
+    if !open {
+        actions.push(Action::ToggleSettings);
+    }
+}
