@@ -32,6 +32,8 @@ pub enum Record {
         url: Url,
         path: PathBuf,
         bytes: u64,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        session: Session,
     },
     Failed {
         url: Url,
@@ -252,6 +254,7 @@ mod tests {
             url: u("http://a/1.png"),
             path: "/x/1.png".into(),
             bytes: 10,
+            session: 7,
         }])
         .unwrap();
         j.append(&[Record::Failed {

@@ -19,6 +19,7 @@ fn magpie_with_data(args: &[&str], stdin: Option<&str>, data: Option<&std::path:
     let mut child = Command::new(env!("CARGO_BIN_EXE_magpie"))
         .args(args)
         .env("XDG_DATA_HOME", data)
+        .env("XDG_CONFIG_HOME", data)
         .env_remove("RUST_LOG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -264,6 +265,7 @@ fn killed_run_resumes_pending_items_without_refetching_saved_ones() {
             list.to_str().unwrap(),
         ])
         .env("XDG_DATA_HOME", data.path())
+        .env("XDG_CONFIG_HOME", data.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -410,4 +412,140 @@ fn long_lists_are_fed_in_batches_and_duplicates_span_files() {
         )),
         "{stderr}"
     );
+}
+
+#[test]
+fn flags_override_the_config_file() {
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("magpie.toml");
+    std::fs::write(&config, "[fetch]\nconcurrency = 1\nper_host = 1\n").unwrap();
+    let run = |extra: &[&str]| {
+        let server = TestServer::start(); // each /hold/ request takes 150 ms
+        let list = work.path().join("list.txt");
+        let urls: Vec<String> = (0..4)
+            .map(|i| server.url(&format!("/hold/h{i}.png")).to_string())
+            .collect();
+        std::fs::write(&list, urls.join("\n")).unwrap();
+        let out_dir = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "fetch",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            out_dir.path().to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args.push(list.to_str().unwrap());
+        let out = magpie(&args, None);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(files_in(out_dir.path()).len(), 4);
+        server.stats.peak()
+    };
+    assert_eq!(run(&[]), 1, "the file's limit applies");
+    assert!(run(&["-j", "4", "--per-host", "4"]) > 1, "flags win");
+}
+
+#[test]
+fn a_broken_config_is_reported_with_its_line_and_the_defaults_apply() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("magpie.toml");
+    std::fs::write(&config, "[fetch]\nconcurrency = [\n").unwrap();
+    let out_dir = work.path().join("out");
+    let out = magpie(
+        &[
+            "fetch",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "-",
+        ],
+        Some(&format!("{}\n", server.url("/img/ok.png"))),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} line 2:", config.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("using the default settings"), "{stderr}");
+    assert_eq!(files_in(&out_dir), ["ok.png"]);
+}
+
+#[test]
+fn a_second_fetch_into_a_busy_folder_leaves_shared_urls_to_the_first() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let out_dir = work.path().join("out");
+    let a_urls: Vec<String> = (0..30)
+        .map(|i| server.url(&format!("/gate/a{i}.png")).to_string())
+        .collect();
+    let a_list = work.path().join("a.txt");
+    std::fs::write(&a_list, a_urls.join("\n")).unwrap();
+    let mut b_urls: Vec<String> = a_urls[..10].to_vec();
+    b_urls.extend((0..20).map(|i| server.url(&format!("/img/b{i}.png")).to_string()));
+    let b_list = work.path().join("b.txt");
+    std::fs::write(&b_list, b_urls.join("\n")).unwrap();
+
+    server.set_healthy(false); // the first run's downloads hang at the gate
+    let first = Command::new(env!("CARGO_BIN_EXE_magpie"))
+        .args([
+            "fetch",
+            "--out",
+            out_dir.to_str().unwrap(),
+            a_list.to_str().unwrap(),
+        ])
+        .env("XDG_DATA_HOME", data.path())
+        .env("XDG_CONFIG_HOME", data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let queued = || {
+        std::fs::read_dir(data.path().join("magpie/journals"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .map(|t| t.matches("\"event\":\"queued\"").count())
+            .sum::<usize>()
+    };
+    while queued() < 30 {
+        assert!(started.elapsed().as_secs() < 30, "first run never queued");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+
+    let second = magpie_with_data(
+        &[
+            "fetch",
+            "--resume",
+            "--out",
+            out_dir.to_str().unwrap(),
+            b_list.to_str().unwrap(),
+        ],
+        None,
+        Some(data.path()),
+    );
+    let stderr = text(&second.stderr);
+    let stdout = text(&second.stdout);
+    assert_eq!(second.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("another Magpie is using"), "{stderr}");
+    assert!(stdout.contains("saved 20 of 30"), "{stdout}");
+    assert!(
+        stdout.contains("10 left to another Magpie on this folder"),
+        "{stdout}"
+    );
+
+    server.set_healthy(true);
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let files = files_in(&out_dir);
+    assert_eq!(files.len(), 50, "each image exactly once: {files:?}");
+    assert!(files.iter().all(|f| !f.contains(" (")), "{files:?}");
+    for i in 0..30 {
+        assert_eq!(server.stats.hits(&format!("/gate/a{i}.png")), 1);
+    }
 }

@@ -279,6 +279,7 @@ fn history_is_shown_and_pending_downloads_resume_on_start() {
             url: server.url("/img/kept.png"),
             path: out.join("kept.png"),
             bytes: 10,
+            session: 0,
         },
         Record::Failed {
             url: server.url("/status/404"),
@@ -349,4 +350,112 @@ fn without_a_folder_dialog_the_window_says_so_and_keeps_the_folder() {
         app(&h).out_dir(),
         std::fs::canonicalize(dir.path()).unwrap()
     );
+}
+
+/// Replaces the text of the box labelled `label`, as a person would: click, select all, type.
+fn retype(h: &mut Harness<'_, App>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label(label).type_text(text);
+    h.step();
+}
+
+#[test]
+fn settings_panel_changes_the_limit_for_the_next_downloads_and_saves_it() {
+    let server = TestServer::start(); // each /hold/ request takes 150 ms
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let config = dir.path().join("config.toml");
+    let mut opts = options(&out);
+    opts.config_path = Some(config.clone());
+    let mut h = harness(opts);
+    h.get_by_label("⚙ Settings").click();
+    step_until(&mut h, "the settings window", |h| {
+        h.query_by_label("Attempts per file").is_some()
+    });
+    retype(&mut h, "Downloads at once", "1");
+    h.get_by_label("Save").click();
+    step_until(&mut h, "the settings saved", |_| {
+        Config::load(&config).config.fetch.concurrency == 1
+    });
+    assert_eq!(app(&h).config().fetch.concurrency, 1);
+
+    let urls: Vec<String> = (0..4)
+        .map(|i| server.url(&format!("/hold/s{i}.png")).to_string())
+        .collect();
+    paste_urls(&mut h, &urls.join("\n"));
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "four images", |h| thumbnails_shown(h) == 4);
+    assert_eq!(
+        server.stats.peak(),
+        1,
+        "one download at a time, as set (the default would run all four at once)"
+    );
+}
+
+#[test]
+fn a_bad_settings_value_is_explained_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    h.get_by_label("⚙ Settings").click();
+    step_until(&mut h, "the settings window", |h| {
+        h.query_by_label("Attempts per file").is_some()
+    });
+    retype(&mut h, "Stall timeout", "soon");
+    h.get_by_label("Save").click();
+    step_until(&mut h, "the reason", |h| {
+        h.query_by_label_contains("Stall timeout: a duration such as")
+            .is_some()
+    });
+    assert_eq!(app(&h).config().fetch, fast_settings());
+}
+
+#[test]
+fn the_window_removes_leftover_partial_files_when_it_opens_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = tempfile::tempdir().unwrap();
+    let leftover = dir.path().join(".magpie-killed.part");
+    std::fs::write(&leftover, b"half an image").unwrap();
+    let mut opts = options(dir.path());
+    opts.journal_dir = Some(journals.path().to_path_buf());
+    let mut h = harness(opts);
+    step_until(&mut h, "the leftover removed", |_| !leftover.exists());
+}
+
+#[test]
+fn a_folder_that_takes_long_to_open_does_not_freeze_the_window() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let journals = tempfile::tempdir().unwrap();
+    let out = std::fs::canonicalize(dir.path()).unwrap();
+    // Another Magpie holds the folder's lock (as while it tidies a huge journal): opening waits.
+    let lock_path = magpie::journal::path_for(journals.path(), &out).with_extension("lock");
+    let lock = std::fs::File::create(&lock_path).unwrap();
+    lock.lock().unwrap();
+
+    let mut opts = options(&out);
+    opts.journal_dir = Some(journals.path().to_path_buf());
+    let mut h = harness(opts);
+    for _ in 0..20 {
+        h.step(); // every frame is drawn while the open waits
+    }
+    assert!(h.query_by_label_contains("Opening the folder").is_some());
+    paste_urls(&mut h, &format!("{}\n", server.url("/img/early.png")));
+    h.get_by_label("⬇ Download").click();
+    h.step();
+    assert_eq!(
+        app(&h).items().len(),
+        1,
+        "the download is queued while the folder opens"
+    );
+    assert_eq!(server.stats.hits("/img/early.png"), 0);
+
+    lock.unlock().unwrap();
+    step_until(&mut h, "the image, once the folder opened", |h| {
+        thumbnails_shown(h) == 1
+    });
+    assert!(h.query_by_label_contains("Opening the folder").is_none());
+    assert_eq!(files_in(&out), ["early.png"]);
 }

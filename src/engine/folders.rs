@@ -8,7 +8,8 @@
 //!   left pending. Nobody else ever does those things.
 //! - `HASH.lock`: a short mutex around opening a folder and around queueing (claiming) URLs. Under
 //!   it an engine reads what other Magpies appended since it last looked and skips a URL another
-//!   live Magpie has queued, so two runs into one folder fetch each URL once.
+//!   live Magpie has queued or has just saved, so two runs into one folder fetch each URL once.
+//!   (A URL this engine itself has queued and not finished is skipped too.)
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 use url::Url;
 
-use super::{Internal, Job};
+use super::{Internal, Job, SkipReason};
 use crate::journal::{self, History, Record, Session};
 use crate::store::{Store, StoreError};
 
@@ -76,18 +77,27 @@ impl Folder {
     /// Journals `jobs` as queued, minus the URLs another live Magpie has queued into this folder;
     /// the answer comes back as [`Internal::Claimed`]. Without a journal every job is accepted
     /// at once (`Some`).
-    pub fn claim(&self, jobs: Vec<Job>) -> Option<(Vec<Job>, Vec<Job>)> {
+    pub fn claim(&self, jobs: Vec<Job>) -> Option<Claims> {
+        let unjournaled = |accepted| Claims {
+            accepted,
+            skipped: Vec::new(),
+        };
         match &self.journal {
             Some(tx) => match tx.send(JournalOp::Claim(jobs)) {
                 Ok(()) => None,
-                Err(std::sync::mpsc::SendError(op)) => match op {
-                    JournalOp::Claim(jobs) => Some((jobs, Vec::new())),
-                    JournalOp::Append(_) => Some((Vec::new(), Vec::new())),
-                },
+                Err(std::sync::mpsc::SendError(JournalOp::Claim(jobs))) => Some(unjournaled(jobs)),
+                Err(_) => Some(Claims::default()),
             },
-            None => Some((jobs, Vec::new())),
+            None => Some(unjournaled(jobs)),
         }
     }
+}
+
+/// The answer to a claim: jobs journaled as queued, and jobs not to fetch, with the reason.
+#[derive(Debug, Default)]
+pub(crate) struct Claims {
+    pub accepted: Vec<Job>,
+    pub skipped: Vec<(Job, SkipReason)>,
 }
 
 enum JournalOp {
@@ -158,6 +168,7 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
     let mut resume = Vec::new();
     let mut parts_removed = 0;
     let mut elsewhere = HashSet::new();
+    let mut mine = HashSet::new();
     let offset;
     if alone {
         // Every earlier session is dead: tidy up, and adopt their pending downloads if asked.
@@ -166,6 +177,7 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
                 if let Record::Queued { url, session } = r {
                     *session = req.session;
                     resume.push(url.clone());
+                    mine.insert(url.clone());
                 }
             }
         }
@@ -203,6 +215,8 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
         _live: live,
         session: req.session,
         elsewhere,
+        saved_elsewhere: HashSet::new(),
+        mine,
         internal: req.internal,
     };
     let handle = std::thread::Builder::new()
@@ -253,6 +267,10 @@ struct Writer {
     session: Session,
     /// URLs another live Magpie has queued into this folder and not finished.
     elsewhere: HashSet<Url>,
+    /// URLs another Magpie saved into this folder since this engine opened it.
+    saved_elsewhere: HashSet<Url>,
+    /// URLs this engine has queued here and not finished.
+    mine: HashSet<Url>,
     internal: tokio::sync::mpsc::UnboundedSender<Internal>,
 }
 
@@ -261,46 +279,53 @@ impl Writer {
         for op in ops {
             match op {
                 JournalOp::Append(records) => {
+                    for r in &records {
+                        self.mine.remove(r.url());
+                    }
                     if let Err(e) = journal::append(&mut self.append, &records) {
                         tracing::warn!("cannot write the journal {}: {e}", self.path.display());
                     }
                 }
                 JournalOp::Claim(jobs) => {
-                    let (accepted, skipped) = self.claim(jobs);
+                    let claims = self.claim(jobs);
                     let _ = self.internal.send(Internal::Claimed {
                         dir: self.dir.clone(),
-                        accepted,
-                        skipped,
+                        claims,
                     });
                 }
             }
         }
     }
 
-    fn claim(&mut self, jobs: Vec<Job>) -> (Vec<Job>, Vec<Job>) {
+    fn claim(&mut self, jobs: Vec<Job>) -> Claims {
         let locked = self.mutex.lock();
         if let Err(e) = &locked {
             tracing::warn!("cannot lock {}: {e}", self.path.display());
         }
         match journal::read_new(&mut self.reader, &mut self.offset) {
-            Ok(records) => {
-                for r in records {
-                    match r {
-                        Record::Queued { url, session } if session != self.session => {
-                            self.elsewhere.insert(url);
-                        }
-                        Record::Queued { .. } => {}
-                        other => {
-                            self.elsewhere.remove(other.url());
-                        }
-                    }
-                }
-            }
+            Ok(records) => self.learn(records),
             Err(e) => tracing::warn!("cannot read the journal {}: {e}", self.path.display()),
         }
-        let (skipped, accepted): (Vec<Job>, Vec<Job>) = jobs
-            .into_iter()
-            .partition(|j| self.elsewhere.contains(&j.url));
+        let mut accepted = Vec::new();
+        let mut skipped = Vec::new();
+        for job in jobs {
+            let reason = if self.mine.contains(&job.url) {
+                Some(SkipReason::AlreadyQueued)
+            } else if self.elsewhere.contains(&job.url) {
+                Some(SkipReason::ElsewhereInProgress)
+            } else if self.saved_elsewhere.contains(&job.url) {
+                Some(SkipReason::SavedElsewhere)
+            } else {
+                None
+            };
+            match reason {
+                Some(reason) => skipped.push((job, reason)),
+                None => {
+                    self.mine.insert(job.url.clone());
+                    accepted.push(job);
+                }
+            }
+        }
         let records: Vec<Record> = accepted
             .iter()
             .map(|j| Record::Queued {
@@ -314,6 +339,25 @@ impl Writer {
         if locked.is_ok() {
             let _ = self.mutex.unlock();
         }
-        (accepted, skipped)
+        Claims { accepted, skipped }
+    }
+
+    /// Takes in lines appended since the last look (other Magpies', and this engine's own).
+    fn learn(&mut self, records: Vec<Record>) {
+        for r in records {
+            match r {
+                Record::Queued { url, session } if session != self.session => {
+                    self.elsewhere.insert(url);
+                }
+                Record::Queued { .. } => {}
+                Record::Saved { url, session, .. } if session != self.session => {
+                    self.elsewhere.remove(&url);
+                    self.saved_elsewhere.insert(url);
+                }
+                other => {
+                    self.elsewhere.remove(other.url());
+                }
+            }
+        }
     }
 }

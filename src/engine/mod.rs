@@ -30,7 +30,7 @@ pub use folders::{FolderError, OpenedFolder};
 
 use crate::config::FetchSettings;
 use crate::journal::{Record, Session};
-use folders::Folder;
+use folders::{Claims, Folder};
 
 /// Identifies one submitted download for its whole life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -71,6 +71,10 @@ pub struct Job {
 pub enum SkipReason {
     #[error("another Magpie is already downloading it into this folder")]
     ElsewhereInProgress,
+    #[error("another Magpie saved it into this folder a moment ago")]
+    SavedElsewhere,
+    #[error("already queued for this folder")]
+    AlreadyQueued,
 }
 
 /// What the engine reports. Every submitted job ends with exactly one of `Saved`, `Failed`,
@@ -298,12 +302,8 @@ pub(crate) enum Internal {
         result: Result<crate::journal::History, FolderError>,
     },
     /// A folder's journal writer claimed jobs: `accepted` are journaled as queued, `skipped`
-    /// are being fetched by another Magpie.
-    Claimed {
-        dir: PathBuf,
-        accepted: Vec<Job>,
-        skipped: Vec<Job>,
-    },
+    /// are not to be fetched, each with the reason.
+    Claimed { dir: PathBuf, claims: Claims },
 }
 
 /// A job waiting for a slot, with the folder it goes into.
@@ -445,8 +445,7 @@ impl Dispatcher {
             Command::OpenFolder { dir, resume } => self.open_folder(dir, resume),
             Command::Submit { dir, jobs } => {
                 self.busy = true;
-                if let Some(folder) = self.aliases.get(&dir).and_then(|d| self.folders.get(d)) {
-                    let folder = folder.clone();
+                if let Some(folder) = self.folder(&dir) {
                     self.claim(&folder, jobs);
                 } else {
                     let waiting = !self.opening.contains_key(&dir);
@@ -480,10 +479,15 @@ impl Dispatcher {
         }
     }
 
+    /// The open folder a front end means by `dir` (the name it used, or the absolute path).
+    fn folder(&self, dir: &Path) -> Option<Arc<Folder>> {
+        let dir = self.aliases.get(dir).map_or(dir, PathBuf::as_path);
+        self.folders.get(dir).cloned()
+    }
+
     fn open_folder(&mut self, dir: PathBuf, resume: bool) {
-        if let Some(folder) = self.aliases.get(&dir).and_then(|d| self.folders.get(d)) {
+        if let Some(folder) = self.folder(&dir) {
             // Already open here: just read its history again for the front end.
-            let folder = folder.clone();
             let journal_dir = self.journal_dir.clone();
             let tx = self.internal_tx.clone();
             tokio::task::spawn_blocking(move || {
@@ -533,15 +537,11 @@ impl Dispatcher {
                     error: Arc::new(error),
                 }),
             },
-            Internal::Claimed {
-                dir,
-                accepted,
-                skipped,
-            } => {
+            Internal::Claimed { dir, claims } => {
                 let Some(folder) = self.folders.get(&dir).cloned() else {
                     return;
                 };
-                self.claimed(&folder, accepted, skipped);
+                self.claimed(&folder, claims);
             }
         }
     }
@@ -552,13 +552,16 @@ impl Dispatcher {
             Ok(opened) => opened,
             Err(error) => {
                 let error = Arc::new(error);
+                self.events.send(Event::FolderFailed {
+                    asked,
+                    error: error.clone(),
+                });
                 for job in waiting {
                     self.events.send(Event::Failed {
                         id: job.id,
                         error: FetchError::Folder(error.clone()),
                     });
                 }
-                self.events.send(Event::FolderFailed { asked, error });
                 return;
             }
         };
@@ -588,7 +591,13 @@ impl Dispatcher {
         if !resumed.is_empty() {
             // Already journaled as this session's when the journal was tidied.
             self.busy = true;
-            self.claimed(&folder, resumed, Vec::new());
+            self.claimed(
+                &folder,
+                Claims {
+                    accepted: resumed,
+                    skipped: Vec::new(),
+                },
+            );
         }
         if !waiting.is_empty() {
             self.claim(&folder, waiting);
@@ -598,23 +607,20 @@ impl Dispatcher {
     fn claim(&mut self, folder: &Arc<Folder>, jobs: Vec<Job>) {
         let ids: Vec<JobId> = jobs.iter().map(|j| j.id).collect();
         match folder.claim(jobs) {
-            Some((accepted, skipped)) => self.claimed(folder, accepted, skipped),
+            Some(claims) => self.claimed(folder, claims),
             None => self.claiming.extend(ids),
         }
     }
 
     /// Queues claimed jobs (minus those cancelled while being claimed) and reports the skipped.
-    fn claimed(&mut self, folder: &Arc<Folder>, accepted: Vec<Job>, skipped: Vec<Job>) {
-        for job in skipped {
+    fn claimed(&mut self, folder: &Arc<Folder>, claims: Claims) {
+        for (job, reason) in claims.skipped {
             self.claiming.remove(&job.id);
             self.cancelled_early.remove(&job.id);
-            self.events.send(Event::Skipped {
-                id: job.id,
-                reason: SkipReason::ElsewhereInProgress,
-            });
+            self.events.send(Event::Skipped { id: job.id, reason });
         }
         let mut cancelled = Vec::new();
-        for job in accepted {
+        for job in claims.accepted {
             self.claiming.remove(&job.id);
             if self.cancelled_early.remove(&job.id) {
                 cancelled.push(Record::Cancelled {
@@ -713,6 +719,7 @@ impl Dispatcher {
                 url: r.url,
                 path,
                 bytes,
+                session: self.session,
             },
             Outcome::Failed(error) => Record::Failed { url: r.url, error },
             // Stopped by shutdown (Ctrl-C, window closed): still pending, for a resume.
