@@ -87,7 +87,10 @@ impl Config {
     pub fn load(path: &Path) -> Loaded {
         match std::fs::read_to_string(path) {
             Ok(text) => Self::parse(&text, &path.display().to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Loaded::default(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Loaded {
+                config: Self::from_window_json(path).unwrap_or_default(),
+                warnings: Vec::new(),
+            },
             Err(e) => Loaded {
                 config: Config::default(),
                 warnings: vec![format!(
@@ -96,6 +99,24 @@ impl Config {
                 )],
             },
         }
+    }
+
+    /// The folder and tile size that versions before the TOML config kept in `window.json` beside
+    /// it, so an upgrade keeps the user's folder.
+    fn from_window_json(path: &Path) -> Option<Config> {
+        #[derive(Deserialize)]
+        struct Legacy {
+            out_dir: Option<PathBuf>,
+            thumb_size: Option<f32>,
+        }
+        let bytes = std::fs::read(path.with_file_name("window.json")).ok()?;
+        let legacy: Legacy = serde_json::from_slice(&bytes).ok()?;
+        let mut config = Config::default();
+        config.window.folder = legacy.out_dir;
+        if let Some(size) = legacy.thumb_size {
+            config.window.thumb_size = size.clamp(96.0, 320.0);
+        }
+        Some(config)
     }
 
     /// Parses config text; `name` labels the messages.
@@ -202,6 +223,22 @@ mod tests {
             loaded.warnings,
             ["config.toml: unknown setting `fetch.concurency` (ignored)"]
         );
+    }
+
+    #[test]
+    fn the_folder_chosen_before_the_toml_config_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("window.json"),
+            r#"{"out_dir": "/home/me/Cats", "thumb_size": 150.0}"#,
+        )
+        .unwrap();
+        let loaded = Config::load(&dir.path().join("config.toml"));
+        assert_eq!(
+            loaded.config.window.folder,
+            Some(PathBuf::from("/home/me/Cats"))
+        );
+        assert_eq!(loaded.config.window.thumb_size, 150.0);
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub enum StoreError {
     #[error("could not find a free file name for {name}")]
     NoFreeName { name: String },
     #[error("damaged image: {0}")]
-    Damaged(String),
+    Damaged(#[from] verify::Damage),
     #[error("the download was interrupted while saving")]
     Lost,
 }

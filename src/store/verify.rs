@@ -11,8 +11,27 @@ use image::ImageFormat;
 /// How far from the end a JPEG's end marker may sit (some writers pad after it).
 const JPEG_TAIL: u64 = 4096;
 
+/// What is wrong with a downloaded image, in words (shown after "damaged image: ").
+#[derive(Debug, thiserror::Error)]
+pub enum Damage {
+    #[error("the JPEG is cut short (no end-of-image marker)")]
+    JpegCutShort,
+    #[error("the PNG is cut short (no IEND chunk)")]
+    PngNoEnd,
+    #[error("the PNG is cut short (a chunk is incomplete)")]
+    PngChunkCut,
+    #[error("the PNG is damaged (bad checksum in its {chunk} chunk)")]
+    PngChecksum { chunk: String },
+    #[error("the WebP is cut short")]
+    WebpNoHeader,
+    #[error("the WebP is cut short ({got} of {declared} bytes)")]
+    WebpCutShort { got: u64, declared: u64 },
+    #[error("cannot re-read it: {0}")]
+    Unreadable(#[from] std::io::Error),
+}
+
 /// Checks `bytes` (a whole file) are a complete image of `format`.
-pub fn check_bytes(bytes: &[u8], format: ImageFormat) -> Result<(), String> {
+pub fn check_bytes(bytes: &[u8], format: ImageFormat) -> Result<(), Damage> {
     match format {
         ImageFormat::Jpeg => {
             let tail = &bytes[bytes.len().saturating_sub(JPEG_TAIL as usize)..];
@@ -20,87 +39,77 @@ pub fn check_bytes(bytes: &[u8], format: ImageFormat) -> Result<(), String> {
         }
         ImageFormat::Png => check_png(bytes),
         ImageFormat::WebP => {
-            let head = bytes.get(..12).ok_or("the WebP is cut short")?;
+            let head = bytes.get(..12).ok_or(Damage::WebpNoHeader)?;
             check_webp(head, bytes.len() as u64)
         }
         _ => Ok(()),
     }
 }
 
-fn check_jpeg_tail(tail: &[u8]) -> Result<(), String> {
+fn check_jpeg_tail(tail: &[u8]) -> Result<(), Damage> {
     if tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
         Ok(())
     } else {
-        Err("the JPEG is cut short (no end-of-image marker)".into())
+        Err(Damage::JpegCutShort)
     }
 }
 
-fn check_webp(head: &[u8], len: u64) -> Result<(), String> {
+/// `head`: the first 12 bytes (RIFF header); `len`: the file's length.
+fn check_webp(head: &[u8], len: u64) -> Result<(), Damage> {
     let declared = u64::from(u32::from_le_bytes([head[4], head[5], head[6], head[7]])) + 8;
     if len >= declared {
         Ok(())
     } else {
-        Err(format!("the WebP is cut short ({len} of {declared} bytes)"))
+        Err(Damage::WebpCutShort { got: len, declared })
     }
 }
 
 /// Checks the file at `path` is a complete image of `format`, reading only what the check
 /// needs. Formats without a cheap check pass.
-pub fn check_complete(path: &Path, format: ImageFormat) -> Result<(), String> {
-    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot re-read it: {e}"))?;
-    let len = file
-        .metadata()
-        .map_err(|e| format!("cannot re-read it: {e}"))?
-        .len();
+pub fn check_complete(path: &Path, format: ImageFormat) -> Result<(), Damage> {
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
     match format {
         ImageFormat::Jpeg => {
-            let start = len.saturating_sub(JPEG_TAIL);
-            file.seek(SeekFrom::Start(start))
-                .map_err(|e| e.to_string())?;
+            file.seek(SeekFrom::Start(len.saturating_sub(JPEG_TAIL)))?;
             let mut tail = Vec::new();
-            file.read_to_end(&mut tail).map_err(|e| e.to_string())?;
+            file.read_to_end(&mut tail)?;
             check_jpeg_tail(&tail)
         }
         ImageFormat::Png => {
             let mut bytes = Vec::with_capacity(len as usize);
-            file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+            file.read_to_end(&mut bytes)?;
             check_png(&bytes)
         }
         ImageFormat::WebP => {
             let mut head = [0u8; 12];
             file.read_exact(&mut head)
-                .map_err(|_| "the WebP is cut short".to_string())?;
-            let declared = u64::from(u32::from_le_bytes([head[4], head[5], head[6], head[7]])) + 8;
-            if len >= declared {
-                Ok(())
-            } else {
-                Err(format!("the WebP is cut short ({len} of {declared} bytes)"))
-            }
+                .map_err(|_| Damage::WebpNoHeader)?;
+            check_webp(&head, len)
         }
         _ => Ok(()),
     }
 }
 
-fn check_png(bytes: &[u8]) -> Result<(), String> {
+fn check_png(bytes: &[u8]) -> Result<(), Damage> {
     let mut pos = 8;
     loop {
         let Some(header) = bytes.get(pos..pos + 8) else {
-            return Err("the PNG is cut short (no IEND chunk)".into());
+            return Err(Damage::PngNoEnd);
         };
         let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
         let kind = &header[4..8];
         let Some(body) = bytes.get(pos + 4..pos + 8 + len) else {
-            return Err("the PNG is cut short (a chunk is incomplete)".into());
+            return Err(Damage::PngChunkCut);
         };
         let Some(crc) = bytes.get(pos + 8 + len..pos + 12 + len) else {
-            return Err("the PNG is cut short (a chunk is incomplete)".into());
+            return Err(Damage::PngChunkCut);
         };
         let expected = u32::from_be_bytes([crc[0], crc[1], crc[2], crc[3]]);
         if crc32fast::hash(body) != expected {
-            return Err(format!(
-                "the PNG is damaged (bad checksum in its {} chunk)",
-                String::from_utf8_lossy(kind)
-            ));
+            return Err(Damage::PngChecksum {
+                chunk: String::from_utf8_lossy(kind).into_owned(),
+            });
         }
         if kind == b"IEND" {
             return Ok(());
@@ -125,8 +134,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         std::fs::write(&path, bytes).unwrap();
-        let on_disk = check_complete(&path, format);
-        assert_eq!(on_disk, check_bytes(bytes, format));
+        let on_disk = check_complete(&path, format).map_err(|e| e.to_string());
+        let in_memory = check_bytes(bytes, format).map_err(|e| e.to_string());
+        assert_eq!(on_disk, in_memory);
         on_disk
     }
 

@@ -11,7 +11,7 @@ use egui::{Key, Modifiers, TextureHandle};
 use super::action::{Action, Notice};
 use super::folder::Folder;
 use super::items::{Items, Thumb};
-use super::platform::Background;
+use super::platform::{Background, BackgroundError};
 use super::settings_panel::{self, Draft};
 use super::status::Status;
 use super::textures::Textures;
@@ -305,7 +305,7 @@ impl MagpieApp {
         self.background("save-config", move || Background::ConfigSaved {
             result: config
                 .save(&path)
-                .map_err(|e| format!("Cannot save settings to {}: {e}", path.display())),
+                .map_err(|source| BackgroundError::SaveConfig { path, source }),
         });
     }
 

@@ -7,7 +7,7 @@ use super::action::Action;
 use super::app::MagpieApp;
 use super::folder::FolderState;
 use super::items::ItemState;
-use super::platform::{self, Background};
+use super::platform::{self, Background, BackgroundError};
 use super::settings_panel::Draft;
 use super::viewer;
 use crate::engine::{Command, JobId};
@@ -121,7 +121,7 @@ impl MagpieApp {
                     self.background("delete", move || Background::Deleted {
                         key,
                         result: std::fs::remove_file(&path)
-                            .map_err(|e| format!("Cannot delete {}: {e}", path.display())),
+                            .map_err(|source| BackgroundError::Delete { path, source }),
                     });
                 }
             }

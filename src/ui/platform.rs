@@ -7,6 +7,26 @@ use std::time::{Duration, Instant};
 
 use crate::urls::{self, UrlList};
 
+/// What went wrong in background work, said to the user as a notice.
+#[derive(Debug, thiserror::Error)]
+pub enum BackgroundError {
+    #[error("cannot read {}: {source}", path.display())]
+    ReadList {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("Cannot delete {}: {source}", path.display())]
+    Delete {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("Cannot save settings to {}: {source}", path.display())]
+    SaveConfig {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Results of background work, delivered to the UI on its next frame.
 #[derive(Debug)]
 pub enum Background {
@@ -16,7 +36,7 @@ pub enum Background {
         unavailable: bool,
     },
     /// URL lists were read and parsed (from a dialog or a drop).
-    ListsLoaded(Vec<(String, Result<UrlList, String>)>),
+    ListsLoaded(Vec<(String, Result<UrlList, BackgroundError>)>),
     /// The images already in `dir`, oldest first.
     FolderScanned {
         dir: PathBuf,
@@ -25,10 +45,10 @@ pub enum Background {
     /// A file was deleted (or not).
     Deleted {
         key: u64,
-        result: Result<(), String>,
+        result: Result<(), BackgroundError>,
     },
     /// The config was written (or not, with the reason).
-    ConfigSaved { result: Result<(), String> },
+    ConfigSaved { result: Result<(), BackgroundError> },
 }
 
 /// Runs `work` on a named thread and sends its result, then wakes the UI.
@@ -86,7 +106,10 @@ pub fn read_lists(paths: Vec<PathBuf>) -> Background {
                     .unwrap_or_else(|| p.display().to_string());
                 let parsed = std::fs::read(&p)
                     .map(|bytes| urls::parse_bytes(&bytes, None))
-                    .map_err(|e| format!("cannot read {}: {e}", p.display()));
+                    .map_err(|source| BackgroundError::ReadList {
+                        path: p.clone(),
+                        source,
+                    });
                 (label, parsed)
             })
             .collect(),

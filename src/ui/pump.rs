@@ -71,7 +71,7 @@ impl MagpieApp {
                 for (label, parsed) in lists {
                     match parsed {
                         Ok(list) => self.add_list(list, &label),
-                        Err(e) => self.set_notice(&e, true),
+                        Err(e) => self.set_notice(&e.to_string(), true),
                     }
                 }
             }
@@ -84,11 +84,11 @@ impl MagpieApp {
                     self.thumbs.cancel(key);
                     self.items.remove_where(|i| i.key == key);
                 }
-                Err(e) => self.set_notice(&e, true),
+                Err(e) => self.set_notice(&e.to_string(), true),
             },
             Background::ConfigSaved { result } => {
                 if let Err(e) = result {
-                    self.set_notice(&e, true);
+                    self.set_notice(&e.to_string(), true);
                 }
             }
         }
