@@ -15,7 +15,7 @@ use super::platform::{Background, BackgroundError};
 use super::settings_panel::{self, Draft};
 use super::status::Status;
 use super::textures::Textures;
-use super::{gallery, panels, viewer};
+use super::{gallery, panels, queue, viewer};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::thumbs::Thumbnailer;
@@ -200,7 +200,7 @@ impl MagpieApp {
             .show(ui, |ui| {
                 panels::input_ui(ui, &mut self.input, &mut self.preflight, &mut actions);
                 ui.separator();
-                panels::queue_ui(ui, &self.items, &mut actions);
+                queue::queue_ui(ui, &self.items, &mut actions);
             });
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(notice) = &self.notice

@@ -5,8 +5,9 @@
 //! - `pump.rs`: drains what the engine, the thumbnail workers and background threads reported.
 //! - `folder.rs`: the output folder as the window sees it (opening, open, failed) and what its
 //!   history restores.
-//! - views: `panels.rs`, `gallery.rs`, `viewer.rs`, `settings_panel.rs`: `*_ui` functions that
-//!   draw and return [`action::Action`]s, doing no work themselves.
+//! - views: `panels.rs` (folder bar, URL box, status bar, notices, dialogs), `queue.rs`,
+//!   `gallery.rs`, `viewer.rs`, `settings_panel.rs`: `*_ui` functions that draw and return
+//!   [`action::Action`]s, doing no work themselves.
 //! - `apply.rs`: the one place actions are carried out.
 //! - `textures.rs`: thumbnail requests and textures (only tiles near the screen hold one);
 //!   `status.rs`: speed, ETA and the title.
@@ -24,6 +25,7 @@ pub mod items;
 mod panels;
 pub mod platform;
 mod pump;
+mod queue;
 mod settings_panel;
 mod status;
 mod textures;

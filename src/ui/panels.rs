@@ -1,4 +1,4 @@
-//! The window's panels: folder bar, URL input, queue, status bar, notices, help and dialogs.
+//! The window's panels: folder bar, URL input, status bar, notices, help and dialogs.
 //! Each `*_ui` function draws and returns what the user asked for as [`Action`]s.
 
 use std::path::Path;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use egui::{Align, Color32, Layout, RichText, TextEdit};
 
 use super::action::{Action, Notice};
-use super::items::{ItemState, Items, Totals};
+use super::items::Totals;
 use crate::format::{human_bytes, short_duration};
 use crate::urls::UrlList;
 
@@ -140,145 +140,6 @@ fn preflight_summary(input: &str, cache: &mut Option<(String, UrlList)>) -> Opti
         *cache = Some((input.to_string(), crate::urls::parse(input, None)));
     }
     cache.as_ref().map(|(_, list)| list.summary())
-}
-
-/// The download queue: one row per URL with its state, progress and a remove button.
-pub fn queue_ui<T>(ui: &mut egui::Ui, items: &Items<T>, actions: &mut Vec<Action>) {
-    let rows: Vec<usize> = items
-        .as_slice()
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| i.is_download())
-        .map(|(n, _)| n)
-        .collect();
-    ui.horizontal(|ui| {
-        ui.label(RichText::new(format!("Queue ({})", rows.len())).strong());
-        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            let any_done = rows.iter().any(|&n| {
-                items.get(n).is_some_and(|i| {
-                    matches!(
-                        i.state,
-                        ItemState::Failed(_)
-                            | ItemState::Cancelled
-                            | ItemState::Duplicate
-                            | ItemState::Skipped(_)
-                    )
-                })
-            });
-            if ui
-                .add_enabled(any_done, egui::Button::new("Clear"))
-                .on_hover_text("Remove failed, cancelled and duplicate rows")
-                .clicked()
-            {
-                actions.push(Action::ClearFinished);
-            }
-        });
-    });
-    if rows.is_empty() {
-        ui.label(RichText::new("Nothing queued yet.").weak());
-        return;
-    }
-    let row_height = 38.0;
-    egui::ScrollArea::vertical()
-        .id_salt("queue")
-        .auto_shrink([false, false])
-        .show_rows(ui, row_height, rows.len(), |ui, range| {
-            for &n in &rows[range] {
-                let Some(item) = items.get(n) else { continue };
-                queue_row_ui(ui, item, row_height, actions);
-            }
-        });
-}
-
-fn queue_row_ui<T>(
-    ui: &mut egui::Ui,
-    item: &super::items::Item<T>,
-    height: f32,
-    actions: &mut Vec<Action>,
-) {
-    ui.allocate_ui(egui::vec2(ui.available_width(), height), |ui| {
-        ui.horizontal(|ui| {
-            let (icon, color) = match &item.state {
-                ItemState::Saved => ("✔", Color32::from_rgb(80, 170, 90)),
-                ItemState::Failed(_) => ("✖", ui.visuals().error_fg_color),
-                ItemState::Downloading => ("⬇", ui.visuals().hyperlink_color),
-                ItemState::Retrying { .. } => ("🔄", ui.visuals().warn_fg_color),
-                ItemState::Duplicate | ItemState::Cancelled | ItemState::Skipped(_) => {
-                    ("–", ui.visuals().weak_text_color())
-                }
-                _ => ("…", ui.visuals().weak_text_color()),
-            };
-            ui.label(RichText::new(icon).color(color));
-            ui.vertical(|ui| {
-                ui.horizontal(|ui| {
-                    let name =
-                        ui.add(egui::Label::new(RichText::new(&item.name).strong()).truncate());
-                    if let Some(url) = &item.url {
-                        name.on_hover_text(url.as_str());
-                    }
-                });
-                match &item.state {
-                    ItemState::Downloading if item.received == 0 => {
-                        ui.label(RichText::new("waiting for the server…").small().weak());
-                    }
-                    ItemState::Downloading => {
-                        let text = match item.total {
-                            Some(t) => {
-                                format!("{} / {}", human_bytes(item.received), human_bytes(t))
-                            }
-                            None => human_bytes(item.received),
-                        };
-                        let fraction = item
-                            .total
-                            .filter(|&t| t > 0)
-                            .map_or(0.0, |t| item.received as f32 / t as f32);
-                        ui.add(
-                            egui::ProgressBar::new(fraction)
-                                .desired_height(12.0)
-                                .desired_width(ui.available_width() - 30.0)
-                                .text(RichText::new(text).small()),
-                        );
-                    }
-                    ItemState::Failed(reason) => {
-                        ui.add(
-                            egui::Label::new(
-                                RichText::new(reason)
-                                    .small()
-                                    .color(ui.visuals().error_fg_color),
-                            )
-                            .truncate(),
-                        )
-                        .on_hover_text(reason);
-                    }
-                    ItemState::Saved => {
-                        ui.label(
-                            RichText::new(format!("saved · {}", human_bytes(item.received)))
-                                .small()
-                                .weak(),
-                        );
-                    }
-                    other => {
-                        ui.add(
-                            egui::Label::new(RichText::new(other.label()).small().weak())
-                                .truncate(),
-                        );
-                    }
-                }
-            });
-        });
-        let rect = ui.min_rect();
-        let remove = egui::Rect::from_min_size(
-            egui::pos2(rect.right() - 22.0, rect.top() + 2.0),
-            egui::vec2(20.0, 20.0),
-        );
-        if ui
-            .put(remove, egui::Button::new("×").small().frame(false))
-            .on_hover_text(format!("Remove {}", item.name))
-            .clicked()
-        {
-            actions.push(Action::Remove(item.key));
-        }
-    });
 }
 
 /// Totals, speed, ETA, and the batch controls.

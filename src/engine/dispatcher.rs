@@ -1,0 +1,543 @@
+//! The dispatcher: one task on the engine's runtime that owns the queue, the open folders and
+//! the running downloads. It starts a download when both the global limit and the job's per-host
+//! limit have room, taking hosts in turn, so a 100,000-URL list costs one small `Job` per URL, not
+//! a task or a socket each. Folder opens and journal writes run off the runtime (a blocking task,
+//! a writer thread per folder) and report back as [`Internal`] messages.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::folders::{self, Claims, Folder, FolderError, OpenedFolder};
+use super::{Command, Event, EventSink, FetchError, Job, JobId, fetch};
+use crate::config::FetchSettings;
+use crate::journal::{Record, Session};
+
+/// What the engine's own tasks and threads tell the dispatcher.
+pub(crate) enum Internal {
+    /// A download ended.
+    Done(JobId, Outcome),
+    /// A folder open finished (on a blocking thread).
+    Opened {
+        asked: PathBuf,
+        result: Result<folders::Opened, FolderError>,
+    },
+    /// The history of a folder already open was read again.
+    Reread {
+        asked: PathBuf,
+        dir: PathBuf,
+        result: Result<crate::journal::History, FolderError>,
+    },
+    /// A folder's journal writer claimed jobs: `accepted` are journaled as queued, `skipped`
+    /// are not to be fetched, each with the reason.
+    Claimed { dir: PathBuf, claims: Claims },
+}
+
+/// A job waiting for a slot, with the folder it goes into.
+struct Queued {
+    job: Job,
+    folder: Arc<Folder>,
+}
+
+/// Owns the queue, the open folders and the running downloads; lives on the runtime.
+pub(crate) struct Dispatcher {
+    settings: FetchSettings,
+    journal_dir: Option<PathBuf>,
+    session: Session,
+    client: reqwest::Client,
+    events: EventSink,
+    next_id: Arc<AtomicU64>,
+    /// Open folders by absolute path, and the names front ends used for them.
+    folders: HashMap<PathBuf, Arc<Folder>>,
+    aliases: HashMap<PathBuf, PathBuf>,
+    /// Folders being opened, with the jobs waiting for them.
+    opening: HashMap<PathBuf, Vec<Job>>,
+    /// Jobs handed to a journal writer to claim, and those of them cancelled meanwhile.
+    claiming: HashSet<JobId>,
+    cancelled_early: HashSet<JobId>,
+    writers: Vec<std::thread::JoinHandle<()>>,
+    /// Queued jobs by host, and the hosts in round-robin order.
+    pending: HashMap<String, VecDeque<Queued>>,
+    hosts: VecDeque<String>,
+    running: HashMap<JobId, Running>,
+    per_host: HashMap<String, usize>,
+    paused: bool,
+    busy: bool,
+    /// Set on shutdown: downloads stopped then stay pending in the journal, to be resumed.
+    shutting_down: bool,
+    internal_tx: mpsc::UnboundedSender<Internal>,
+    internal_rx: mpsc::UnboundedReceiver<Internal>,
+}
+
+/// A download in progress, as the dispatcher tracks it.
+struct Running {
+    host: String,
+    token: CancellationToken,
+    url: Url,
+    folder: Arc<Folder>,
+}
+
+/// How a download ended, for the journal.
+pub(crate) enum Outcome {
+    Saved { path: PathBuf, bytes: u64 },
+    Failed(String),
+    Cancelled,
+}
+
+/// Host and port: the unit the per-host limit counts.
+fn host_key(url: &Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or(""),
+        url.port_or_known_default().unwrap_or(0)
+    )
+}
+
+impl Dispatcher {
+    pub(crate) fn new(
+        settings: FetchSettings,
+        journal_dir: Option<PathBuf>,
+        client: reqwest::Client,
+        events: EventSink,
+        next_id: Arc<AtomicU64>,
+    ) -> Self {
+        let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+        Self {
+            settings,
+            journal_dir,
+            session: fastrand::u64(1..),
+            client,
+            events,
+            next_id,
+            folders: HashMap::new(),
+            aliases: HashMap::new(),
+            opening: HashMap::new(),
+            claiming: HashSet::new(),
+            cancelled_early: HashSet::new(),
+            writers: Vec::new(),
+            pending: HashMap::new(),
+            hosts: VecDeque::new(),
+            running: HashMap::new(),
+            per_host: HashMap::new(),
+            paused: false,
+            busy: false,
+            shutting_down: false,
+            internal_tx,
+            internal_rx,
+        }
+    }
+
+    /// Runs until shutdown; returns the journal writer threads, to be joined once every folder
+    /// handle is gone.
+    pub(crate) async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+    ) -> Vec<std::thread::JoinHandle<()>> {
+        loop {
+            self.start_what_fits();
+            if self.busy && self.idle() {
+                self.busy = false;
+                self.events.send(Event::Finished);
+            }
+            tokio::select! {
+                command = commands.recv() => match command {
+                    None | Some(Command::Shutdown) => break,
+                    Some(command) => self.handle(command),
+                },
+                Some(internal) = self.internal_rx.recv() => self.internal(internal),
+            }
+        }
+        self.shutting_down = true;
+        self.cancel_all();
+        // Let cancelled downloads remove their .part files before the runtime goes away.
+        while !self.running.is_empty() {
+            match self.internal_rx.recv().await {
+                Some(Internal::Done(id, outcome)) => self.finished(id, outcome),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        std::mem::take(&mut self.writers)
+    }
+
+    fn idle(&self) -> bool {
+        self.running.is_empty()
+            && self.hosts.is_empty()
+            && self.opening.is_empty()
+            && self.claiming.is_empty()
+    }
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::OpenFolder { dir, resume } => self.open_folder(dir, resume),
+            Command::Submit { dir, jobs } => {
+                self.busy = true;
+                if let Some(folder) = self.folder(&dir) {
+                    self.claim(&folder, jobs);
+                } else {
+                    let waiting = !self.opening.contains_key(&dir);
+                    self.opening.entry(dir.clone()).or_default().extend(jobs);
+                    if waiting {
+                        self.spawn_open(dir, false);
+                    }
+                }
+            }
+            Command::Cancel(id) => self.cancel(id),
+            Command::CancelAll => self.cancel_all(),
+            Command::Pause => self.paused = true,
+            Command::Resume => self.paused = false,
+            Command::Configure(settings) => {
+                if settings.connect_timeout != self.settings.connect_timeout
+                    || settings.per_host != self.settings.per_host
+                {
+                    match fetch::client(&settings) {
+                        Ok(client) => self.client = client,
+                        Err(e) => tracing::warn!("keeping the old HTTP client: {e}"),
+                    }
+                }
+                self.settings = FetchSettings {
+                    concurrency: settings.concurrency.max(1),
+                    per_host: settings.per_host.max(1),
+                    max_attempts: settings.max_attempts.max(1),
+                    ..settings
+                };
+            }
+            Command::Shutdown => {}
+        }
+    }
+
+    /// The open folder a front end means by `dir` (the name it used, or the absolute path).
+    fn folder(&self, dir: &Path) -> Option<Arc<Folder>> {
+        let dir = self.aliases.get(dir).map_or(dir, PathBuf::as_path);
+        self.folders.get(dir).cloned()
+    }
+
+    fn open_folder(&mut self, dir: PathBuf, resume: bool) {
+        if let Some(folder) = self.folder(&dir) {
+            // Already open here: just read its history again for the front end.
+            let journal_dir = self.journal_dir.clone();
+            let tx = self.internal_tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let result = folders::reread(&folder, journal_dir.as_deref());
+                let _ = tx.send(Internal::Reread {
+                    asked: dir,
+                    dir: folder.store.dir().to_path_buf(),
+                    result,
+                });
+            });
+        } else if !self.opening.contains_key(&dir) {
+            self.opening.insert(dir.clone(), Vec::new());
+            self.spawn_open(dir, resume);
+        }
+    }
+
+    fn spawn_open(&mut self, dir: PathBuf, resume: bool) {
+        let request = folders::OpenRequest {
+            dir: dir.clone(),
+            journal_dir: self.journal_dir.clone(),
+            resume,
+            session: self.session,
+            internal: self.internal_tx.clone(),
+        };
+        let tx = self.internal_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = folders::open(request);
+            let _ = tx.send(Internal::Opened { asked: dir, result });
+        });
+    }
+
+    fn internal(&mut self, message: Internal) {
+        match message {
+            Internal::Done(id, outcome) => self.finished(id, outcome),
+            Internal::Opened { asked, result } => self.opened(asked, result),
+            Internal::Reread { asked, dir, result } => match result {
+                Ok(history) => self.events.send(Event::FolderOpened {
+                    asked,
+                    folder: OpenedFolder {
+                        dir,
+                        history,
+                        ..OpenedFolder::default()
+                    },
+                }),
+                Err(error) => self.events.send(Event::FolderFailed {
+                    asked,
+                    error: Arc::new(error),
+                }),
+            },
+            Internal::Claimed { dir, claims } => {
+                let Some(folder) = self.folders.get(&dir).cloned() else {
+                    return;
+                };
+                self.claimed(&folder, claims);
+            }
+        }
+    }
+
+    fn opened(&mut self, asked: PathBuf, result: Result<folders::Opened, FolderError>) {
+        let waiting = self.opening.remove(&asked).unwrap_or_default();
+        let opened = match result {
+            Ok(opened) => opened,
+            Err(error) => {
+                let error = Arc::new(error);
+                self.events.send(Event::FolderFailed {
+                    asked,
+                    error: error.clone(),
+                });
+                for job in waiting {
+                    self.events.send(Event::Failed {
+                        id: job.id,
+                        error: FetchError::Folder(error.clone()),
+                    });
+                }
+                return;
+            }
+        };
+        self.writers.extend(opened.writer);
+        let dir = opened.report.dir.clone();
+        // Two names for one folder opened at once: keep the first, its lock and its writer.
+        let folder = self
+            .folders
+            .entry(dir.clone())
+            .or_insert(opened.folder)
+            .clone();
+        self.aliases.insert(asked.clone(), dir);
+        let mut report = opened.report;
+        let resumed: Vec<Job> = opened
+            .resume
+            .into_iter()
+            .map(|url| Job {
+                id: JobId(self.next_id.fetch_add(1, Ordering::Relaxed)),
+                url,
+            })
+            .collect();
+        report.resumed = resumed.iter().map(|j| (j.id, j.url.clone())).collect();
+        self.events.send(Event::FolderOpened {
+            asked,
+            folder: report,
+        });
+        if !resumed.is_empty() {
+            // Already journaled as this session's when the journal was tidied.
+            self.busy = true;
+            self.claimed(
+                &folder,
+                Claims {
+                    accepted: resumed,
+                    skipped: Vec::new(),
+                },
+            );
+        }
+        if !waiting.is_empty() {
+            self.claim(&folder, waiting);
+        }
+    }
+
+    fn claim(&mut self, folder: &Arc<Folder>, jobs: Vec<Job>) {
+        let ids: Vec<JobId> = jobs.iter().map(|j| j.id).collect();
+        match folder.claim(jobs) {
+            Some(claims) => self.claimed(folder, claims),
+            None => self.claiming.extend(ids),
+        }
+    }
+
+    /// Queues claimed jobs (minus those cancelled while being claimed) and reports the skipped.
+    fn claimed(&mut self, folder: &Arc<Folder>, claims: Claims) {
+        for (job, reason) in claims.skipped {
+            self.claiming.remove(&job.id);
+            self.cancelled_early.remove(&job.id);
+            self.events.send(Event::Skipped { id: job.id, reason });
+        }
+        let mut cancelled = Vec::new();
+        for job in claims.accepted {
+            self.claiming.remove(&job.id);
+            if self.cancelled_early.remove(&job.id) {
+                cancelled.push(Record::Cancelled {
+                    url: job.url.clone(),
+                });
+                self.events.send(Event::Cancelled { id: job.id });
+                continue;
+            }
+            self.events.send(Event::Queued {
+                id: job.id,
+                url: job.url.clone(),
+            });
+            let key = host_key(&job.url);
+            let queue = self.pending.entry(key.clone()).or_default();
+            if queue.is_empty() {
+                self.hosts.push_back(key);
+            }
+            queue.push_back(Queued {
+                job,
+                folder: folder.clone(),
+            });
+        }
+        if !cancelled.is_empty() {
+            folder.record(cancelled);
+        }
+    }
+
+    fn cancel(&mut self, id: JobId) {
+        if let Some(r) = self.running.get(&id) {
+            r.token.cancel();
+            return;
+        }
+        if self.claiming.contains(&id) {
+            self.cancelled_early.insert(id);
+            return;
+        }
+        for jobs in self.opening.values_mut() {
+            if let Some(pos) = jobs.iter().position(|j| j.id == id) {
+                jobs.remove(pos);
+                self.events.send(Event::Cancelled { id });
+                return;
+            }
+        }
+        let mut removed = None;
+        for queue in self.pending.values_mut() {
+            if let Some(pos) = queue.iter().position(|q| q.job.id == id) {
+                removed = queue.remove(pos);
+                break;
+            }
+        }
+        if let Some(q) = removed {
+            q.folder.record(vec![Record::Cancelled { url: q.job.url }]);
+            self.events.send(Event::Cancelled { id });
+        }
+        self.drop_empty_hosts();
+    }
+
+    fn cancel_all(&mut self) {
+        let pending: Vec<Queued> = self.pending.drain().flat_map(|(_, q)| q).collect();
+        self.hosts.clear();
+        for q in pending {
+            if !self.shutting_down {
+                q.folder.record(vec![Record::Cancelled { url: q.job.url }]);
+            }
+            self.events.send(Event::Cancelled { id: q.job.id });
+        }
+        for jobs in self.opening.values_mut() {
+            for job in jobs.drain(..) {
+                self.events.send(Event::Cancelled { id: job.id });
+            }
+        }
+        self.cancelled_early.extend(self.claiming.iter().copied());
+        for r in self.running.values() {
+            r.token.cancel();
+        }
+    }
+
+    fn drop_empty_hosts(&mut self) {
+        self.pending.retain(|_, q| !q.is_empty());
+        let pending = &self.pending;
+        self.hosts.retain(|h| pending.contains_key(h));
+    }
+
+    fn finished(&mut self, id: JobId, outcome: Outcome) {
+        let Some(r) = self.running.remove(&id) else {
+            return;
+        };
+        if let Some(n) = self.per_host.get_mut(&r.host) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_host.remove(&r.host);
+            }
+        }
+        let record = match outcome {
+            Outcome::Saved { path, bytes } => Record::Saved {
+                url: r.url,
+                path,
+                bytes,
+                session: self.session,
+            },
+            Outcome::Failed(error) => Record::Failed { url: r.url, error },
+            // Stopped by shutdown (Ctrl-C, window closed): still pending, for a resume.
+            Outcome::Cancelled if self.shutting_down => return,
+            Outcome::Cancelled => Record::Cancelled { url: r.url },
+        };
+        r.folder.record(vec![record]);
+    }
+
+    /// Starts queued jobs while the global limit has room, taking hosts in turn and skipping
+    /// those at their own limit.
+    fn start_what_fits(&mut self) {
+        if self.paused {
+            return;
+        }
+        let mut skipped = 0;
+        while self.running.len() < self.settings.concurrency && skipped < self.hosts.len() {
+            let Some(host) = self.hosts.pop_front() else {
+                break;
+            };
+            let active = self.per_host.get(&host).copied().unwrap_or(0);
+            if active >= self.settings.per_host {
+                self.hosts.push_back(host);
+                skipped += 1;
+                continue;
+            }
+            skipped = 0;
+            let queued = self.pending.get_mut(&host).and_then(VecDeque::pop_front);
+            if self.pending.get(&host).is_some_and(|q| !q.is_empty()) {
+                self.hosts.push_back(host.clone());
+            } else {
+                self.pending.remove(&host);
+            }
+            if let Some(queued) = queued {
+                self.spawn(host, queued);
+            }
+        }
+    }
+
+    fn spawn(&mut self, host: String, queued: Queued) {
+        let Queued { job, folder } = queued;
+        let token = CancellationToken::new();
+        *self.per_host.entry(host.clone()).or_default() += 1;
+        self.running.insert(
+            job.id,
+            Running {
+                host,
+                token: token.clone(),
+                url: job.url.clone(),
+                folder: folder.clone(),
+            },
+        );
+        let ctx = fetch::JobCtx {
+            id: job.id,
+            url: job.url,
+            store: folder.store.clone(),
+            client: self.client.clone(),
+            settings: self.settings.clone(),
+            events: self.events.clone(),
+        };
+        let done = self.internal_tx.clone();
+        tokio::spawn(async move {
+            let id = ctx.id;
+            let result = tokio::select! {
+                biased;
+                _ = token.cancelled() => Err(FetchError::Cancelled),
+                r = fetch::fetch(&ctx) => r,
+            };
+            let (outcome, event) = match result {
+                Ok(saved) => (
+                    Outcome::Saved {
+                        path: saved.path.clone(),
+                        bytes: saved.bytes,
+                    },
+                    Event::Saved { id, saved },
+                ),
+                Err(FetchError::Cancelled) => (Outcome::Cancelled, Event::Cancelled { id }),
+                Err(error) => (
+                    Outcome::Failed(error.to_string()),
+                    Event::Failed { id, error },
+                ),
+            };
+            // The event goes first so it precedes `Finished`; the dispatcher journals the
+            // outcome before it can report `Finished`.
+            ctx.events.send(event);
+            let _ = done.send(Internal::Done(id, outcome));
+        });
+    }
+}

@@ -1,0 +1,100 @@
+//! The messages front ends and the engine exchange: [`Command`]s in, [`Event`]s out. The window
+//! and the CLI meet the engine only here: no egui type in the engine, no reqwest type in them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use url::Url;
+
+use super::{FetchError, FolderError, OpenedFolder, Saved};
+use crate::config::FetchSettings;
+
+/// Identifies one submitted download for its whole life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobId(pub u64);
+
+/// What front ends ask of the engine.
+#[derive(Debug)]
+pub enum Command {
+    /// Open a folder (create it, lock it, replay its journal) and report
+    /// [`Event::FolderOpened`] or [`Event::FolderFailed`]. With `resume`, downloads a dead run
+    /// left pending there start again. Submitting into a folder opens it too, without resume.
+    OpenFolder { dir: PathBuf, resume: bool },
+    /// Queue downloads into the folder `dir`.
+    Submit { dir: PathBuf, jobs: Vec<Job> },
+    /// Stop one download (queued or running); its `.part` file is removed.
+    Cancel(JobId),
+    /// Stop everything queued or running.
+    CancelAll,
+    /// Start no new downloads until [`Command::Resume`]; running ones finish.
+    Pause,
+    /// Start downloads again after [`Command::Pause`].
+    Resume,
+    /// Use these settings for downloads started from now on.
+    Configure(FetchSettings),
+    /// Cancel everything and stop the runtime.
+    Shutdown,
+}
+
+/// One download to do.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: JobId,
+    pub url: Url,
+}
+
+/// Why a download was not started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SkipReason {
+    #[error("another Magpie is already downloading it into this folder")]
+    ElsewhereInProgress,
+    #[error("another Magpie saved it into this folder a moment ago")]
+    SavedElsewhere,
+    #[error("already queued for this folder")]
+    AlreadyQueued,
+}
+
+/// What the engine reports. Every submitted job ends with exactly one of `Saved`, `Failed`,
+/// `Cancelled` or `Skipped`.
+#[derive(Debug)]
+pub enum Event {
+    /// A folder is open: what its journal remembers, and the downloads resumed in it.
+    FolderOpened {
+        /// The folder as the front end named it.
+        asked: PathBuf,
+        folder: OpenedFolder,
+    },
+    /// A folder cannot be used; downloads into it fail with the same error.
+    FolderFailed {
+        asked: PathBuf,
+        error: Arc<FolderError>,
+    },
+    /// Accepted into the queue.
+    Queued { id: JobId, url: Url },
+    /// An attempt began (sent again for each retry).
+    Started { id: JobId },
+    /// Bytes arrived; throttled per file.
+    Progress {
+        id: JobId,
+        received: u64,
+        total: Option<u64>,
+    },
+    /// An attempt failed in a way that may pass; the next one starts after `wait`.
+    Retrying {
+        id: JobId,
+        attempt: u32,
+        wait: Duration,
+        reason: String,
+    },
+    /// The file is complete, checked, and under its final name.
+    Saved { id: JobId, saved: Saved },
+    /// The download failed for good.
+    Failed { id: JobId, error: FetchError },
+    /// The download was cancelled; nothing was left behind.
+    Cancelled { id: JobId },
+    /// Not downloaded, for the reason given; nothing was written.
+    Skipped { id: JobId, reason: SkipReason },
+    /// Nothing is queued or running any more.
+    Finished,
+}
