@@ -1,18 +1,23 @@
 //! Magpie: a fast, trustworthy image fetcher and gallery.
 //!
-//! A tour of the crate, in the order data flows through it:
+//! A tour of the crate, in the order data flows through it (docs/ARCHITECTURE.md has the picture
+//! and who owns what):
+//! - [`config`]: the one [`config::Config`] (`[fetch]`, `[window]`, `[hosts]`), read from and saved
+//!   to a TOML file; CLI flags override it, the window's Settings panel edits it.
 //! - [`urls`]: pasted text, list files and HTML pages in; validated, de-duplicated http(s) URLs and
 //!   rejected lines (with line numbers and reasons) out.
-//! - [`engine`]: downloads on a tokio runtime of its own thread. Front ends send [`engine::Command`]s
-//!   and drain [`engine::Event`]s; they never touch the network themselves.
-//! - [`store`]: streams bodies into `.part` files in the output folder, checks they are images, and
-//!   gives them safe, never-overwriting final names.
-//! - [`journal`]: an append-only record per output folder of what was queued, saved or failed, so a
-//!   killed run can be resumed (`magpie fetch --resume`) and the window can show the history.
-//! - [`settings`]: the limits and timeouts shared by the window and the CLI.
-//! - [`thumbs`]: decodes saved images into thumbnails on worker threads, under size limits.
+//! - [`engine`]: downloads on a tokio runtime of its own thread, and the owner of output folders:
+//!   front ends send [`engine::Command`]s (`OpenFolder`, `Submit { dir, .. }`, …) and drain
+//!   [`engine::Event`]s; they never touch the network, a folder's journal or its lock themselves.
+//! - [`store`]: streams bodies into `.part` files in the output folder, checks they are whole
+//!   images, and gives them safe, never-overwriting final names.
+//! - [`journal`]: the format of the append-only record per output folder of what was queued,
+//!   saved or failed, which the engine replays to resume a killed run and to show the history.
+//! - [`thumbs`]: a pool that decodes saved images for tiles, the viewer and the clipboard, by
+//!   priority, under size limits.
 //! - [`ui`]: the eframe/egui window; draws view state and turns clicks into commands.
 //! - [`cli`]: the headless `magpie fetch` front end (progress bar, summary, JSON lines, exit codes).
+//! - [`format`]: sizes and durations in words.
 
 pub mod cli;
 pub mod config;
