@@ -34,6 +34,30 @@ fn magpie_with_data(args: &[&str], stdin: Option<&str>, data: Option<&std::path:
     child.wait_with_output().unwrap()
 }
 
+/// Starts `magpie ARGS` in the background with its data and config dirs under `data`.
+fn spawn_magpie(args: &[&str], data: &std::path::Path, output: Stdio) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_magpie"))
+        .args(args)
+        .env("XDG_DATA_HOME", data)
+        .env("XDG_CONFIG_HOME", data)
+        .stdout(output)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// How many `event` lines (`"queued"`, `"saved"`, …) the journals under `data` hold.
+fn journal_lines(data: &std::path::Path, event: &str) -> usize {
+    let needle = format!("\"event\":\"{event}\"");
+    std::fs::read_dir(data.join("magpie/journals"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .map(|t| t.matches(&needle).count())
+        .sum()
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -257,32 +281,19 @@ fn killed_run_resumes_pending_items_without_refetching_saved_ones() {
     std::fs::write(&list, urls.join("\n")).unwrap();
 
     server.set_healthy(false); // the /gate/ downloads hang until reopened
-    let mut child = Command::new(env!("CARGO_BIN_EXE_magpie"))
-        .args([
+    let mut child = spawn_magpie(
+        &[
             "fetch",
             "--out",
             out_dir.to_str().unwrap(),
             list.to_str().unwrap(),
-        ])
-        .env("XDG_DATA_HOME", data.path())
-        .env("XDG_CONFIG_HOME", data.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        ],
+        data.path(),
+        Stdio::null(),
+    );
     let started = std::time::Instant::now();
     // Saved, as the journal records it (the file lands a moment before its journal line).
-    let journaled = || {
-        let dir = data.path().join("magpie/journals");
-        std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
-            .map(|t| t.matches("\"event\":\"saved\"").count())
-            .sum::<usize>()
-    };
-    while journaled() < 3 || server.stats.hits("/gate/slow2.png") == 0 {
+    while journal_lines(data.path(), "saved") < 3 || server.stats.hits("/gate/slow2.png") == 0 {
         assert!(
             started.elapsed().as_secs() < 30,
             "first run never got going"
@@ -490,30 +501,18 @@ fn a_second_fetch_into_a_busy_folder_leaves_shared_urls_to_the_first() {
     std::fs::write(&b_list, b_urls.join("\n")).unwrap();
 
     server.set_healthy(false); // the first run's downloads hang at the gate
-    let first = Command::new(env!("CARGO_BIN_EXE_magpie"))
-        .args([
+    let first = spawn_magpie(
+        &[
             "fetch",
             "--out",
             out_dir.to_str().unwrap(),
             a_list.to_str().unwrap(),
-        ])
-        .env("XDG_DATA_HOME", data.path())
-        .env("XDG_CONFIG_HOME", data.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+        data.path(),
+        Stdio::piped(),
+    );
     let started = std::time::Instant::now();
-    let queued = || {
-        std::fs::read_dir(data.path().join("magpie/journals"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
-            .map(|t| t.matches("\"event\":\"queued\"").count())
-            .sum::<usize>()
-    };
-    while queued() < 30 {
+    while journal_lines(data.path(), "queued") < 30 {
         assert!(started.elapsed().as_secs() < 30, "first run never queued");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }

@@ -120,7 +120,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
     // The engine opens (and locks) the folder, and with --resume takes over what a killed run
     // left pending there.
     engine.open_folder(&out_dir, args.resume);
-    let folder = loop {
+    let mut folder = loop {
         match engine.recv() {
             Some(Event::FolderOpened { folder, .. }) => break folder,
             Some(Event::FolderFailed { error, .. }) => {
@@ -152,11 +152,14 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
             }
         );
     }
+    // The history is only needed for this; a long one is not kept for the whole run.
+    let history = std::mem::take(&mut folder.history);
     let already_saved: HashSet<Url> = if args.resume {
-        folder.history.saved().cloned().collect()
+        history.saved().cloned().collect()
     } else {
         HashSet::new()
     };
+    drop(history);
     estimate += folder.resumed.len() as u64;
     let mut url_of: HashMap<JobId, Url> = folder.resumed.iter().cloned().collect();
     let mut feed = Feed::new(sources, url_of.values(), args.base.clone());
