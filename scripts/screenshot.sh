@@ -26,6 +26,8 @@ sleep 1
 target/release/magpie "$out" &
 wid=""
 for _ in $(seq 100); do wid=$(xdotool search --name Magpie 2>/dev/null | head -1) && [ -n "$wid" ] && break; sleep 0.1; done
+# Focusing before the window is mapped fails (BadMatch on X_SetInputFocus): give it time.
+sleep 2
 xdotool windowsize --sync "$wid" 1280 800 windowmove --sync "$wid" 0 0 windowfocus --sync "$wid"
 sleep 1.5
 # Click into the URL box, paste the second list, and download it.

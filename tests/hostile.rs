@@ -166,7 +166,7 @@ fn huge_content_length_is_refused_before_reading() {
             .to_vec(),
     );
     let (err, files, _) = fetch_one(raw_url(addr), fast_settings());
-    assert_eq!(err.as_deref(), Some("larger than the 105 MB limit"));
+    assert_eq!(err.as_deref(), Some("larger than the 100 MB limit"));
     assert!(files.is_empty());
 }
 

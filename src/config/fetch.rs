@@ -57,7 +57,7 @@ impl Default for FetchSettings {
             max_attempts: 4,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(60),
-            max_bytes: 100 * 1024 * 1024,
+            max_bytes: 100_000_000,
             progress_interval: Duration::from_millis(100),
         }
     }

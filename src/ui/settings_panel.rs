@@ -96,43 +96,52 @@ pub fn settings_ui(ctx: &egui::Context, draft: &mut Draft, actions: &mut Vec<Act
                 .num_columns(2)
                 .spacing([12.0, 6.0])
                 .show(ui, |ui| {
-                    for (label, text, hint) in [
+                    for (label, text, help) in [
                         (
                             "Downloads at once",
                             &mut draft.concurrency,
-                            "all hosts together",
+                            "Downloads running at the same time, all servers together",
                         ),
-                        ("Per host", &mut draft.per_host, "to one server"),
-                        ("Connect timeout", &mut draft.connect_timeout, "e.g. 15s"),
+                        (
+                            "Per host",
+                            &mut draft.per_host,
+                            "Downloads running at the same time from one server",
+                        ),
+                        (
+                            "Connect timeout",
+                            &mut draft.connect_timeout,
+                            "How long to wait for a server to answer, e.g. 15s",
+                        ),
                         (
                             "Stall timeout",
                             &mut draft.stall_timeout,
-                            "no data for this long",
+                            "Give up an attempt when no data arrives for this long, e.g. 30s",
                         ),
-                        ("Time limit per file", &mut draft.deadline, "all attempts"),
+                        (
+                            "Time limit per file",
+                            &mut draft.deadline,
+                            "Longest time for one file, retries included, e.g. 10m",
+                        ),
                         (
                             "Attempts per file",
                             &mut draft.max_attempts,
-                            "first included",
+                            "Tries for one file (the first included) on network errors and 5xx",
                         ),
                         (
                             "Largest file (MB)",
                             &mut draft.max_megabytes,
-                            "after decompression",
+                            "Bigger downloads are stopped and not saved",
                         ),
                         (
                             "Default folder",
                             &mut draft.folder,
-                            "empty: Pictures/Magpie",
+                            "Where images go when Magpie starts; empty: Pictures/Magpie",
                         ),
                     ] {
-                        let l = ui.label(label);
-                        ui.add(
-                            TextEdit::singleline(text)
-                                .hint_text(hint)
-                                .desired_width(260.0),
-                        )
-                        .labelled_by(l.id);
+                        let l = ui.label(label).on_hover_text(help);
+                        ui.add(TextEdit::singleline(text).desired_width(260.0))
+                            .labelled_by(l.id)
+                            .on_hover_text(help);
                         ui.end_row();
                     }
                     let l = ui.label("Thumbnail size");
