@@ -118,6 +118,9 @@ fn run_magpie(list: &Path, out: &Path, c: usize, expect: usize) -> f64 {
         .arg(out)
         .args(["-j", &c.to_string(), "--per-host", &c.to_string()])
         .arg(list)
+        // Its own settings and journals: the user's config must not change what is measured.
+        .env("XDG_CONFIG_HOME", out.with_extension("xdg"))
+        .env("XDG_DATA_HOME", out.with_extension("xdg"))
         .stdout(std::process::Stdio::null())
         .status()
         .expect("run magpie");

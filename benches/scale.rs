@@ -45,6 +45,7 @@ fn cli_peak(addr: std::net::SocketAddr, n: usize, dir: &std::path::Path) -> (f64
         .arg(dir.join("out"))
         .arg(&list)
         .env("XDG_DATA_HOME", dir.join("data"))
+        .env("XDG_CONFIG_HOME", dir.join("data"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
