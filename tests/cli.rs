@@ -548,3 +548,89 @@ fn a_second_fetch_into_a_busy_folder_leaves_shared_urls_to_the_first() {
         assert_eq!(server.stats.hits(&format!("/gate/a{i}.png")), 1);
     }
 }
+
+/// A list of `n` URLs on `server`: every 100th an image, the rest answer 404 at once; plus one
+/// duplicate and one bad line. Returns the text and how many entries it holds.
+fn big_list(server: &TestServer, n: usize) -> (String, usize) {
+    let mut lines: Vec<String> = (0..n)
+        .map(|i| {
+            if i % 100 == 0 {
+                server.url(&format!("/img/p{i}.png")).to_string()
+            } else {
+                server.url(&format!("/status/404?n={i}")).to_string()
+            }
+        })
+        .collect();
+    lines.push(lines[1].clone());
+    lines.push("javascript:alert(1)".into());
+    (lines.join("\n") + "\n", n + 2)
+}
+
+/// Runs `magpie fetch --json` on `input` while a thread writes `list` into `feed` (a FIFO, or the
+/// child's stdin when `feed` is `None`); returns the JSON lines printed.
+fn fetch_streamed(input: &str, feed: Option<std::path::PathBuf>, list: String) -> Vec<String> {
+    let out_dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_magpie"))
+        .args(["fetch", "--json", "-j", "64", "--per-host", "64", "--out"])
+        .arg(out_dir.path())
+        .arg(input)
+        .env("XDG_DATA_HOME", data.path())
+        .env("XDG_CONFIG_HOME", data.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    // Written from a thread: the child prints while it reads, and both pipes must keep moving.
+    let writer = std::thread::Builder::new()
+        .name("feed".into())
+        .spawn(move || match feed {
+            Some(fifo) => {
+                drop(stdin);
+                std::fs::write(fifo, list).unwrap();
+            }
+            None => {
+                let mut stdin = stdin;
+                stdin.write_all(list.as_bytes()).unwrap();
+            }
+        })
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    text(&out.stdout).lines().map(String::from).collect()
+}
+
+#[test]
+fn a_list_from_a_fifo_or_dev_stdin_is_read_once_and_whole() {
+    let server = TestServer::start();
+    let (list, entries) = big_list(&server, 3000); // about 140 KB: more than any read buffer
+    let work = tempfile::tempdir().unwrap();
+    let fifo = work.path().join("list.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+
+    for (input, feed) in [
+        (fifo.to_str().unwrap().to_string(), Some(fifo.clone())),
+        ("/dev/stdin".to_string(), None),
+    ] {
+        let lines = fetch_streamed(&input, feed, list.clone());
+        assert_eq!(
+            lines.len(),
+            entries,
+            "every entry of {input} is accounted for"
+        );
+        let count = |status: &str| {
+            lines
+                .iter()
+                .filter(|l| l.contains(&format!("\"status\":\"{status}\"")))
+                .count()
+        };
+        assert_eq!(count("saved"), 30, "{input}");
+        assert_eq!(count("failed"), 2970, "{input}");
+        assert_eq!(count("duplicate"), 1, "{input}");
+        assert_eq!(count("rejected"), 1, "{input}");
+    }
+}

@@ -1,17 +1,23 @@
 //! The URL lists of `magpie fetch`, read as the downloads need them.
 //!
-//! Line-based lists are streamed from disk a line at a time, so a list of any length costs memory
-//! for the downloads in flight plus a 16-byte fingerprint per URL (to spot duplicates). Stdin and
-//! HTML pages are read whole (a page needs its `<base href>`; stdin cannot be read twice).
+//! Every input is read exactly once, as a stream: line-based lists (files, pipes, FIFOs, stdin)
+//! a line at a time, so a list of any length costs memory for the downloads in flight plus a
+//! 16-byte fingerprint per URL (to spot duplicates). HTML pages are read whole (a page needs its
+//! `<base href>`). Only a regular file is counted ahead for the progress bar: counting a pipe
+//! would drain it.
 
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use url::Url;
 
 use crate::urls::{self, Found, LineReader, Seen};
+
+/// A line source read once.
+type Lines = Box<dyn BufRead>;
 
 /// One input, opened.
 pub enum Source {
@@ -21,52 +27,59 @@ pub enum Source {
     },
     Lines {
         label: String,
-        reader: BufReader<File>,
+        reader: Lines,
+        /// A regular file, which can be read a second time to count its lines.
+        countable: Option<PathBuf>,
     },
 }
 
 impl Source {
     /// Opens `input` (`-` is stdin), so a missing file is reported before anything downloads.
     pub fn open(input: &str) -> anyhow::Result<Self> {
-        if input == "-" {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .context("cannot read stdin")?;
-            return Ok(Source::Bytes {
-                label: "stdin".into(),
-                bytes,
-            });
-        }
-        let file = File::open(input).with_context(|| format!("cannot read {input}"))?;
-        let mut reader = BufReader::with_capacity(64 * 1024, file);
+        let (label, reader, countable): (String, Box<dyn Read>, Option<PathBuf>) = if input == "-" {
+            ("stdin".into(), Box::new(std::io::stdin()), None)
+        } else {
+            let file = File::open(input).with_context(|| format!("cannot read {input}"))?;
+            let regular = file.metadata().is_ok_and(|m| m.is_file());
+            (
+                input.into(),
+                Box::new(file),
+                regular.then(|| PathBuf::from(input)),
+            )
+        };
+        let mut reader = BufReader::with_capacity(64 * 1024, reader);
         let head = reader
             .fill_buf()
-            .with_context(|| format!("cannot read {input}"))?;
+            .with_context(|| format!("cannot read {label}"))?;
         if urls::looks_like_html(&String::from_utf8_lossy(head)) {
             let mut bytes = Vec::new();
             reader
                 .read_to_end(&mut bytes)
-                .with_context(|| format!("cannot read {input}"))?;
-            Ok(Source::Bytes {
-                label: input.into(),
-                bytes,
-            })
+                .with_context(|| format!("cannot read {label}"))?;
+            Ok(Source::Bytes { label, bytes })
         } else {
             Ok(Source::Lines {
-                label: input.into(),
-                reader,
+                label,
+                reader: Box::new(reader),
+                countable,
             })
         }
     }
 
     /// About how many URLs this input holds (for the progress bar): a quick count, not a parse,
-    /// for streamed lists.
+    /// of a regular file; 0 (unknown) for a pipe.
     pub fn estimate(&self, base: Option<&Url>) -> anyhow::Result<u64> {
         match self {
             Source::Bytes { bytes, .. } => Ok(urls::parse_bytes(bytes, base).urls.len() as u64),
-            Source::Lines { label, .. } => {
-                let file = File::open(label).with_context(|| format!("cannot read {label}"))?;
+            Source::Lines {
+                countable: None, ..
+            } => Ok(0),
+            Source::Lines {
+                label,
+                countable: Some(path),
+                ..
+            } => {
+                let file = File::open(path).with_context(|| format!("cannot read {label}"))?;
                 let mut n = 0;
                 for line in BufReader::new(file).split(b'\n') {
                     let line = line.with_context(|| format!("cannot read {label}"))?;
@@ -95,7 +108,7 @@ impl std::fmt::Display for Place {
 
 enum Current {
     Parsed(String, std::vec::IntoIter<Found>),
-    Streamed(String, Box<LineReader<BufReader<File>>>),
+    Streamed(String, Box<LineReader<Lines>>),
 }
 
 /// All inputs in order, as one stream of [`Found`] entries. URLs already queued (resumed from an
@@ -162,7 +175,7 @@ impl Iterator for Feed {
                     self.seen = Some(seen);
                     Current::Parsed(label, list.into_found().into_iter())
                 }
-                Source::Lines { label, reader } => {
+                Source::Lines { label, reader, .. } => {
                     Current::Streamed(label, Box::new(LineReader::new(reader, seen)))
                 }
             });
