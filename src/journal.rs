@@ -28,9 +28,24 @@ pub enum Record {
         #[serde(default, skip_serializing_if = "is_zero")]
         session: Session,
     },
+    /// The download is complete and checked, and is about to get a name based on `file`
+    /// (`file` itself, or `file (1)`, …): written before the rename, so a run killed between the
+    /// rename and its `Saved` line is recognised on resume instead of fetched twice.
+    Naming {
+        url: Url,
+        file: String,
+        bytes: u64,
+        /// BLAKE3 of the content, hex.
+        blake3: String,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        session: Session,
+    },
     Saved {
         url: Url,
-        path: PathBuf,
+        /// The file's name in the folder (old journals hold the absolute path, which joins to
+        /// the same file). A name, not a path, so a folder whose path is not UTF-8 journals too.
+        #[serde(alias = "path")]
+        file: String,
         bytes: u64,
         #[serde(default, skip_serializing_if = "is_zero")]
         session: Session,
@@ -53,6 +68,7 @@ impl Record {
     pub fn url(&self) -> &Url {
         match self {
             Record::Queued { url, .. }
+            | Record::Naming { url, .. }
             | Record::Saved { url, .. }
             | Record::Failed { url, .. }
             | Record::Cancelled { url } => url,
@@ -112,10 +128,11 @@ pub struct History {
 }
 
 impl History {
-    /// URLs queued but never finished: what a resume fetches.
+    /// URLs queued but never finished: what a resume fetches (unless a `Naming` one turns out
+    /// to be in the folder already).
     pub fn pending(&self) -> impl Iterator<Item = &Url> {
         self.entries.iter().filter_map(|r| match r {
-            Record::Queued { url, .. } => Some(url),
+            Record::Queued { url, .. } | Record::Naming { url, .. } => Some(url),
             _ => None,
         })
     }
@@ -170,6 +187,17 @@ pub fn read_new(file: &mut std::fs::File, offset: &mut u64) -> std::io::Result<V
         .split(|&b| b == b'\n')
         .filter_map(|line| serde_json::from_slice(line).ok())
         .collect())
+}
+
+/// Whether the file ends with a newline (or is empty): if not, its last line was torn.
+pub fn ends_with_newline(file: &mut std::fs::File) -> bool {
+    let mut last = [0u8; 1];
+    match file.seek(SeekFrom::End(-1)) {
+        Ok(_) => file
+            .read_exact(&mut last)
+            .map_or(true, |()| last[0] == b'\n'),
+        Err(_) => true, // empty
+    }
 }
 
 /// Folds lines into the last word per URL.
@@ -252,7 +280,7 @@ mod tests {
         .unwrap();
         j.append(&[Record::Saved {
             url: u("http://a/1.png"),
-            path: "/x/1.png".into(),
+            file: "1.png".into(),
             bytes: 10,
             session: 7,
         }])
@@ -300,6 +328,16 @@ mod tests {
                 session: 0
             }]
         );
+    }
+
+    #[test]
+    fn saved_lines_of_old_journals_name_the_same_file() {
+        let line = r#"{"event":"saved","url":"http://a/1.png","path":"/pics/1.png","bytes":3}"#;
+        let r: Record = serde_json::from_str(line).unwrap();
+        let Record::Saved { file, .. } = r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(Path::new("/pics").join(file), Path::new("/pics/1.png"));
     }
 
     #[test]

@@ -634,3 +634,67 @@ fn a_list_from_a_fifo_or_dev_stdin_is_read_once_and_whole() {
         assert_eq!(count("rejected"), 1, "{input}");
     }
 }
+
+#[test]
+fn a_damaged_journal_keeps_its_history_and_resume_fetches_only_what_is_new() {
+    use std::os::unix::ffi::OsStrExt;
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    // A folder whose name is not UTF-8 must journal too.
+    let out_dir = work
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"pics-\xff\xfe"));
+    let first: Vec<String> = (0..5)
+        .map(|i| server.url(&format!("/img/k{i}.png")).to_string())
+        .collect();
+    let list = work.path().join("list.txt");
+    std::fs::write(&list, first.join("\n")).unwrap();
+    let fetch = |resume: bool| {
+        let mut args = vec![std::ffi::OsStr::new("fetch")];
+        if resume {
+            args.push("--resume".as_ref());
+        }
+        args.extend(["--out".as_ref(), out_dir.as_os_str(), list.as_os_str()]);
+        Command::new(env!("CARGO_BIN_EXE_magpie"))
+            .args(args)
+            .env("XDG_DATA_HOME", data.path())
+            .env("XDG_CONFIG_HOME", data.path())
+            .output()
+            .unwrap()
+    };
+    let out = fetch(false);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(journal_lines(data.path(), "saved"), 5);
+
+    // One stray byte lands at the end of the journal (a torn write, a bad disk block).
+    let journal = std::fs::read_dir(data.path().join("magpie/journals"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .unwrap();
+    f.write_all(b"\xff").unwrap();
+    drop(f);
+
+    let mut more = first.clone();
+    more.extend((0..2).map(|i| server.url(&format!("/img/new{i}.png")).to_string()));
+    std::fs::write(&list, more.join("\n")).unwrap();
+    let out = fetch(true);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("5 already saved earlier"), "{stdout}");
+    assert_eq!(files_in(&out_dir).len(), 7, "no copies named (1)");
+    for i in 0..5 {
+        assert_eq!(server.stats.hits(&format!("/img/k{i}.png")), 1);
+    }
+    assert_eq!(
+        journal_lines(data.path(), "saved"),
+        7,
+        "the history is all there"
+    );
+}

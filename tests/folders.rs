@@ -228,3 +228,92 @@ fn a_folder_that_cannot_be_created_is_reported_and_its_downloads_fail_in_words()
     assert_eq!(folder_error.unwrap(), expected);
     assert_eq!(std::fs::read(&file).unwrap(), b"not a folder");
 }
+
+#[test]
+fn a_download_named_just_before_a_kill_is_recognised_not_fetched_again() {
+    let server = TestServer::start();
+    let out = tempfile::tempdir().unwrap();
+    let journals = tempfile::tempdir().unwrap();
+    let dir = canonical(out.path());
+    // A killed run: two downloads got their names, but their "saved" lines never came. The
+    // first file is there as the run left it; the second name holds other bytes.
+    let kept = png(30, 20, 1);
+    std::fs::write(dir.join("kept (1).png"), &kept).unwrap();
+    std::fs::write(dir.join("kept.png"), png(30, 20, 9)).unwrap();
+    std::fs::write(dir.join("other.png"), png(30, 20, 2)).unwrap();
+    let naming = |url: Url, file: &str, bytes: &[u8]| Record::Naming {
+        url,
+        file: file.into(),
+        bytes: bytes.len() as u64,
+        blake3: blake3::hash(bytes).to_hex().to_string(),
+        session: 0,
+    };
+    let kept_url = server.url("/img/kept.png");
+    let other_url = server.url("/img/other.png");
+    let mut j = Journal::open(&journal::path_for(journals.path(), &dir)).unwrap();
+    j.append(&[
+        naming(kept_url.clone(), "kept.png", &kept),
+        naming(other_url.clone(), "other.png", &png(30, 20, 3)),
+    ])
+    .unwrap();
+    drop(j);
+
+    let engine = journaled(journals.path());
+    let opened = open_resuming(&engine, out.path());
+    assert_eq!(opened.recognised, 1);
+    assert_eq!(
+        opened.resumed.iter().map(|(_, u)| u).collect::<Vec<_>>(),
+        [&other_url],
+        "only the one whose bytes are not in the folder is fetched again"
+    );
+    assert!(opened.history.entries.contains(&Record::Saved {
+        url: kept_url,
+        file: "kept (1).png".into(),
+        bytes: kept.len() as u64,
+        session: 0,
+    }));
+    run_to_end(&engine);
+    assert_eq!(server.stats.hits("/img/kept.png"), 0);
+    assert_eq!(server.stats.hits("/img/other.png"), 1);
+    assert_eq!(
+        files_in(&dir),
+        ["kept (1).png", "kept.png", "other (1).png", "other.png"]
+    );
+}
+
+#[test]
+fn a_line_torn_by_a_killed_magpie_does_not_swallow_the_next_record() {
+    let server = TestServer::start();
+    let out = tempfile::tempdir().unwrap();
+    let journals = tempfile::tempdir().unwrap();
+    let engine = journaled(journals.path());
+    open_folder(&engine, out.path());
+    // Another Magpie on the folder dies in the middle of writing a line.
+    let path = journal::path_for(journals.path(), &canonical(out.path()));
+    let mut torn = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(&mut torn, b"{\"event\":\"queued\",\"url\":\"http://x/").unwrap();
+
+    let url = server.url("/img/after.png");
+    engine.submit(out.path(), [url.clone()]);
+    assert_eq!(run_to_end(&engine).saved.len(), 1);
+    drop(engine);
+    let loaded = journal::load(&path).unwrap();
+    assert_eq!(loaded.skipped, 1, "the torn line is skipped");
+    assert_eq!(loaded.history.saved().collect::<Vec<_>>(), [&url]);
+    let text = std::fs::read(&path).unwrap();
+    let about_it: Vec<&[u8]> = text
+        .split(|&b| b == b'\n')
+        .filter(|l| l.windows(9).any(|w| w == b"after.png"))
+        .collect();
+    assert_eq!(
+        about_it.len(),
+        3,
+        "queued, naming and saved, each on a line of its own"
+    );
+    for line in about_it {
+        assert!(serde_json::from_slice::<Record>(line).is_ok());
+    }
+}

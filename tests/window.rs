@@ -277,7 +277,7 @@ fn history_is_shown_and_pending_downloads_resume_on_start() {
     j.append(&[
         Record::Saved {
             url: server.url("/img/kept.png"),
-            path: out.join("kept.png"),
+            file: "kept.png".into(),
             bytes: 10,
             session: 0,
         },

@@ -139,17 +139,25 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
         );
     }
     if args.resume && !folder.shared {
+        let mut line = format!(
+            "resuming: {} pending from the last run",
+            folder.resumed.len()
+        );
+        if folder.recognised > 0 {
+            line += &format!(", {} found already saved in the folder", folder.recognised);
+        }
+        if folder.parts_removed > 0 {
+            line += &format!(
+                ", {} leftover partial file(s) removed",
+                folder.parts_removed
+            );
+        }
+        eprintln!("{line}");
+    }
+    if folder.damaged_lines > 0 {
         eprintln!(
-            "resuming: {} pending from the last run{}",
-            folder.resumed.len(),
-            if folder.parts_removed > 0 {
-                format!(
-                    ", {} leftover partial file(s) removed",
-                    folder.parts_removed
-                )
-            } else {
-                String::new()
-            }
+            "magpie fetch: {} damaged line(s) in the folder's journal were skipped",
+            folder.damaged_lines
         );
     }
     // The history is only needed for this; a long one is not kept for the whole run.

@@ -449,7 +449,10 @@ impl Dispatcher {
         let record = match outcome {
             Outcome::Saved { path, bytes } => Record::Saved {
                 url: r.url,
-                path,
+                file: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
                 bytes,
                 session: self.session,
             },
@@ -508,18 +511,16 @@ impl Dispatcher {
             id: job.id,
             url: job.url,
             store: folder.store.clone(),
+            intents: folder.intents(),
             client: self.client.clone(),
             settings: self.settings.clone(),
             events: self.events.clone(),
+            token,
         };
         let done = self.internal_tx.clone();
         tokio::spawn(async move {
             let id = ctx.id;
-            let result = tokio::select! {
-                biased;
-                _ = token.cancelled() => Err(FetchError::Cancelled),
-                r = fetch::fetch(&ctx) => r,
-            };
+            let result = fetch::fetch(&ctx).await;
             let (outcome, event) = match result {
                 Ok(saved) => (
                     Outcome::Saved {

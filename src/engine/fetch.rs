@@ -11,7 +11,10 @@ use reqwest::header::{CONTENT_DISPOSITION, LOCATION, RETRY_AFTER};
 use tokio::time::Instant;
 use url::Url;
 
+use tokio_util::sync::CancellationToken;
+
 use super::error::{FetchError, RedirectRefused, from_reqwest};
+use super::folders::Intents;
 use super::{Event, EventSink, JobId};
 use crate::config::FetchSettings;
 use crate::store::{self, Store, names};
@@ -50,13 +53,56 @@ pub(crate) struct JobCtx {
     pub id: JobId,
     pub url: Url,
     pub store: Store,
+    /// Where the intent to name a finished file is journaled (`None`: no journal).
+    pub intents: Option<Intents>,
     pub client: reqwest::Client,
     pub settings: FetchSettings,
     pub events: EventSink,
+    /// Stops the download, up to the moment its file is complete.
+    pub token: CancellationToken,
 }
 
-/// Downloads `ctx.url` with retries until saved, failed for good, or out of time.
+/// A complete, unnamed download.
+struct Downloaded {
+    file: store::PartFile,
+    format: ImageFormat,
+    name: String,
+    bytes: u64,
+}
+
+/// Downloads `ctx.url` with retries until saved, failed for good, out of time, or cancelled.
 pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
+    let Downloaded {
+        file,
+        format,
+        name,
+        bytes,
+    } = tokio::select! {
+        biased;
+        _ = ctx.token.cancelled() => return Err(FetchError::Cancelled),
+        r = download(ctx) => r?,
+    };
+    // The file is complete: naming it is neither cancelled nor timed out, so a cancel that
+    // arrives now loses the race and the download reports (and journals) Saved.
+    let intents = ctx.intents.clone();
+    let (url, wanted) = (ctx.url.clone(), name.clone());
+    let path = ctx
+        .store
+        .commit(file, &name, format, move |sealed| {
+            if let Some(intents) = intents {
+                intents.naming(url, wanted, sealed);
+            }
+        })
+        .await?;
+    Ok(Saved {
+        path,
+        bytes,
+        format,
+    })
+}
+
+/// Attempts the download until one attempt brings a complete, checked body.
+async fn download(ctx: &JobCtx) -> Result<Downloaded, FetchError> {
     let s = &ctx.settings;
     let deadline = Instant::now() + s.deadline;
     let mut attempt = 1;
@@ -65,7 +111,7 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
             .await
             .unwrap_or(Err(FetchError::Deadline(s.deadline)));
         match result {
-            Ok(saved) => return Ok(saved),
+            Ok(downloaded) => return Ok(downloaded),
             Err(e) if e.is_retryable() && attempt < s.max_attempts => {
                 let wait = e
                     .retry_after()
@@ -95,7 +141,7 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
     full.mul_f64(0.5 + fastrand::f64() * 0.5)
 }
 
-async fn attempt_once(ctx: &JobCtx) -> Result<Saved, FetchError> {
+async fn attempt_once(ctx: &JobCtx) -> Result<Downloaded, FetchError> {
     let s = &ctx.settings;
     ctx.events.send(Event::Started { id: ctx.id });
     let request = ctx.client.get(ctx.url.clone()).send();
@@ -206,11 +252,11 @@ async fn attempt_once(ctx: &JobCtx) -> Result<Saved, FetchError> {
         None => start_part(ctx, &head).await?,
     };
     let name = names::file_name(disposition.as_deref(), &final_url, Some(format));
-    let path = ctx.store.commit(file, &name, format).await?;
-    Ok(Saved {
-        path,
-        bytes: received,
+    Ok(Downloaded {
+        file,
         format,
+        name,
+        bytes: received,
     })
 }
 

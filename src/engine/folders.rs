@@ -21,7 +21,7 @@ use url::Url;
 
 use super::{Internal, Job, SkipReason};
 use crate::journal::{self, History, Record, Session};
-use crate::store::{Store, StoreError};
+use crate::store::{Sealed, Store, StoreError};
 
 /// Why a folder cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +52,9 @@ pub struct OpenedFolder {
     pub resumed: Vec<(super::JobId, Url)>,
     /// Leftover `.part` files of dead runs that were removed.
     pub parts_removed: usize,
+    /// Downloads a dead run completed and named but never marked saved, found in the folder
+    /// with the right size and content and marked saved now (not fetched again).
+    pub recognised: usize,
     /// Journal lines that could not be read and were skipped.
     pub damaged_lines: usize,
     /// Another Magpie is using the folder: its pending downloads were left to it.
@@ -59,14 +62,22 @@ pub struct OpenedFolder {
 }
 
 /// A folder the dispatcher can queue downloads into.
-#[derive(Debug)]
 pub(crate) struct Folder {
     pub store: Store,
     /// `None` when journals are off (no data dir, or tests).
     journal: Option<std::sync::mpsc::Sender<JournalOp>>,
+    session: Session,
 }
 
 impl Folder {
+    /// Where downloads into this folder journal their naming intent.
+    pub fn intents(&self) -> Option<Intents> {
+        self.journal.as_ref().map(|tx| Intents {
+            tx: tx.clone(),
+            session: self.session,
+        })
+    }
+
     /// Appends records to the folder's journal (off the async executor).
     pub fn record(&self, records: Vec<Record>) {
         if let Some(tx) = &self.journal {
@@ -103,6 +114,33 @@ pub(crate) struct Claims {
 enum JournalOp {
     Append(Vec<Record>),
     Claim(Vec<Job>),
+    /// A `Naming` record, acknowledged once written.
+    Intent(Record, std::sync::mpsc::SyncSender<()>),
+}
+
+/// Journals the intent to name a finished download, from the blocking thread that names it.
+#[derive(Clone)]
+pub(crate) struct Intents {
+    tx: std::sync::mpsc::Sender<JournalOp>,
+    session: Session,
+}
+
+impl Intents {
+    /// Writes `Naming { url, file, … }` and waits until it is in the journal (a few
+    /// microseconds; bounded so a stuck disk cannot hold the download forever).
+    pub fn naming(&self, url: Url, file: String, sealed: &Sealed) {
+        let (ack, done) = std::sync::mpsc::sync_channel(1);
+        let record = Record::Naming {
+            url,
+            file,
+            bytes: sealed.bytes,
+            blake3: sealed.blake3.clone(),
+            session: self.session,
+        };
+        if self.tx.send(JournalOp::Intent(record, ack)).is_ok() {
+            let _ = done.recv_timeout(std::time::Duration::from_secs(10));
+        }
+    }
 }
 
 /// Everything an open needs; runs on a blocking thread.
@@ -137,6 +175,7 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
             folder: Arc::new(Folder {
                 store,
                 journal: None,
+                session: req.session,
             }),
             resume: Vec::new(),
             writer: None,
@@ -170,15 +209,22 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
     let mut elsewhere = HashSet::new();
     let mut mine = HashSet::new();
     let offset;
+    let mut recognised = 0;
     if alone {
         // Every earlier session is dead: tidy up, and adopt their pending downloads if asked.
         if req.resume {
+            recognised = recognise_named(store.dir(), &mut history);
             for r in &mut history.entries {
-                if let Record::Queued { url, session } = r {
-                    *session = req.session;
-                    resume.push(url.clone());
-                    mine.insert(url.clone());
-                }
+                let pending = match r {
+                    Record::Queued { url, .. } | Record::Naming { url, .. } => url.clone(),
+                    _ => continue,
+                };
+                *r = Record::Queued {
+                    url: pending.clone(),
+                    session: req.session,
+                };
+                mine.insert(pending.clone());
+                resume.push(pending);
             }
         }
         journal::compact(&path, &history).map_err(FolderError::journal(&path))?;
@@ -229,12 +275,14 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
             history,
             resumed: Vec::new(),
             parts_removed,
+            recognised,
             damaged_lines: loaded.skipped,
             shared: !alone,
         },
         folder: Arc::new(Folder {
             store,
             journal: Some(tx),
+            session: req.session,
         }),
         resume,
         writer: Some(handle),
@@ -282,9 +330,11 @@ impl Writer {
                     for r in &records {
                         self.mine.remove(r.url());
                     }
-                    if let Err(e) = journal::append(&mut self.append, &records) {
-                        tracing::warn!("cannot write the journal {}: {e}", self.path.display());
-                    }
+                    self.write(&records);
+                }
+                JournalOp::Intent(record, ack) => {
+                    self.write(std::slice::from_ref(&record));
+                    let _ = ack.send(());
                 }
                 JournalOp::Claim(jobs) => {
                     let claims = self.claim(jobs);
@@ -333,13 +383,25 @@ impl Writer {
                 session: self.session,
             })
             .collect();
-        if let Err(e) = journal::append(&mut self.append, &records) {
-            tracing::warn!("cannot write the journal {}: {e}", self.path.display());
-        }
+        self.write(&records);
         if locked.is_ok() {
             let _ = self.mutex.unlock();
         }
         Claims { accepted, skipped }
+    }
+
+    /// Appends records. A line torn by a Magpie killed mid-write is ended first, so it cannot
+    /// swallow the record written after it.
+    fn write(&mut self, records: &[Record]) {
+        if records.is_empty() {
+            return;
+        }
+        if !journal::ends_with_newline(&mut self.reader) {
+            let _ = std::io::Write::write_all(&mut self.append, b"\n");
+        }
+        if let Err(e) = journal::append(&mut self.append, records) {
+            tracing::warn!("cannot write the journal {}: {e}", self.path.display());
+        }
     }
 
     /// Takes in lines appended since the last look (other Magpies', and this engine's own).
@@ -360,4 +422,65 @@ impl Writer {
             }
         }
     }
+}
+
+/// Finds, for each `Naming` entry of a dead run, a file in `dir` with the wanted name (or a
+/// numbered variant of it), the same size and the same BLAKE3, and marks the entry saved.
+/// Returns how many were found.
+fn recognise_named(dir: &Path, history: &mut History) -> usize {
+    if !history
+        .entries
+        .iter()
+        .any(|r| matches!(r, Record::Naming { .. }))
+    {
+        return 0;
+    }
+    // Files by size: only those of the right size are hashed.
+    let mut by_size: std::collections::HashMap<u64, Vec<String>> = Default::default();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let (Ok(meta), Some(name)) = (
+            entry.metadata(),
+            entry.file_name().to_str().map(String::from),
+        ) else {
+            continue;
+        };
+        if meta.is_file() && !name.starts_with('.') {
+            by_size.entry(meta.len()).or_default().push(name);
+        }
+    }
+    let mut found = 0;
+    for r in &mut history.entries {
+        let Record::Naming {
+            url,
+            file,
+            bytes,
+            blake3,
+            session,
+        } = r
+        else {
+            continue;
+        };
+        let named = by_size.get(bytes).into_iter().flatten().find(|candidate| {
+            crate::store::names::is_name_or_numbered(candidate, file)
+                && hash_file(&dir.join(candidate.as_str())).as_deref() == Some(blake3.as_str())
+        });
+        if let Some(name) = named {
+            *r = Record::Saved {
+                url: url.clone(),
+                file: name.clone(),
+                bytes: *bytes,
+                session: *session,
+            };
+            found += 1;
+        }
+    }
+    found
+}
+
+/// BLAKE3 of the file at `path`, hex.
+fn hash_file(path: &Path) -> Option<String> {
+    let mut hasher = blake3::Hasher::new();
+    let mut file = File::open(path).ok()?;
+    std::io::copy(&mut file, &mut hasher).ok()?;
+    Some(hasher.finalize().to_hex().to_string())
 }

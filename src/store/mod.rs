@@ -60,6 +60,14 @@ impl StoreError {
     }
 }
 
+/// A finished download's size and content hash, known just before it is named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    pub bytes: u64,
+    /// BLAKE3 of the content, hex.
+    pub blake3: String,
+}
+
 /// The output folder.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -120,28 +128,32 @@ impl Store {
                 path: None,
                 file: None,
                 buf: Vec::new(),
+                hasher: blake3::Hasher::new(),
                 committed: false,
             }),
             written: 0,
         }
     }
 
-    /// Checks the finished download is a whole image of `format`, then gives it the name `name`
-    /// (or `name (1)`, `name (2)`, … if taken) and returns the final path. On any error the
-    /// `.part` file is removed.
+    /// Checks the finished download is a whole image of `format`, calls `before_naming` with
+    /// its size and hash (to journal the intent), then gives it the name `name` (or `name (1)`,
+    /// `name (2)`, … if taken) and returns the final path. On any error the `.part` file is
+    /// removed. Once started, it runs to the end even if the caller stops waiting.
     pub async fn commit(
         &self,
         mut part: PartFile,
         name: &str,
         format: ImageFormat,
+        before_naming: impl FnOnce(&Sealed) + Send + 'static,
     ) -> Result<PathBuf, StoreError> {
         let Some(mut inner) = part.inner.take() else {
             return Err(StoreError::Lost);
         };
         let name = name.to_string();
         let taken = self.taken.clone();
+        let bytes = part.written;
         let (inner, result) = tokio::task::spawn_blocking(move || {
-            let result = inner.finish(&name, format, &taken);
+            let result = inner.finish(&name, format, &taken, bytes, before_naming);
             (inner, result)
         })
         .await
@@ -263,6 +275,7 @@ struct Part {
     path: Option<PathBuf>,
     file: Option<std::fs::File>,
     buf: Vec<u8>,
+    hasher: blake3::Hasher,
     committed: bool,
 }
 
@@ -273,6 +286,7 @@ impl PartFile {
             return Err(StoreError::Lost);
         };
         inner.buf.extend_from_slice(bytes);
+        inner.hasher.update(bytes);
         self.written += bytes.len() as u64;
         if inner.buf.len() >= MEMORY_CHUNK {
             let Some(mut inner) = self.inner.take() else {
@@ -324,18 +338,24 @@ impl Part {
         name: &str,
         format: ImageFormat,
         taken: &Mutex<Option<HashSet<String>>>,
+        bytes: u64,
+        before_naming: impl FnOnce(&Sealed),
     ) -> Result<PathBuf, StoreError> {
         if self.path.is_none() {
             // All of it is still in memory: check it there, before anything touches the disk.
-            verify::check_bytes(&self.buf, format).map_err(StoreError::Damaged)?;
+            verify::check_bytes(&self.buf, format)?;
             self.spill()?;
         } else {
             self.spill()?;
             if let Some(path) = &self.path {
-                verify::check_complete(path, format).map_err(StoreError::Damaged)?;
+                verify::check_complete(path, format)?;
             }
         }
         drop(self.file.take());
+        before_naming(&Sealed {
+            bytes,
+            blake3: self.hasher.finalize().to_hex().to_string(),
+        });
         let Some(path) = self.path.clone() else {
             return Err(StoreError::Lost);
         };
@@ -465,13 +485,16 @@ mod tests {
 
         let mut part = store.begin();
         part.write(&png).await.unwrap();
-        let path = store.commit(part, "a.png", ImageFormat::Png).await.unwrap();
+        let path = store
+            .commit(part, "a.png", ImageFormat::Png, |_| {})
+            .await
+            .unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), png);
 
         let mut part = store.begin();
         part.write(&png[..png.len() - 5]).await.unwrap();
         let err = store
-            .commit(part, "b.png", ImageFormat::Png)
+            .commit(part, "b.png", ImageFormat::Png, |_| {})
             .await
             .unwrap_err();
         assert!(err.to_string().starts_with("damaged image"), "{err}");

@@ -59,6 +59,19 @@ pub fn numbered(name: &str, n: u32) -> String {
     format!("{}{suffix}{ext_part}", truncate_bytes(stem, room))
 }
 
+/// Whether `candidate` is `name` or the name [`numbered`] gives it for some collision.
+pub fn is_name_or_numbered(candidate: &str, name: &str) -> bool {
+    if candidate == name {
+        return true;
+    }
+    let (stem, _) = split_ext(candidate);
+    let n = stem
+        .strip_suffix(')')
+        .and_then(|s| s.rsplit_once(" ("))
+        .and_then(|(_, n)| n.parse::<u32>().ok());
+    n.is_some_and(|n| numbered(name, n) == candidate)
+}
+
 /// The filename from a Content-Disposition header (`filename*=` preferred over `filename=`).
 fn disposition_filename(header: &str) -> Option<String> {
     let mut plain = None;
@@ -236,6 +249,17 @@ mod tests {
 
     fn url(s: &str) -> Url {
         Url::parse(s).expect("test url")
+    }
+
+    #[test]
+    fn numbered_names_are_recognised_as_such() {
+        assert!(is_name_or_numbered("cat.jpg", "cat.jpg"));
+        assert!(is_name_or_numbered("cat (12).jpg", "cat.jpg"));
+        assert!(!is_name_or_numbered("cat (x).jpg", "cat.jpg"));
+        assert!(!is_name_or_numbered("dog (1).jpg", "cat.jpg"));
+        assert!(!is_name_or_numbered("cat (1).png", "cat.jpg"));
+        let long = format!("{}.jpg", "a".repeat(195));
+        assert!(is_name_or_numbered(&numbered(&long, 3), &long));
     }
 
     #[test]

@@ -118,13 +118,16 @@ impl MagpieApp {
     fn restore_history(&mut self, opened: OpenedFolder) {
         for record in opened.history.entries {
             match record {
-                Record::Saved { url, path, .. } => self.folder.sources.push((path, url)),
+                Record::Saved { url, file, .. } => {
+                    let path = self.folder.dir.join(file);
+                    self.folder.sources.push((path, url));
+                }
                 Record::Failed { url, error } => {
                     if !self.items.contains_url(&url) {
                         self.items.add_past_failure(url, error);
                     }
                 }
-                Record::Queued { .. } | Record::Cancelled { .. } => {}
+                Record::Queued { .. } | Record::Naming { .. } | Record::Cancelled { .. } => {}
             }
         }
         if !opened.resumed.is_empty() {
