@@ -232,3 +232,41 @@ fn bad_chunk_size_leaves_no_file() {
     assert!(err.is_some());
     assert!(files.is_empty());
 }
+
+/// A PNG chunk with its checksum.
+fn png_chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc_input = kind.to_vec();
+    crc_input.extend_from_slice(data);
+    out.extend_from_slice(&crc32fast::hash(&crc_input).to_be_bytes());
+    out
+}
+
+#[test]
+fn a_png_promising_more_pixels_than_it_carries_is_not_saved() {
+    // 50000×50000 in the header, one row of pixels: all checksums right, a few hundred bytes.
+    let mut ihdr = 50_000u32.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&50_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut z, &vec![0u8; 1 + 50_000 * 3]).unwrap();
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(png_chunk(b"IHDR", &ihdr));
+    png.extend(png_chunk(b"IDAT", &z.finish().unwrap()));
+    png.extend(png_chunk(b"IEND", &[]));
+    let mut response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\n\r\n",
+        png.len()
+    )
+    .into_bytes();
+    response.extend_from_slice(&png);
+    let (err, files, _) = fetch_one(raw_url(raw_server(response)), fast_settings());
+    let err = err.unwrap();
+    assert!(
+        err.starts_with("damaged image: the PNG's pixel data is cut short"),
+        "{err}"
+    );
+    assert!(files.is_empty());
+}

@@ -1,9 +1,11 @@
 //! Cheap checks that a downloaded image is whole, without decoding it: a JPEG must end with its
-//! end-of-image marker, a PNG's chunks must carry valid checksums up to `IEND`, a WebP must be as
-//! long as its RIFF header says. A server that cuts a file short while sending a correct
-//! Content-Length (or none) is caught here, so no damaged file is saved as if it were good.
+//! end-of-image marker, a PNG's chunks must carry valid checksums up to `IEND` and its pixel data
+//! must inflate to the size its header promises, a WebP must be as long as its RIFF header says.
+//! A server that cuts a file short while sending a correct Content-Length (or none) is caught
+//! here, so no damaged file is saved as if it were good. Checks stream: a 100 MB PNG costs a
+//! 64 KB buffer, not 100 MB.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use image::ImageFormat;
@@ -22,6 +24,12 @@ pub enum Damage {
     PngChunkCut,
     #[error("the PNG is damaged (bad checksum in its {chunk} chunk)")]
     PngChecksum { chunk: String },
+    #[error("the PNG's header is damaged")]
+    PngHeader,
+    #[error("the PNG's pixel data is cut short ({got} of {expected} bytes)")]
+    PngPixelsCutShort { got: u64, expected: u64 },
+    #[error("the PNG's pixel data is damaged")]
+    PngPixelsDamaged,
     #[error("the WebP is cut short")]
     WebpNoHeader,
     #[error("the WebP is cut short ({got} of {declared} bytes)")]
@@ -76,11 +84,7 @@ pub fn check_complete(path: &Path, format: ImageFormat) -> Result<(), Damage> {
             file.read_to_end(&mut tail)?;
             check_jpeg_tail(&tail)
         }
-        ImageFormat::Png => {
-            let mut bytes = Vec::with_capacity(len as usize);
-            file.read_to_end(&mut bytes)?;
-            check_png(&bytes)
-        }
+        ImageFormat::Png => check_png(BufReader::with_capacity(64 * 1024, file)),
         ImageFormat::WebP => {
             let mut head = [0u8; 12];
             file.read_exact(&mut head)
@@ -91,30 +95,192 @@ pub fn check_complete(path: &Path, format: ImageFormat) -> Result<(), Damage> {
     }
 }
 
-fn check_png(bytes: &[u8]) -> Result<(), Damage> {
-    let mut pos = 8;
+/// Walks a PNG's chunks as they stream past: every checksum must hold up to `IEND`, and the
+/// `IDAT` data must inflate to at least the size the header promises (counted, not kept).
+fn check_png(mut r: impl Read) -> Result<(), Damage> {
+    let mut signature = [0u8; 8];
+    read_or(&mut r, &mut signature, Damage::PngNoEnd)?;
+    let mut pixels: Option<Pixels> = None;
+    let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let Some(header) = bytes.get(pos..pos + 8) else {
-            return Err(Damage::PngNoEnd);
-        };
-        let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
-        let kind = &header[4..8];
-        let Some(body) = bytes.get(pos + 4..pos + 8 + len) else {
-            return Err(Damage::PngChunkCut);
-        };
-        let Some(crc) = bytes.get(pos + 8 + len..pos + 12 + len) else {
-            return Err(Damage::PngChunkCut);
-        };
-        let expected = u32::from_be_bytes([crc[0], crc[1], crc[2], crc[3]]);
-        if crc32fast::hash(body) != expected {
+        let mut header = [0u8; 8];
+        read_or(&mut r, &mut header, Damage::PngNoEnd)?;
+        let len = u64::from(u32::from_be_bytes([
+            header[0], header[1], header[2], header[3],
+        ]));
+        let kind: [u8; 4] = [header[4], header[5], header[6], header[7]];
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&kind);
+        let mut left = len;
+        let mut ihdr = Vec::new();
+        while left > 0 {
+            let n = left.min(buf.len() as u64) as usize;
+            read_or(&mut r, &mut buf[..n], Damage::PngChunkCut)?;
+            crc.update(&buf[..n]);
+            match &kind {
+                b"IHDR" => ihdr.extend_from_slice(&buf[..n.min(13)]),
+                b"IDAT" => {
+                    if let Some(p) = pixels.as_mut() {
+                        p.feed(&buf[..n]);
+                    }
+                }
+                _ => {}
+            }
+            left -= n as u64;
+        }
+        let mut stored = [0u8; 4];
+        read_or(&mut r, &mut stored, Damage::PngChunkCut)?;
+        if crc.finalize() != u32::from_be_bytes(stored) {
             return Err(Damage::PngChecksum {
-                chunk: String::from_utf8_lossy(kind).into_owned(),
+                chunk: String::from_utf8_lossy(&kind).into_owned(),
             });
         }
-        if kind == b"IEND" {
-            return Ok(());
+        match &kind {
+            b"IHDR" => pixels = Some(Pixels::new(&ihdr)?),
+            b"IEND" => {
+                return match pixels {
+                    Some(p) => p.finish(),
+                    None => Err(Damage::PngHeader),
+                };
+            }
+            _ => {}
         }
-        pos += 12 + len;
+    }
+}
+
+/// `read_exact`, with a running-out-of-data error said as `short`.
+fn read_or(r: &mut impl Read, buf: &mut [u8], short: Damage) -> Result<(), Damage> {
+    r.read_exact(buf).map_err(|e| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => short,
+        _ => Damage::Unreadable(e),
+    })
+}
+
+/// Counts the bytes a PNG's `IDAT` stream inflates to, against what its header needs.
+struct Pixels {
+    inflater: flate2::Decompress,
+    expected: u64,
+    scratch: Vec<u8>,
+    /// The stream would not inflate; said after the checksums (a bad checksum explains more).
+    damaged: bool,
+}
+
+impl Pixels {
+    fn new(ihdr: &[u8]) -> Result<Self, Damage> {
+        let [
+            w0,
+            w1,
+            w2,
+            w3,
+            h0,
+            h1,
+            h2,
+            h3,
+            depth,
+            color,
+            _,
+            _,
+            interlace,
+        ] = *ihdr
+        else {
+            return Err(Damage::PngHeader);
+        };
+        let (width, height) = (
+            u64::from(u32::from_be_bytes([w0, w1, w2, w3])),
+            u64::from(u32::from_be_bytes([h0, h1, h2, h3])),
+        );
+        let channels = match color {
+            0 | 3 => 1,
+            2 => 3,
+            4 => 2,
+            6 => 4,
+            _ => return Err(Damage::PngHeader),
+        };
+        let bits = channels * u64::from(depth);
+        if width == 0 || height == 0 || bits == 0 {
+            return Err(Damage::PngHeader);
+        }
+        let row = |w: u64| {
+            if w == 0 {
+                0
+            } else {
+                (w * bits).div_ceil(8) + 1
+            }
+        };
+        let expected = if interlace == 1 {
+            // Adam7: seven passes over sub-grids, each row with its own filter byte.
+            const PASSES: [(u64, u64, u64, u64); 7] = [
+                (0, 0, 8, 8),
+                (4, 0, 8, 8),
+                (0, 4, 4, 8),
+                (2, 0, 4, 4),
+                (0, 2, 2, 4),
+                (1, 0, 2, 2),
+                (0, 1, 1, 2),
+            ];
+            PASSES
+                .iter()
+                .map(|&(x0, y0, dx, dy)| {
+                    let w = width.saturating_sub(x0).div_ceil(dx);
+                    let h = height.saturating_sub(y0).div_ceil(dy);
+                    if w == 0 { 0 } else { h * row(w) }
+                })
+                .sum()
+        } else {
+            height * row(width)
+        };
+        Ok(Self {
+            inflater: flate2::Decompress::new(true),
+            expected,
+            scratch: vec![0u8; 64 * 1024],
+            damaged: false,
+        })
+    }
+
+    fn feed(&mut self, mut input: &[u8]) {
+        // Enough seen: the rest only needs its checksums checked.
+        while !self.damaged && !input.is_empty() && self.inflater.total_out() < self.expected {
+            let (before_in, before_out) = (self.inflater.total_in(), self.inflater.total_out());
+            match self
+                .inflater
+                .decompress(input, &mut self.scratch, flate2::FlushDecompress::None)
+            {
+                Ok(status) => {
+                    let used = (self.inflater.total_in() - before_in) as usize;
+                    input = &input[used..];
+                    let stuck = used == 0 && self.inflater.total_out() == before_out;
+                    if status == flate2::Status::StreamEnd || stuck {
+                        break;
+                    }
+                }
+                Err(_) => self.damaged = true,
+            }
+        }
+    }
+
+    fn finish(mut self) -> Result<(), Damage> {
+        if self.damaged {
+            return Err(Damage::PngPixelsDamaged);
+        }
+        // Output still buffered inside the inflater counts too.
+        while self.inflater.total_out() < self.expected {
+            let out = self.inflater.total_out();
+            let status = self
+                .inflater
+                .decompress(&[], &mut self.scratch, flate2::FlushDecompress::Finish)
+                .map_err(|_| Damage::PngPixelsDamaged)?;
+            if self.inflater.total_out() == out || status == flate2::Status::StreamEnd {
+                break;
+            }
+        }
+        let got = self.inflater.total_out();
+        if got < self.expected {
+            return Err(Damage::PngPixelsCutShort {
+                got,
+                expected: self.expected,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -159,6 +325,106 @@ mod tests {
             let cut = &bytes[..bytes.len() - 20];
             assert!(check(cut, f).is_err(), "{f:?}");
         }
+    }
+
+    /// A PNG chunk with its checksum.
+    fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let mut crc_input = kind.to_vec();
+        crc_input.extend_from_slice(data);
+        out.extend_from_slice(&crc32fast::hash(&crc_input).to_be_bytes());
+        out
+    }
+
+    #[test]
+    fn png_with_valid_checksums_but_too_little_pixel_data_fails() {
+        // 50000×50000 promised, one row of pixels sent: every checksum is right.
+        let mut ihdr = 50_000u32.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&50_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        let row = vec![0u8; 1 + 50_000 * 3];
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut z, &row).unwrap();
+        let idat = z.finish().unwrap();
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(chunk(b"IHDR", &ihdr));
+        png.extend(chunk(b"IDAT", &idat));
+        png.extend(chunk(b"IEND", &[]));
+        let err = check(&png, ImageFormat::Png).unwrap_err();
+        assert!(
+            err.starts_with("the PNG's pixel data is cut short (150001 of"),
+            "{err}"
+        );
+    }
+
+    /// A PNG of `w`×`h` RGBA, interlaced or not, with `short` bytes of pixel data missing.
+    fn raw_png(w: u32, h: u32, interlaced: bool, short: usize) -> Vec<u8> {
+        let passes: Vec<(u32, u32)> = if interlaced {
+            [
+                (0, 0, 8, 8),
+                (4, 0, 8, 8),
+                (0, 4, 4, 8),
+                (2, 0, 4, 4),
+                (0, 2, 2, 4),
+                (1, 0, 2, 2),
+                (0, 1, 1, 2),
+            ]
+            .iter()
+            .map(|&(x0, y0, dx, dy)| {
+                (
+                    w.saturating_sub(x0).div_ceil(dx),
+                    h.saturating_sub(y0).div_ceil(dy),
+                )
+            })
+            .collect()
+        } else {
+            vec![(w, h)]
+        };
+        let mut raw = Vec::new();
+        for (pw, ph) in passes {
+            if pw == 0 {
+                continue;
+            }
+            for y in 0..ph {
+                raw.push(0); // filter: none
+                raw.extend((0..pw * 4).map(|i| (i + y) as u8));
+            }
+        }
+        raw.truncate(raw.len() - short);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut z, &raw).unwrap();
+        let mut ihdr = w.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&h.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 6, 0, 0, u8::from(interlaced)]);
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(chunk(b"IHDR", &ihdr));
+        png.extend(chunk(b"IDAT", &z.finish().unwrap()));
+        png.extend(chunk(b"IEND", &[]));
+        png
+    }
+
+    #[test]
+    fn interlaced_and_paletted_pngs_pass() {
+        for interlaced in [false, true] {
+            let whole = raw_png(37, 23, interlaced, 0);
+            assert_eq!(check(&whole, ImageFormat::Png), Ok(()), "{interlaced}");
+            image::load_from_memory(&whole).expect("a real decoder agrees it is whole");
+            let short = raw_png(37, 23, interlaced, 1);
+            assert!(check(&short, ImageFormat::Png).is_err(), "{interlaced}");
+        }
+
+        let mut paletted = Vec::new();
+        let mut enc = png::Encoder::new(&mut paletted, 5, 3);
+        enc.set_color(png::ColorType::Indexed);
+        enc.set_depth(png::BitDepth::Two);
+        enc.set_palette(vec![0u8; 12]);
+        enc.write_header()
+            .unwrap()
+            .write_image_data(&[0b0001_1011, 0b0100_0000, 0, 0, 0, 0])
+            .unwrap();
+        assert_eq!(check(&paletted, ImageFormat::Png), Ok(()));
     }
 
     #[test]
