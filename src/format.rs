@@ -45,6 +45,26 @@ pub fn short_duration(d: Duration) -> String {
     }
 }
 
+/// Untrusted text (a rejected line, a server's words, a name) made safe to print on a terminal:
+/// control characters, escape sequences and bidi overrides are shown as `\x1b`, `\u{202e}`,
+/// never sent raw.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden =
+        |c: char| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if (c as u32) < 0x80 && hidden(c) => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if hidden(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +75,13 @@ mod tests {
         assert_eq!(human_bytes(1_500), "1.5 KB");
         assert_eq!(human_bytes(340_000), "340 KB");
         assert_eq!(human_bytes(100 * 1024 * 1024), "105 MB");
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_sent() {
+        assert_eq!(visible("plain café"), "plain café");
+        assert_eq!(visible("a\u{1b}[2Jb"), "a\\x1b[2Jb");
+        assert_eq!(visible("x\u{202e}gpj.exe"), "x\\u{202e}gpj.exe");
     }
 
     #[test]

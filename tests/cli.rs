@@ -698,3 +698,32 @@ fn a_damaged_journal_keeps_its_history_and_resume_fetches_only_what_is_new() {
         "the history is all there"
     );
 }
+
+#[test]
+fn escape_sequences_in_a_list_are_shown_not_sent_to_the_terminal() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let list = work.path().join("list.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "{}\nftp://\x1b[2J\x1b[31mowned\n",
+            server.url("/img/fine.png")
+        ),
+    )
+    .unwrap();
+    let out_dir = work.path().join("out");
+    let out = magpie(
+        &[
+            "fetch",
+            "--out",
+            out_dir.to_str().unwrap(),
+            list.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+    assert!(stderr.contains("\\x1b[2J\\x1b[31mowned"), "{stderr}");
+    assert_eq!(files_in(&out_dir), ["fine.png"]);
+}

@@ -270,3 +270,37 @@ fn a_png_promising_more_pixels_than_it_carries_is_not_saved() {
     );
     assert!(files.is_empty());
 }
+
+#[test]
+fn text_that_starts_like_an_image_is_not_saved_as_one() {
+    let reply = |content_type: &str, body: &[u8]| {
+        let mut r = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        r.extend_from_slice(body);
+        raw_url(raw_server(r))
+    };
+    for (content_type, body, expected) in [
+        (
+            "image/x-portable-bitmap",
+            &b"P1 is our plan for the quarter, see the attached notes"[..],
+            "not an image: the server sent text",
+        ),
+        (
+            "image/bmp",
+            &b"BM: Board Meeting minutes, draft 3, do not circulate"[..],
+            "damaged image: the BMP header cannot be read",
+        ),
+        (
+            "image/x-icon",
+            &b"\x00\x00\x01\x00 not really an icon, just a short reply"[..],
+            "damaged image: the ICO header cannot be read",
+        ),
+    ] {
+        let (err, files, _) = fetch_one(reply(content_type, body), fast_settings());
+        assert_eq!(err.as_deref(), Some(expected), "{content_type}");
+        assert!(files.is_empty(), "{content_type}: {files:?}");
+    }
+}

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::engine::Saved;
-use crate::format::human_bytes;
+use crate::format::{human_bytes, visible};
 use crate::urls::{Duplicate, Rejected};
 
 use super::feed::Place;
@@ -108,7 +108,9 @@ impl Report {
     }
 
     /// A line for people: above the bar on a terminal, on stdout otherwise.
+    /// Prints a line for people; untrusted parts are made visible first.
     fn say(&mut self, text: String) -> std::io::Result<()> {
+        let text = visible(&text).into_owned();
         match &self.bar {
             Some(b) => {
                 b.println(text);
@@ -144,7 +146,7 @@ impl Report {
             line.line = Some(r.line);
             self.json_line(&line)
         } else {
-            let text = format!("skipped {place}: {} ({})", r.reason, r.text);
+            let text = format!("skipped {place}: {} ({})", r.reason, visible(&r.text));
             match &self.bar {
                 Some(b) => b.println(text),
                 None => eprintln!("{text}"),
@@ -274,7 +276,7 @@ impl Report {
             if !self.failures.is_empty() {
                 writeln!(self.out, "\nFailed:")?;
                 for (url, reason) in &self.failures {
-                    writeln!(self.out, "  {url}: {reason}")?;
+                    writeln!(self.out, "  {}: {}", visible(url), visible(reason))?;
                 }
                 if self.failed > self.failures.len() {
                     writeln!(

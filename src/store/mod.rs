@@ -180,15 +180,18 @@ fn rename_noreplace(_from: &Path, _to: &Path) -> io::Result<bool> {
     Ok(false)
 }
 
-/// Lower-cased names of everything in `dir`.
+/// Folded names (case and Unicode form ignored) of everything in `dir`.
 fn names_in(dir: &Path) -> HashSet<String> {
     std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
-        .map(|e| e.file_name().to_string_lossy().to_lowercase())
+        .map(|e| names::folded(&e.file_name().to_string_lossy()))
         .collect()
 }
+
+/// Numbered names tried before falling back to tagged ones (`cat-1a2b3c4d.jpg`).
+const NUMBERED_NAMES: u32 = 10_000;
 
 /// Claims the first free name among `name`, `name (1)`, … for `from`. A no-replace rename (Linux)
 /// or a hard link fails if the name exists in any form (file, folder, symlink, dangling symlink),
@@ -200,13 +203,15 @@ fn claim_name(
     name: &str,
     taken: &mut HashSet<String>,
 ) -> Result<PathBuf, StoreError> {
-    for n in 0..10_000u32 {
-        let candidate = if n == 0 {
-            name.to_string()
-        } else {
-            names::numbered(name, n)
+    // `name`, `name (1)` … `name (9999)`, then names with a random tag: never "no free name"
+    // because many files want the same one.
+    for n in 0..NUMBERED_NAMES + 64 {
+        let candidate = match n {
+            0 => name.to_string(),
+            n if n < NUMBERED_NAMES => names::numbered(name, n),
+            _ => names::tagged(name, fastrand::u32(..)),
         };
-        let folded = candidate.to_lowercase();
+        let folded = names::folded(&candidate);
         if taken.contains(&folded) {
             continue;
         }
@@ -240,7 +245,11 @@ fn claim_name(
                 .open(&to)
             {
                 Ok(_) => {
-                    std::fs::rename(from, &to).map_err(|e| StoreError::write(&to, e))?;
+                    if let Err(e) = std::fs::rename(from, &to) {
+                        // Never leave the empty placeholder under the final name.
+                        let _ = std::fs::remove_file(&to);
+                        return Err(StoreError::write(&to, e));
+                    }
                     taken.insert(folded);
                     return Ok(to);
                 }
@@ -343,11 +352,14 @@ impl Part {
     ) -> Result<PathBuf, StoreError> {
         if self.path.is_none() {
             // All of it is still in memory: check it there, before anything touches the disk.
+            verify::check_header(std::io::Cursor::new(&self.buf), format)?;
             verify::check_bytes(&self.buf, format)?;
             self.spill()?;
         } else {
             self.spill()?;
             if let Some(path) = &self.path {
+                let file = std::fs::File::open(path).map_err(verify::Damage::Unreadable)?;
+                verify::check_header(std::io::BufReader::new(file), format)?;
                 verify::check_complete(path, format)?;
             }
         }
@@ -403,9 +415,23 @@ fn create_part_file(dir: &Path) -> Result<(PathBuf, std::fs::File), StoreError> 
     })
 }
 
-/// The image format the first bytes of a body announce, if any.
+/// The image format the first bytes of a body announce, if Magpie takes it. Only formats this
+/// build can read a header of (so a text reply starting with `P1` is not a PBM image), and AVIF,
+/// whose binary magic no text has.
 pub fn sniff(first_bytes: &[u8]) -> Option<ImageFormat> {
-    image::guess_format(first_bytes).ok()
+    let format = image::guess_format(first_bytes).ok()?;
+    matches!(
+        format,
+        ImageFormat::Png
+            | ImageFormat::Jpeg
+            | ImageFormat::Gif
+            | ImageFormat::WebP
+            | ImageFormat::Bmp
+            | ImageFormat::Tiff
+            | ImageFormat::Ico
+            | ImageFormat::Avif
+    )
+    .then_some(format)
 }
 
 /// Words for a body that is not an image: "an HTML page", "JSON", "text", "unknown data".
@@ -446,6 +472,39 @@ pub const SNIFF_LEN: usize = 32;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn more_than_ten_thousand_files_wanting_one_name_still_get_distinct_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut taken: HashSet<String> = (0..NUMBERED_NAMES)
+            .map(|n| match n {
+                0 => "x.jpg".to_string(),
+                n => names::numbered("x.jpg", n),
+            })
+            .collect();
+        let from = dir.path().join(".magpie-1.part");
+        std::fs::write(&from, b"data").unwrap();
+        let to = claim_name(dir.path(), &from, "x.jpg", &mut taken).unwrap();
+        let name = to.file_name().unwrap().to_str().unwrap();
+        assert!(
+            name.len() == "x-12345678.jpg".len()
+                && name.starts_with("x-")
+                && name.ends_with(".jpg"),
+            "{name}"
+        );
+        assert_eq!(std::fs::read(&to).unwrap(), b"data");
+    }
+
+    #[test]
+    fn a_name_differing_only_in_case_or_unicode_form_is_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Cafe\u{301}.PNG"), b"old").unwrap();
+        let from = dir.path().join(".magpie-2.part");
+        std::fs::write(&from, b"new").unwrap();
+        let mut taken = names_in(dir.path());
+        let to = claim_name(dir.path(), &from, "café.png", &mut taken).unwrap();
+        assert_eq!(to.file_name().unwrap(), "café (1).png");
+    }
 
     #[test]
     fn a_full_disk_is_said_in_words() {

@@ -13,9 +13,10 @@ use url::Url;
 /// ` (123)` needs room too).
 pub const MAX_NAME_BYTES: usize = 200;
 
-const RESERVED: [&str; 22] = [
-    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
-    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+const RESERVED: [&str; 34] = [
+    "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "COM0", "COM1", "COM2", "COM3", "COM4",
+    "COM5", "COM6", "COM7", "COM8", "COM9", "COM¹", "COM²", "COM³", "LPT0", "LPT1", "LPT2", "LPT3",
+    "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9", "LPT¹", "LPT²", "LPT³", "CLOCK$", "$MFT",
 ];
 
 /// Extensions that say nothing about the content and are replaced by the sniffed one.
@@ -50,6 +51,27 @@ pub fn file_name(
 pub fn numbered(name: &str, n: u32) -> String {
     let (stem, ext) = split_ext(name);
     let suffix = format!(" ({n})");
+    let ext_part = if ext.is_empty() {
+        String::new()
+    } else {
+        format!(".{ext}")
+    };
+    let room = MAX_NAME_BYTES.saturating_sub(suffix.len() + ext_part.len());
+    format!("{}{suffix}{ext_part}", truncate_bytes(stem, room))
+}
+
+/// A name as file systems that ignore case and Unicode form see it (macOS, Windows, exFAT):
+/// NFC-normalized and lower-cased, so `Café.png` and NFD `café.png` count as the same name.
+pub fn folded(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    name.nfc().collect::<String>().to_lowercase()
+}
+
+/// `name` with a short hex tag before its extension (`cat-1a2b3c4d.jpg`), for when the numbered
+/// names are all taken.
+pub fn tagged(name: &str, tag: u32) -> String {
+    let (stem, ext) = split_ext(name);
+    let suffix = format!("-{tag:08x}");
     let ext_part = if ext.is_empty() {
         String::new()
     } else {
@@ -249,6 +271,28 @@ mod tests {
 
     fn url(s: &str) -> Url {
         Url::parse(s).expect("test url")
+    }
+
+    #[test]
+    fn every_reserved_windows_name_is_defused() {
+        for name in [
+            "CONIN$.jpg",
+            "conout$.png",
+            "COM0.gif",
+            "lpt0.png",
+            "COM¹.jpg",
+            "LPT³.png",
+        ] {
+            let safe = sanitize(name);
+            assert!(safe.starts_with('_'), "{name} -> {safe}");
+        }
+        assert_eq!(sanitize("COMPUTER.jpg"), "COMPUTER.jpg");
+    }
+
+    #[test]
+    fn names_fold_case_and_unicode_form() {
+        assert_eq!(folded("Cafe\u{301}.PNG"), folded("café.png"));
+        assert_ne!(folded("cafe.png"), folded("café.png"));
     }
 
     #[test]

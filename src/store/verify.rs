@@ -34,8 +34,32 @@ pub enum Damage {
     WebpNoHeader,
     #[error("the WebP is cut short ({got} of {declared} bytes)")]
     WebpCutShort { got: u64, declared: u64 },
+    #[error("the {0} header cannot be read")]
+    Header(String),
     #[error("cannot re-read it: {0}")]
     Unreadable(#[from] std::io::Error),
+}
+
+/// Checks the image's header parses as `format` and gives its dimensions, so data that merely
+/// starts with a format's magic bytes (`BM`, `00 00 01 00`) is not taken for an image. AVIF,
+/// which this build cannot decode, passes on its binary magic alone.
+pub fn check_header(
+    reader: impl std::io::BufRead + Seek,
+    format: ImageFormat,
+) -> Result<(), Damage> {
+    if format == ImageFormat::Avif {
+        return Ok(());
+    }
+    let name = || {
+        format
+            .extensions_str()
+            .first()
+            .map_or_else(|| format!("{format:?}"), |e| e.to_uppercase())
+    };
+    match image::ImageReader::with_format(reader, format).into_dimensions() {
+        Ok((w, h)) if w > 0 && h > 0 => Ok(()),
+        _ => Err(Damage::Header(name())),
+    }
 }
 
 /// Checks `bytes` (a whole file) are a complete image of `format`.
