@@ -65,6 +65,60 @@ pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Query keys whose values are secrets (matched ignoring case, also as a suffix: `x_api_key`).
+const SECRET_KEYS: [&str; 14] = [
+    "token",
+    "sig",
+    "signature",
+    "key",
+    "apikey",
+    "api_key",
+    "password",
+    "passwd",
+    "pass",
+    "secret",
+    "auth",
+    "session",
+    "credential",
+    "code",
+];
+
+/// A URL as it may be shown to people: a password in it and the values of secret-looking query
+/// parameters are replaced with `***` (`https://me:***@host/a.jpg?token=***&w=300`). Journals
+/// keep the real URL (they need it to resume); they are private files.
+pub fn redact_url(url: &url::Url) -> String {
+    let secret = |key: &str| {
+        let key = key.to_ascii_lowercase();
+        SECRET_KEYS.iter().any(|s| {
+            key == *s || key.ends_with(&format!("_{s}")) || key.ends_with(&format!("-{s}"))
+        })
+    };
+    let has_secret_query = url.query_pairs().any(|(k, _)| secret(&k));
+    if url.password().is_none() && !has_secret_query {
+        return url.to_string();
+    }
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("***"));
+    }
+    if has_secret_query {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if secret(&k) {
+                    "***".into()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    // `***` is shown as typed, not percent-encoded.
+    shown.to_string().replace("%2A%2A%2A", "***")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +136,21 @@ mod tests {
         assert_eq!(visible("plain café"), "plain café");
         assert_eq!(visible("a\u{1b}[2Jb"), "a\\x1b[2Jb");
         assert_eq!(visible("x\u{202e}gpj.exe"), "x\\u{202e}gpj.exe");
+    }
+
+    #[test]
+    fn secrets_in_urls_are_masked_for_people() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        assert_eq!(
+            redact_url(&u(
+                "https://me:hunter2@cdn.example/a.jpg?token=abc&w=300&X-Amz-Signature=f00"
+            )),
+            "https://me:***@cdn.example/a.jpg?token=***&w=300&X-Amz-Signature=***"
+        );
+        assert_eq!(
+            redact_url(&u("https://cdn.example/a.jpg?w=3")),
+            "https://cdn.example/a.jpg?w=3"
+        );
     }
 
     #[test]

@@ -106,9 +106,9 @@ impl Journal {
     /// Opens (creating if needed) the journal at `path` for appending.
     pub fn open(path: &Path) -> std::io::Result<Self> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            crate::private::create_dir(dir)?;
         }
-        let file = std::fs::OpenOptions::new()
+        let file = crate::private::options()
             .create(true)
             .append(true)
             .open(path)?;
@@ -246,7 +246,7 @@ pub fn compact(path: &Path, history: &History) -> std::io::Result<()> {
         serde_json::to_writer(&mut buf, r)?;
         buf.push(b'\n');
     }
-    std::fs::write(&tmp, buf)?;
+    crate::private::write(&tmp, &buf)?;
     std::fs::rename(&tmp, path)
 }
 

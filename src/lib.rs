@@ -17,13 +17,15 @@
 //!   priority, under size limits.
 //! - [`ui`]: the eframe/egui window; draws view state and turns clicks into commands.
 //! - [`cli`]: the headless `magpie fetch` front end (progress bar, summary, JSON lines, exit codes).
-//! - [`format`]: sizes and durations in words.
+//! - [`format`]: sizes, durations and URLs in words (secrets masked, control characters shown).
+//! - [`private`]: journals and the config are private files (0600 in 0700 folders).
 
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod format;
 pub mod journal;
+pub mod private;
 pub mod store;
 pub mod thumbs;
 pub mod ui;

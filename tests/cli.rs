@@ -244,6 +244,7 @@ fn ctrl_c_cancels_and_leaves_no_part_files() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_magpie"))
         .args(["fetch", "--out", work.path().to_str().unwrap(), "-"])
         .env("XDG_DATA_HOME", data.path())
+        .env("XDG_CONFIG_HOME", data.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -726,4 +727,47 @@ fn escape_sequences_in_a_list_are_shown_not_sent_to_the_terminal() {
     assert!(!stderr.contains('\x1b'), "{stderr:?}");
     assert!(stderr.contains("\\x1b[2J\\x1b[31mowned"), "{stderr}");
     assert_eq!(files_in(&out_dir), ["fine.png"]);
+}
+
+#[test]
+fn passwords_and_tokens_are_masked_in_output_and_journals_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let port = server.addr.port();
+    let list = work.path().join("list.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "http://me:hunter2@127.0.0.1:{port}/img/secret.png?token=abc123&w=3\n\
+             http://127.0.0.1:{port}/status/404?sig=zzz999\n"
+        ),
+    )
+    .unwrap();
+    let out_dir = work.path().join("out");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["fetch", "--out", out_dir.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.push(list.to_str().unwrap());
+        let out = magpie_with_data(&args, None, Some(data.path()));
+        format!("{}{}", text(&out.stdout), text(&out.stderr))
+    };
+    let shown = run(&[]);
+    for secret in ["hunter2", "abc123", "zzz999"] {
+        assert!(!shown.contains(secret), "{secret} printed:\n{shown}");
+    }
+    assert!(shown.contains("me:***@"), "{shown}");
+    assert!(shown.contains("token=***&w=3"), "{shown}");
+    let json = run(&["--json"]);
+    assert!(!json.contains("abc123"), "{json}");
+    let full = run(&["--json", "--json-full-urls"]);
+    assert!(full.contains("token=abc123"), "{full}");
+
+    let journals = data.path().join("magpie/journals");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&journals), 0o700);
+    for entry in std::fs::read_dir(&journals).unwrap().flatten() {
+        assert_eq!(mode(&entry.path()), 0o600, "{}", entry.path().display());
+    }
 }

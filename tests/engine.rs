@@ -545,3 +545,22 @@ fn a_full_disk_fails_the_item_and_removes_the_partial_file() {
         "the small one still fits; no .part left"
     );
 }
+
+#[test]
+fn a_redirect_does_not_leak_the_first_url_as_referer() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(
+        store.dir(),
+        [server.url("/moved/followed.png?token=s3cret")],
+    );
+    let out = run_to_end(&engine);
+    assert!(out.saved.contains_key(&ids[0]), "{out:?}");
+    assert_eq!(files_in(dir.path()), ["followed.png"]);
+    assert_eq!(server.stats.hits("/img/followed.png"), 1);
+    assert!(
+        server.stats.referers.lock().unwrap().is_empty(),
+        "no Referer sent: {:?}",
+        server.stats.referers.lock().unwrap()
+    );
+}

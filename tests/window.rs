@@ -459,3 +459,24 @@ fn a_folder_that_takes_long_to_open_does_not_freeze_the_window() {
     assert!(h.query_by_label_contains("Opening the folder").is_none());
     assert_eq!(files_in(&out), ["early.png"]);
 }
+
+#[test]
+fn events_are_taken_in_while_the_window_is_not_drawn() {
+    // A minimized window gets `logic` calls but no `ui`: downloads must still be taken in.
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    paste_urls(&mut h, &format!("{}\n", server.url("/img/hidden.png")));
+    h.get_by_label("⬇ Download").click();
+    h.step();
+    let start = Instant::now();
+    loop {
+        let app = h.state_mut().as_mut().unwrap();
+        app.drain();
+        if app.items().totals().saved == 1 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "never saved");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

@@ -45,6 +45,10 @@ pub struct FetchArgs {
     /// and skip URLs it already saved
     #[arg(long)]
     pub resume: bool,
+    /// Print URLs in JSON lines exactly as given; by default passwords and secret-looking
+    /// query values (token=, sig=, key=…) are masked everywhere Magpie prints a URL
+    #[arg(long)]
+    pub json_full_urls: bool,
     /// Page address that relative links in HTML input are resolved against
     #[arg(long, value_name = "URL")]
     pub base: Option<Url>,
@@ -172,6 +176,14 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
     let mut url_of: HashMap<JobId, Url> = folder.resumed.iter().cloned().collect();
     let mut feed = Feed::new(sources, url_of.values(), args.base.clone());
     let mut report = Report::new(args.json, estimate);
+    let full_urls = args.json && args.json_full_urls;
+    let shown = |u: &Url| {
+        if full_urls {
+            u.to_string()
+        } else {
+            crate::format::redact_url(u)
+        }
+    };
     report.submitted(url_of.len());
     let mut received: HashMap<JobId, u64> = HashMap::new();
     let mut feed_done = false;
@@ -213,17 +225,17 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
             Event::Saved { id, saved } => {
                 let last = received.remove(&id).unwrap_or(0);
                 report.bytes(saved.bytes.saturating_sub(last));
-                let url = url_of.remove(&id).map(String::from).unwrap_or_default();
+                let url = url_of.remove(&id).map_or_else(String::new, |u| shown(&u));
                 report.saved(&url, &saved)?;
             }
             Event::Failed { id, error } => {
                 received.remove(&id);
-                let url = url_of.remove(&id).map(String::from).unwrap_or_default();
+                let url = url_of.remove(&id).map_or_else(String::new, |u| shown(&u));
                 report.failed(&url, error.to_string())?;
             }
             Event::Cancelled { id } => {
                 received.remove(&id);
-                let url = url_of.remove(&id).map(String::from).unwrap_or_default();
+                let url = url_of.remove(&id).map_or_else(String::new, |u| shown(&u));
                 report.cancelled(&url)?;
             }
             Event::Retrying {
@@ -237,7 +249,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
             }
             Event::Skipped { id, reason } => {
                 received.remove(&id);
-                let url = url_of.remove(&id).map(String::from).unwrap_or_default();
+                let url = url_of.remove(&id).map_or_else(String::new, |u| shown(&u));
                 report.skipped(&url, &reason.to_string())?;
             }
             Event::Finished
@@ -279,7 +291,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
 }
 
 /// On Ctrl-C, stops every download (each removes its `.part` file; the journal keeps them pending
-/// for `--resume`) and remembers it was asked.
+/// for `--resume`) and remembers it was asked; on a second Ctrl-C, exits at once.
 fn watch_ctrl_c(engine: &Engine) -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let handle = engine.handle();
@@ -297,6 +309,15 @@ fn watch_ctrl_c(engine: &Engine) -> Arc<AtomicBool> {
                 if tokio::signal::ctrl_c().await.is_ok() {
                     set.store(true, Ordering::SeqCst);
                     handle.send(Command::Shutdown);
+                    eprintln!("\nmagpie fetch: stopping (press Ctrl-C again to quit at once)");
+                }
+                // A second Ctrl-C does not wait for anything, as aria2 does. What was running
+                // stays pending in the journal; --resume finishes it and removes its .part files.
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!(
+                        "magpie fetch: quit at once; `magpie fetch --resume` finishes the rest"
+                    );
+                    std::process::exit(130);
                 }
             });
         });

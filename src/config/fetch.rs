@@ -39,6 +39,8 @@ pub struct FetchSettings {
     pub backoff_max: Duration,
     /// Largest file accepted, counted on decoded bytes.
     pub max_bytes: u64,
+    /// Follow a redirect from https to plain http (off: such a redirect fails the download).
+    pub allow_https_downgrade: bool,
     /// Progress events for one file are at most this frequent.
     #[serde(with = "humantime_serde")]
     pub progress_interval: Duration,
@@ -58,6 +60,7 @@ impl Default for FetchSettings {
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(60),
             max_bytes: 100_000_000,
+            allow_https_downgrade: false,
             progress_interval: Duration::from_millis(100),
         }
     }

@@ -160,10 +160,10 @@ impl Config {
     /// Writes the config to `path` atomically (temp file, then rename), creating its folder.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            crate::private::create_dir(dir)?;
         }
         let tmp = path.with_extension("toml.tmp");
-        std::fs::write(&tmp, self.to_toml())?;
+        crate::private::write(&tmp, self.to_toml().as_bytes())?;
         std::fs::rename(&tmp, path)
     }
 }

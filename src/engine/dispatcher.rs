@@ -194,6 +194,7 @@ impl Dispatcher {
             Command::Configure(settings) => {
                 if settings.connect_timeout != self.settings.connect_timeout
                     || settings.per_host != self.settings.per_host
+                    || settings.allow_https_downgrade != self.settings.allow_https_downgrade
                 {
                     match fetch::client(&settings) {
                         Ok(client) => self.client = client,

@@ -30,6 +30,11 @@ pub enum FetchError {
     TooManyRedirects(usize),
     #[error("redirected to a non-http(s) address: {0}")]
     BadRedirect(String),
+    #[error(
+        "redirected from https to plain http: {0} (not followed; allow_https_downgrade in the \
+         settings allows it)"
+    )]
+    Downgrade(String),
     #[error("HTTP {0} redirect without a Location header")]
     RedirectWithoutLocation(u16),
     #[error("the server sent a partial response (HTTP 206) that was not asked for")]
@@ -84,6 +89,7 @@ pub(crate) fn from_reqwest(e: &reqwest::Error) -> FetchError {
             return match r {
                 RedirectRefused::TooMany(n) => FetchError::TooManyRedirects(*n),
                 RedirectRefused::Scheme(u) => FetchError::BadRedirect(u.clone()),
+                RedirectRefused::Downgrade(u) => FetchError::Downgrade(u.clone()),
             };
         }
         source = s.source();
@@ -124,6 +130,8 @@ pub(crate) enum RedirectRefused {
     TooMany(usize),
     #[error("redirect to a non-http(s) address: {0}")]
     Scheme(String),
+    #[error("redirect from https to http: {0}")]
+    Downgrade(String),
 }
 
 #[cfg(test)]

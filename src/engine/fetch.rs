@@ -19,25 +19,69 @@ use super::{Event, EventSink, JobId};
 use crate::config::FetchSettings;
 use crate::store::{self, Store, names};
 
-/// Builds the HTTP client every download shares (one connection pool).
+/// Builds the HTTP client every download shares (one connection pool). It sends no automatic
+/// Referer (on a redirect reqwest would send the previous URL, query and all) and refuses
+/// redirects that leave http(s), loop, or drop from https to http unless allowed.
 pub(crate) fn client(settings: &FetchSettings) -> reqwest::Result<reqwest::Client> {
-    const MAX_REDIRECTS: usize = 10;
-    let policy = reqwest::redirect::Policy::custom(|attempt| {
-        if attempt.previous().len() > MAX_REDIRECTS {
-            attempt.error(RedirectRefused::TooMany(MAX_REDIRECTS))
-        } else if !matches!(attempt.url().scheme(), "http" | "https") {
-            let to = attempt.url().to_string();
-            attempt.error(RedirectRefused::Scheme(to))
-        } else {
-            attempt.follow()
+    let allow_downgrade = settings.allow_https_downgrade;
+    let policy = reqwest::redirect::Policy::custom(move |attempt| {
+        let from_https = attempt
+            .previous()
+            .last()
+            .is_some_and(|u| u.scheme() == "https");
+        match redirect_verdict(
+            attempt.previous().len(),
+            from_https,
+            attempt.url().scheme(),
+            allow_downgrade,
+        ) {
+            Some(refused) => {
+                let to = crate::format::redact_url(attempt.url());
+                attempt.error(match refused {
+                    Refusal::TooMany => RedirectRefused::TooMany(MAX_REDIRECTS),
+                    Refusal::Scheme => RedirectRefused::Scheme(to),
+                    Refusal::Downgrade => RedirectRefused::Downgrade(to),
+                })
+            }
+            None => attempt.follow(),
         }
     });
     reqwest::Client::builder()
         .user_agent(crate::config::user_agent())
         .connect_timeout(settings.connect_timeout)
         .redirect(policy)
+        .referer(false)
         .pool_max_idle_per_host(settings.per_host.max(1))
         .build()
+}
+
+/// Most redirects followed for one request.
+const MAX_REDIRECTS: usize = 10;
+
+/// Why a redirect is not followed.
+#[derive(Debug, PartialEq)]
+enum Refusal {
+    TooMany,
+    Scheme,
+    Downgrade,
+}
+
+/// Whether the `followed`+1-th redirect, to a URL with scheme `to`, may be followed.
+fn redirect_verdict(
+    followed: usize,
+    from_https: bool,
+    to: &str,
+    allow_downgrade: bool,
+) -> Option<Refusal> {
+    if followed > MAX_REDIRECTS {
+        Some(Refusal::TooMany)
+    } else if !matches!(to, "http" | "https") {
+        Some(Refusal::Scheme)
+    } else if from_https && to == "http" && !allow_downgrade {
+        Some(Refusal::Downgrade)
+    } else {
+        None
+    }
 }
 
 /// What a successful download produced.
@@ -289,6 +333,25 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirects_from_https_to_http_are_refused_unless_allowed() {
+        assert_eq!(
+            redirect_verdict(1, true, "http", false),
+            Some(Refusal::Downgrade)
+        );
+        assert_eq!(redirect_verdict(1, true, "http", true), None);
+        assert_eq!(redirect_verdict(1, true, "https", false), None);
+        assert_eq!(redirect_verdict(1, false, "http", false), None);
+        assert_eq!(
+            redirect_verdict(1, false, "file", true),
+            Some(Refusal::Scheme)
+        );
+        assert_eq!(
+            redirect_verdict(11, false, "http", false),
+            Some(Refusal::TooMany)
+        );
+    }
 
     #[test]
     fn retry_after_forms() {

@@ -12,7 +12,7 @@
 //!   (A URL this engine itself has queued and not finished is skipped too.)
 
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -181,11 +181,11 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
             writer: None,
         });
     };
-    std::fs::create_dir_all(&journal_dir).map_err(FolderError::journal(&journal_dir))?;
+    crate::private::create_dir(&journal_dir).map_err(FolderError::journal(&journal_dir))?;
     let path = journal::path_for(&journal_dir, store.dir());
     let lock_file = |ext: &str| {
         let p = path.with_extension(ext);
-        OpenOptions::new()
+        crate::private::options()
             .create(true)
             .truncate(false)
             .read(true)
@@ -241,11 +241,12 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
         elsewhere.extend(history.pending().cloned());
         offset = loaded.consumed;
     }
-    let append = OpenOptions::new()
+    let append = crate::private::options()
         .create(true)
         .append(true)
         .open(&path)
         .map_err(FolderError::journal(&path))?;
+    crate::private::restrict(&append).map_err(FolderError::journal(&path))?;
     let reader = File::open(&path).map_err(FolderError::journal(&path))?;
     let _ = mutex.unlock();
 

@@ -97,6 +97,8 @@ pub struct Engine {
     handle: EngineHandle,
     events: std::sync::mpsc::Receiver<Event>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Says the engine thread is about to end.
+    stopped: std::sync::mpsc::Receiver<()>,
 }
 
 /// Why the engine could not start.
@@ -131,6 +133,7 @@ impl Engine {
         let sink = EventSink { tx: ev_tx, waker };
         let next_id = Arc::new(AtomicU64::new(1));
         let dispatcher = Dispatcher::new(settings, journal_dir, client, sink, next_id.clone());
+        let (stopped_tx, stopped) = std::sync::mpsc::sync_channel(1);
         let thread = std::thread::Builder::new()
             .name("magpie-engine".into())
             .spawn(move || {
@@ -141,6 +144,7 @@ impl Engine {
                 for w in writers {
                     let _ = w.join();
                 }
+                let _ = stopped_tx.send(());
             })?;
         Ok(Self {
             handle: EngineHandle {
@@ -149,6 +153,7 @@ impl Engine {
             },
             events: ev_rx,
             thread: Some(thread),
+            stopped,
         })
     }
 
@@ -188,10 +193,17 @@ impl Engine {
     }
 }
 
+/// Longest a closing front end waits for downloads to stop and journals to be written.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+
 impl Drop for Engine {
     fn drop(&mut self) {
         self.handle.send(Command::Shutdown);
-        if let Some(t) = self.thread.take() {
+        // Bounded: a disk that stopped answering must not keep the window from closing. What did
+        // not finish stays pending in the journal for the next resume.
+        if self.stopped.recv_timeout(SHUTDOWN_WAIT).is_ok()
+            && let Some(t) = self.thread.take()
+        {
             let _ = t.join();
         }
     }

@@ -77,8 +77,14 @@ pub struct MagpieApp {
 }
 
 impl eframe::App for MagpieApp {
+    /// Called every frame, and alone while the window is minimized: events are taken in even
+    /// when nothing is drawn, so they never pile up.
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain();
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        self.show(ui);
+        self.draw(ui);
     }
 }
 
@@ -168,10 +174,20 @@ impl MagpieApp {
         &self.config
     }
 
-    /// Draws one frame into `ui` (the whole window).
-    pub fn show(&mut self, ui: &mut egui::Ui) {
-        let ctx = ui.ctx().clone();
+    /// Takes in what the engine, the decoders and background threads reported, without drawing.
+    pub fn drain(&mut self) {
         self.poll();
+    }
+
+    /// One whole frame: take in what arrived, then draw into `ui` (the whole window).
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        self.drain();
+        self.draw(ui);
+    }
+
+    /// Draws the window and carries out what the user asked for.
+    fn draw(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
         let mut actions = Vec::new();
         self.take_dropped_files(&ctx);
         self.shortcuts(&ctx, &mut actions);

@@ -221,7 +221,7 @@ fn hover_ui(ui: &mut egui::Ui, item: &Item<TextureHandle>) {
         ui.label(format!("{w} × {h} pixels"));
     }
     if let Some(url) = &item.url {
-        ui.label(RichText::new(url.as_str()).small().weak());
+        ui.label(RichText::new(crate::format::redact_url(url)).small().weak());
     }
     if let ItemState::Failed(reason) = &item.state {
         ui.colored_label(ui.visuals().error_fg_color, reason);

@@ -79,7 +79,7 @@ fn queue_row_ui<T>(
                     let name =
                         ui.add(egui::Label::new(RichText::new(&item.name).strong()).truncate());
                     if let Some(url) = &item.url {
-                        name.on_hover_text(url.as_str());
+                        name.on_hover_text(crate::format::redact_url(url));
                     }
                 });
                 match &item.state {

@@ -66,6 +66,8 @@ pub struct Stats {
     pub hits: Mutex<HashMap<String, usize>>,
     /// User-Agent of the last request.
     pub user_agent: Mutex<String>,
+    /// Referer headers received, in order.
+    pub referers: Mutex<Vec<String>>,
 }
 
 impl Stats {
@@ -124,6 +126,7 @@ impl TestServer {
             .route("/html-as-jpeg", get(html_as_jpeg))
             .route("/big", get(big))
             .route("/redirect-file", get(redirect_file))
+            .route("/moved/{name}", get(moved))
             .route("/redirect-loop/{n}", get(redirect_loop))
             .route("/cd/{kind}", get(content_disposition))
             .route("/webp-as-jpg.jpg", get(webp_as_jpg))
@@ -181,6 +184,10 @@ fn count(state: &AppState, path: &str, headers: &HeaderMap) {
         .or_default() += 1;
     if let Some(ua) = headers.get(header::USER_AGENT) {
         *state.stats.user_agent.lock().unwrap() = ua.to_str().unwrap_or("").to_string();
+    }
+    if let Some(r) = headers.get(header::REFERER) {
+        let r = r.to_str().unwrap_or("").to_string();
+        state.stats.referers.lock().unwrap().push(r);
     }
 }
 
@@ -320,6 +327,20 @@ async fn big(State(s): State<AppState>, headers: HeaderMap) -> Response {
         .chain((0..64).map(|_| Ok(bytes::Bytes::from(vec![0u8; 64 * 1024]))));
     let body = Body::from_stream(futures_util::stream::iter(chunks));
     ([(header::CONTENT_TYPE, "image/png")], body).into_response()
+}
+
+/// Redirects to `/img/{name}` (a page with a secret in its query sends the user here).
+async fn moved(
+    State(s): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, &format!("/moved/{name}"), &headers);
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, format!("/img/{name}"))],
+    )
+        .into_response()
 }
 
 async fn redirect_file(State(s): State<AppState>, headers: HeaderMap) -> Response {
