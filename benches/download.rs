@@ -5,7 +5,7 @@
 //! raised to match). The bound is ceil(N/C)·L + bytes / loopback bandwidth, the bandwidth measured
 //! on the same server without latency. Prints medians and their ratio to the bound.
 //!
-//! Run: `cargo bench --bench download` (env: N, LAT_MS, RUNS, BENCH_TMP). Loopback timings on a shared
+//! Run: `cargo bench --bench download` (env: N, LAT_MS, RUNS, BENCH_TMP, BENCH_NO_SYNC). Loopback timings on a shared
 //! 2-core machine swing by ±20% from run to run: compare medians of several runs.
 
 use std::net::SocketAddr;
@@ -112,6 +112,14 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn run_magpie(list: &Path, out: &Path, c: usize, expect: usize) -> f64 {
     let _ = std::fs::remove_dir_all(out);
+    let home = out.with_extension("xdg");
+    if std::env::var_os("BENCH_NO_SYNC").is_some() {
+        // Measures what flushing each file before naming it costs.
+        let config = home.join("magpie");
+        std::fs::create_dir_all(&config).expect("config dir");
+        std::fs::write(config.join("config.toml"), "[fetch]\nsync_files = false\n")
+            .expect("config");
+    }
     let t = Instant::now();
     let status = Command::new(env!("CARGO_BIN_EXE_magpie"))
         .args(["fetch", "--out"])
@@ -119,8 +127,8 @@ fn run_magpie(list: &Path, out: &Path, c: usize, expect: usize) -> f64 {
         .args(["-j", &c.to_string(), "--per-host", &c.to_string()])
         .arg(list)
         // Its own settings and journals: the user's config must not change what is measured.
-        .env("XDG_CONFIG_HOME", out.with_extension("xdg"))
-        .env("XDG_DATA_HOME", out.with_extension("xdg"))
+        .env("XDG_CONFIG_HOME", &home)
+        .env("XDG_DATA_HOME", &home)
         .stdout(std::process::Stdio::null())
         .status()
         .expect("run magpie");

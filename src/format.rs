@@ -21,6 +21,32 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
+/// `500MB`, `20 GB`, `1.5TiB`, `4096` (bytes) as a byte count: decimal units (KB, MB, GB, TB),
+/// binary ones (KiB, MiB, GiB, TiB), case ignored.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("not a size: {text:?} (try 500MB or 20GB)"))?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("unknown size unit {other:?} (use KB, MB, GB, TB)")),
+    };
+    Ok((number * scale) as u64)
+}
+
 /// `30 s`, `0.3 s`, `1.5 s`: whole seconds without decimals (in error messages).
 pub fn seconds(d: Duration) -> String {
     let s = d.as_secs_f64();
@@ -151,6 +177,15 @@ mod tests {
             redact_url(&u("https://cdn.example/a.jpg?w=3")),
             "https://cdn.example/a.jpg?w=3"
         );
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(parse_size("500MB"), Ok(500_000_000));
+        assert_eq!(parse_size("1.5 GiB"), Ok(1_610_612_736));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("3 parsecs").is_err());
     }
 
     #[test]

@@ -771,3 +771,36 @@ fn passwords_and_tokens_are_masked_in_output_and_journals_are_private() {
         assert_eq!(mode(&entry.path()), 0o600, "{}", entry.path().display());
     }
 }
+
+#[test]
+fn max_total_stops_starting_downloads_once_reached() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let input: String = (0..6)
+        .map(|i| format!("{}\n", server.url(&format!("/img/t{i}.png"))))
+        .collect();
+    let out_dir = work.path().join("out");
+    let out = magpie(
+        &[
+            "fetch",
+            "-j",
+            "1",
+            "--max-total",
+            "1B",
+            "--out",
+            out_dir.to_str().unwrap(),
+            "-",
+        ],
+        Some(&input),
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(files_in(&out_dir).len(), 1);
+    assert_eq!(
+        stdout
+            .matches("the run's size limit of 1 B was reached")
+            .count(),
+        10,
+        "each of the five is said when it fails and again in the summary: {stdout}"
+    );
+}

@@ -564,3 +564,45 @@ fn a_redirect_does_not_leak_the_first_url_as_referer() {
         server.stats.referers.lock().unwrap()
     );
 }
+
+#[test]
+fn a_nearly_full_disk_starts_no_doomed_downloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(dir.path())
+        .status()
+        .expect("run mount");
+    assert!(
+        status.success(),
+        "this test needs to mount a tmpfs (root on Linux)"
+    );
+    let _mounted = Mounted(dir.path().to_path_buf());
+    // Leaves about 8 KB free: under 5% of 256 KB, the floor on a disk this small.
+    std::fs::write(dir.path().join("filler.bin"), vec![0u8; 250_000]).unwrap();
+
+    let server = TestServer::start();
+    let store = Store::open(dir.path()).unwrap();
+    let engine = Engine::start(fast_settings(), None).unwrap();
+    let urls: Vec<url::Url> = (0..20)
+        .map(|i| server.url(&format!("/img/n{i}.png")))
+        .collect();
+    let ids = engine.submit(store.dir(), urls);
+    let out = run_to_end(&engine);
+    for id in ids {
+        assert!(
+            out.failed[&id].starts_with("the disk is nearly full ("),
+            "{}",
+            out.failed[&id]
+        );
+    }
+    assert_eq!(
+        server
+            .stats
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no request for a file that cannot be saved"
+    );
+    assert_eq!(files_in(dir.path()), ["filler.bin"]);
+}

@@ -45,6 +45,9 @@ pub struct FetchArgs {
     /// and skip URLs it already saved
     #[arg(long)]
     pub resume: bool,
+    /// Stop starting downloads once this much was saved (e.g. 500MB, 20GB, 1.5TiB)
+    #[arg(long, value_name = "SIZE", value_parser = crate::format::parse_size)]
+    pub max_total: Option<u64>,
     /// Print URLs in JSON lines exactly as given; by default passwords and secret-looking
     /// query values (token=, sig=, key=…) are masked everywhere Magpie prints a URL
     #[arg(long)]
@@ -113,6 +116,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
     let settings = FetchSettings {
         concurrency: args.concurrency.unwrap_or(config.fetch.concurrency),
         per_host: args.per_host.unwrap_or(config.fetch.per_host),
+        max_total_bytes: args.max_total,
         ..config.fetch
     };
     // Enough queued ahead that no slot waits for the list to be read.

@@ -39,6 +39,18 @@ pub struct FetchSettings {
     pub backoff_max: Duration,
     /// Largest file accepted, counted on decoded bytes.
     pub max_bytes: u64,
+    /// New downloads fail with "the disk is nearly full" instead of starting while the folder's
+    /// disk has less free than the smaller of `keep_free_bytes` and `keep_free_percent` of its
+    /// size.
+    pub keep_free_bytes: u64,
+    /// See `keep_free_bytes`.
+    pub keep_free_percent: f64,
+    /// Stop starting downloads once this many bytes were saved (`magpie fetch --max-total`).
+    #[serde(skip)]
+    pub max_total_bytes: Option<u64>,
+    /// Flush each file to the disk before it gets its final name (`fdatasync`), so a power cut
+    /// never leaves a short file under a real name.
+    pub sync_files: bool,
     /// Follow a redirect from https to plain http (off: such a redirect fails the download).
     pub allow_https_downgrade: bool,
     /// Progress events for one file are at most this frequent.
@@ -60,6 +72,10 @@ impl Default for FetchSettings {
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(60),
             max_bytes: 100_000_000,
+            keep_free_bytes: 1_000_000_000,
+            keep_free_percent: 5.0,
+            max_total_bytes: None,
+            sync_files: true,
             allow_https_downgrade: false,
             progress_interval: Duration::from_millis(100),
         }

@@ -68,6 +68,8 @@ pub(crate) struct Dispatcher {
     per_host: HashMap<String, usize>,
     paused: bool,
     busy: bool,
+    /// Bytes saved by this engine, for the run's size limit.
+    saved_bytes: u64,
     /// Set on shutdown: downloads stopped then stay pending in the journal, to be resumed.
     shutting_down: bool,
     internal_tx: mpsc::UnboundedSender<Internal>,
@@ -85,7 +87,7 @@ struct Running {
 /// How a download ended, for the journal.
 pub(crate) enum Outcome {
     Saved { path: PathBuf, bytes: u64 },
-    Failed(String),
+    Failed { error: String, disk_full: bool },
     Cancelled,
 }
 
@@ -126,6 +128,7 @@ impl Dispatcher {
             per_host: HashMap::new(),
             paused: false,
             busy: false,
+            saved_bytes: 0,
             shutting_down: false,
             internal_tx,
             internal_rx,
@@ -447,6 +450,14 @@ impl Dispatcher {
                 self.per_host.remove(&r.host);
             }
         }
+        match &outcome {
+            Outcome::Saved { bytes, .. } => self.saved_bytes += bytes,
+            // Space may have gone: read it again before the next start.
+            Outcome::Failed {
+                disk_full: true, ..
+            } => r.folder.recheck_space(),
+            _ => {}
+        }
         let record = match outcome {
             Outcome::Saved { path, bytes } => Record::Saved {
                 url: r.url,
@@ -457,7 +468,7 @@ impl Dispatcher {
                 bytes,
                 session: self.session,
             },
-            Outcome::Failed(error) => Record::Failed { url: r.url, error },
+            Outcome::Failed { error, .. } => Record::Failed { url: r.url, error },
             // Stopped by shutdown (Ctrl-C, window closed): still pending, for a resume.
             Outcome::Cancelled if self.shutting_down => return,
             Outcome::Cancelled => Record::Cancelled { url: r.url },
@@ -490,9 +501,39 @@ impl Dispatcher {
                 self.pending.remove(&host);
             }
             if let Some(queued) = queued {
-                self.spawn(host, queued);
+                match self.may_start(&queued.folder) {
+                    Ok(()) => self.spawn(host, queued),
+                    Err(error) => self.refuse(queued, error),
+                }
             }
         }
+    }
+
+    /// Whether the run's size limit and the folder's free space let a new download start.
+    fn may_start(&self, folder: &Folder) -> Result<(), FetchError> {
+        if let Some(limit) = self.settings.max_total_bytes
+            && self.saved_bytes >= limit
+        {
+            return Err(FetchError::RunLimit(limit));
+        }
+        folder
+            .has_room(
+                self.settings.keep_free_bytes,
+                self.settings.keep_free_percent,
+            )
+            .map_err(|(free, keep)| FetchError::DiskNearlyFull { free, keep })
+    }
+
+    /// Fails a job that may not start, without a request.
+    fn refuse(&mut self, queued: Queued, error: FetchError) {
+        queued.folder.record(vec![Record::Failed {
+            url: queued.job.url,
+            error: error.to_string(),
+        }]);
+        self.events.send(Event::Failed {
+            id: queued.job.id,
+            error,
+        });
     }
 
     fn spawn(&mut self, host: String, queued: Queued) {
@@ -532,7 +573,13 @@ impl Dispatcher {
                 ),
                 Err(FetchError::Cancelled) => (Outcome::Cancelled, Event::Cancelled { id }),
                 Err(error) => (
-                    Outcome::Failed(error.to_string()),
+                    Outcome::Failed {
+                        error: error.to_string(),
+                        disk_full: matches!(
+                            error,
+                            FetchError::Store(crate::store::StoreError::DiskFull { .. })
+                        ),
+                    },
                     Event::Failed { id, error },
                 ),
             };

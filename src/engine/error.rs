@@ -45,6 +45,10 @@ pub enum FetchError {
     TooLarge(u64),
     #[error("the body ended early: got {got} of {expected} bytes")]
     Truncated { got: u64, expected: u64 },
+    #[error("the disk is nearly full ({} free; Magpie leaves {} free)", human_bytes(*free), human_bytes(*keep))]
+    DiskNearlyFull { free: u64, keep: u64 },
+    #[error("the run's size limit of {} was reached", human_bytes(*.0))]
+    RunLimit(u64),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The output folder could not be opened; every download into it fails with the same reason.

@@ -132,11 +132,17 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
     let (url, wanted) = (ctx.url.clone(), name.clone());
     let path = ctx
         .store
-        .commit(file, &name, format, move |sealed| {
-            if let Some(intents) = intents {
-                intents.naming(url, wanted, sealed);
-            }
-        })
+        .commit(
+            file,
+            &name,
+            format,
+            ctx.settings.sync_files,
+            move |sealed| {
+                if let Some(intents) = intents {
+                    intents.naming(url, wanted, sealed);
+                }
+            },
+        )
         .await?;
     Ok(Saved {
         path,

@@ -67,9 +67,60 @@ pub(crate) struct Folder {
     /// `None` when journals are off (no data dir, or tests).
     journal: Option<std::sync::mpsc::Sender<JournalOp>>,
     session: Session,
+    /// The disk's free and total bytes, and when they were read.
+    space: std::sync::Mutex<Option<SpaceReading>>,
 }
 
+/// When a disk's (free, total) bytes were read, and what they were (`None`: unknown here).
+type SpaceReading = (std::time::Instant, Option<(u64, u64)>);
+
+/// How often a folder's free space is read again while downloads start.
+const SPACE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
 impl Folder {
+    fn new(
+        store: Store,
+        journal: Option<std::sync::mpsc::Sender<JournalOp>>,
+        session: Session,
+    ) -> Self {
+        Self {
+            store,
+            journal,
+            session,
+            space: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Whether a new download may start: the disk keeps the smaller of `keep_bytes` and
+    /// `keep_percent` of its size free. Read at most every 250 ms.
+    pub fn has_room(&self, keep_bytes: u64, keep_percent: f64) -> Result<(), (u64, u64)> {
+        let mut space = self
+            .space
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        let fresh = space.is_some_and(|(at, _)| now.duration_since(at) < SPACE_CHECK_EVERY);
+        if !fresh {
+            *space = Some((now, free_space(self.store.dir())));
+        }
+        let Some((_, Some((free, total)))) = *space else {
+            return Ok(()); // unknown here: do not block
+        };
+        let keep = keep_bytes.min((total as f64 * keep_percent / 100.0) as u64);
+        if free < keep {
+            Err((free, keep))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Forgets the last reading (after a write ran out of space).
+    pub fn recheck_space(&self) {
+        if let Ok(mut space) = self.space.lock() {
+            *space = None;
+        }
+    }
+
     /// Where downloads into this folder journal their naming intent.
     pub fn intents(&self) -> Option<Intents> {
         self.journal.as_ref().map(|tx| Intents {
@@ -172,11 +223,7 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
                 dir: store.dir().to_path_buf(),
                 ..OpenedFolder::default()
             },
-            folder: Arc::new(Folder {
-                store,
-                journal: None,
-                session: req.session,
-            }),
+            folder: Arc::new(Folder::new(store, None, req.session)),
             resume: Vec::new(),
             writer: None,
         });
@@ -280,11 +327,7 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
             damaged_lines: loaded.skipped,
             shared: !alone,
         },
-        folder: Arc::new(Folder {
-            store,
-            journal: Some(tx),
-            session: req.session,
-        }),
+        folder: Arc::new(Folder::new(store, Some(tx), req.session)),
         resume,
         writer: Some(handle),
     })
@@ -484,4 +527,16 @@ fn hash_file(path: &Path) -> Option<String> {
     let mut file = File::open(path).ok()?;
     std::io::copy(&mut file, &mut hasher).ok()?;
     Some(hasher.finalize().to_hex().to_string())
+}
+
+/// Free bytes (for an unprivileged writer) and total bytes of the file system holding `dir`.
+#[cfg(target_os = "linux")]
+fn free_space(dir: &Path) -> Option<(u64, u64)> {
+    let s = rustix::fs::statvfs(dir).ok()?;
+    Some((s.f_bavail * s.f_frsize, s.f_blocks * s.f_frsize))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn free_space(_dir: &Path) -> Option<(u64, u64)> {
+    None
 }

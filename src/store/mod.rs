@@ -144,6 +144,7 @@ impl Store {
         mut part: PartFile,
         name: &str,
         format: ImageFormat,
+        durable: bool,
         before_naming: impl FnOnce(&Sealed) + Send + 'static,
     ) -> Result<PathBuf, StoreError> {
         let Some(mut inner) = part.inner.take() else {
@@ -153,7 +154,7 @@ impl Store {
         let taken = self.taken.clone();
         let bytes = part.written;
         let (inner, result) = tokio::task::spawn_blocking(move || {
-            let result = inner.finish(&name, format, &taken, bytes, before_naming);
+            let result = inner.finish(&name, format, &taken, bytes, durable, before_naming);
             (inner, result)
         })
         .await
@@ -348,6 +349,7 @@ impl Part {
         format: ImageFormat,
         taken: &Mutex<Option<HashSet<String>>>,
         bytes: u64,
+        durable: bool,
         before_naming: impl FnOnce(&Sealed),
     ) -> Result<PathBuf, StoreError> {
         if self.path.is_none() {
@@ -362,6 +364,10 @@ impl Part {
                 verify::check_header(std::io::BufReader::new(file), format)?;
                 verify::check_complete(path, format)?;
             }
+        }
+        // On disk before it has a name: after a power cut a named file is a whole file.
+        if durable && let (Some(file), Some(path)) = (&self.file, &self.path) {
+            file.sync_data().map_err(|e| StoreError::write(path, e))?;
         }
         drop(self.file.take());
         before_naming(&Sealed {
@@ -545,7 +551,7 @@ mod tests {
         let mut part = store.begin();
         part.write(&png).await.unwrap();
         let path = store
-            .commit(part, "a.png", ImageFormat::Png, |_| {})
+            .commit(part, "a.png", ImageFormat::Png, true, |_| {})
             .await
             .unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), png);
@@ -553,7 +559,7 @@ mod tests {
         let mut part = store.begin();
         part.write(&png[..png.len() - 5]).await.unwrap();
         let err = store
-            .commit(part, "b.png", ImageFormat::Png, |_| {})
+            .commit(part, "b.png", ImageFormat::Png, false, |_| {})
             .await
             .unwrap_err();
         assert!(err.to_string().starts_with("damaged image"), "{err}");
