@@ -6,6 +6,7 @@
 //! a bad line never stops the rest.
 
 use std::collections::HashMap;
+use std::io::BufRead as _;
 
 use html5gum::{DefaultEmitter, Token, Tokenizer};
 use url::Url;
@@ -52,7 +53,13 @@ pub enum RejectReason {
     NoBase,
     #[error("line is not valid UTF-8 text")]
     NotUtf8,
+    #[error("line is longer than {} MB (skipped)", MAX_LINE_BYTES / 1_000_000)]
+    TooLong,
 }
+
+/// Longest line read: a 20,000-URL JSON array on one line is about 1.2 MB; past this a line is
+/// reported and skipped, and never held in memory whole.
+pub const MAX_LINE_BYTES: usize = 16_000_000;
 
 impl std::fmt::Display for Rejected {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -177,7 +184,11 @@ pub fn parse_with(text: &str, base: Option<&Url>, seen: Seen) -> (UrlList, Seen)
         parse_html(text, base, &mut out);
     } else {
         for (i, line) in text.lines().enumerate() {
-            parse_line(line, i + 1, &mut out);
+            if line.len() > MAX_LINE_BYTES {
+                out.reject(i + 1, line, RejectReason::TooLong);
+            } else {
+                parse_line(line, i + 1, &mut out);
+            }
         }
     }
     (out.list, out.seen)
@@ -285,7 +296,8 @@ impl<R: std::io::BufRead> Iterator for LineReader<R> {
                 return None;
             }
             self.buf.clear();
-            match self.reader.read_until(b'\n', &mut self.buf) {
+            let limit = MAX_LINE_BYTES as u64 + 1;
+            match std::io::Read::take(&mut self.reader, limit).read_until(b'\n', &mut self.buf) {
                 Ok(0) => {
                     self.done = true;
                     continue;
@@ -298,6 +310,19 @@ impl<R: std::io::BufRead> Iterator for LineReader<R> {
                 }
             }
             self.line += 1;
+            if self.buf.len() > MAX_LINE_BYTES && !self.buf.ends_with(b"\n") {
+                // Skip the rest of the line without keeping it.
+                if let Err(e) = skip_line(&mut self.reader) {
+                    self.error = Some(e);
+                    self.done = true;
+                }
+                let head = String::from_utf8_lossy(&self.buf[..200]).into_owned();
+                self.collector
+                    .reject(self.line, &head, RejectReason::TooLong);
+                let list = std::mem::take(&mut self.collector.list);
+                self.ready.extend(list.into_found());
+                continue;
+            }
             let mut bytes = self.buf.as_slice();
             if self.line == 1 {
                 bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -314,6 +339,26 @@ impl<R: std::io::BufRead> Iterator for LineReader<R> {
             }
             let list = std::mem::take(&mut self.collector.list);
             self.ready.extend(list.into_found());
+        }
+    }
+}
+
+/// Reads up to and including the next newline, keeping nothing.
+fn skip_line(reader: &mut impl std::io::BufRead) -> std::io::Result<()> {
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        match chunk.iter().position(|&b| b == b'\n') {
+            Some(p) => {
+                reader.consume(p + 1);
+                return Ok(());
+            }
+            None => {
+                let n = chunk.len();
+                reader.consume(n);
+            }
         }
     }
 }
@@ -424,7 +469,29 @@ fn parse_line(line: &str, n: usize, out: &mut Collector) {
         found = true;
         let before = t[..pos].chars().next_back();
         let rest = &t[pos..];
-        let mut end = rest.find(ends_url).unwrap_or(rest.len());
+        // This URL ends at the first character no URL holds, or where the next URL on the line
+        // starts (glued on with a comma, a semicolon or nothing, as lists that lost their line
+        // breaks are); a scheme after `=`, `/` or `?` belongs to it (image proxies). Scanning
+        // only this URL's own extent keeps a 20,000-URL line linear.
+        let mut end = rest.len();
+        let mut scanned = 0;
+        let mut from = pos + 1;
+        loop {
+            let next = find_scheme(&lower, from);
+            let upto = next.map_or(rest.len(), |n| n - pos);
+            if let Some(e) = rest[scanned..upto].find(ends_url) {
+                end = scanned + e;
+                break;
+            }
+            scanned = upto;
+            let Some(n) = next else { break };
+            if lower[..n].ends_with(['=', '/', '?']) {
+                from = n + 1;
+                continue;
+            }
+            end = n - pos;
+            break;
+        }
         // A URL that starts a CSV field or a Markdown link ends where that field or link does.
         let stop: &[char] = match before {
             Some(',') => &[','],
@@ -434,16 +501,6 @@ fn parse_line(line: &str, n: usize, out: &mut Collector) {
             _ => &[],
         };
         if let Some(p) = rest[..end].find(stop) {
-            end = p;
-        }
-        // Several URLs glued with commas: split at the next scheme.
-        for sep in [",http://", ",https://", ";http://", ";https://"] {
-            if let Some(p) = rest[..end].to_ascii_lowercase()[1..].find(sep) {
-                end = end.min(p + 1);
-            }
-        }
-        // URLs glued with nothing between them (a list that lost its line breaks).
-        if let Some(p) = glued_scheme(&rest[..end]) {
             end = p;
         }
         let raw = rest[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']']);
@@ -507,15 +564,20 @@ fn has_scheme(t: &str) -> bool {
     l.starts_with("http://") || l.starts_with("https://")
 }
 
+/// Where the next `http://` or `https://` starts in `lower` at or after `from`. One pass that
+/// stops at the first match, so finding every URL on a line is linear in its length.
 fn find_scheme(lower: &str, from: usize) -> Option<usize> {
     let hay = lower.get(from..)?;
-    let a = hay.find("http://");
-    let b = hay.find("https://");
-    let p = match (a, b) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b)?,
-    };
-    Some(from + p)
+    let mut at = 0;
+    while let Some(p) = hay[at..].find("http") {
+        let start = at + p;
+        let after = &hay[start + 4..];
+        if after.starts_with("://") || after.starts_with("s://") {
+            return Some(from + start);
+        }
+        at = start + 4;
+    }
+    None
 }
 
 /// The scheme of a token like `ftp://…`, `javascript:…`, `data:…`, `file:…`, if it has one that
@@ -669,6 +731,35 @@ fn srcset_urls(v: &str) -> impl Iterator<Item = &str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn twenty_thousand_urls_on_one_line_parse_in_linear_time() {
+        // A JSON array and a bare comma list: each URL found once, without rescanning the line.
+        for (open, sep, close) in [("[\"", "\",\"", "\"]"), ("", ",", "")] {
+            let urls: Vec<String> = (0..20_000)
+                .map(|i| format!("https://cdn{}.example/p/{i}.jpg", i % 20))
+                .collect();
+            let line = format!("{open}{}{close}", urls.join(sep));
+            let list = super::parse(&line, None);
+            assert_eq!(list.urls.len(), 20_000, "{open}");
+            assert_eq!(list.urls[19_999].url.as_str(), urls[19_999]);
+        }
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_skipped_with_a_reason_and_the_rest_read() {
+        let long = "x".repeat(super::MAX_LINE_BYTES + 10);
+        let text = format!("https://a.example/1.jpg\n{long}\nhttps://a.example/2.jpg\n");
+        let mut reader = super::LineReader::new(
+            std::io::Cursor::new(text.into_bytes()),
+            super::Seen::default(),
+        );
+        let found: Vec<super::Found> = reader.by_ref().collect();
+        assert_eq!(found.len(), 3);
+        assert!(matches!(&found[1], super::Found::Rejected(r)
+            if r.line == 2 && r.reason == super::RejectReason::TooLong));
+        assert!(matches!(&found[2], super::Found::Url(u) if u.line == 3));
+    }
+
     use super::*;
 
     fn urls(list: &UrlList) -> Vec<&str> {
