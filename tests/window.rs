@@ -480,3 +480,40 @@ fn events_are_taken_in_while_the_window_is_not_drawn() {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+#[test]
+fn a_huge_paste_shows_as_a_summary_not_as_megabytes_of_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(dir.path());
+    opts.config.fetch.max_attempts = 1;
+    let mut h = harness(opts);
+    // A closed port on 20 loopback hosts: each download fails at once, nothing leaves the machine.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // A JSON array of 5,000 URLs on one line, about 200 KB.
+    let urls: Vec<String> = (0..5_000)
+        .map(|i| format!("http://127.0.0.{}:{port}/p/{i}.jpg", 1 + i % 20))
+        .collect();
+    paste_urls(&mut h, &format!("[\"{}\"]", urls.join("\",\"")));
+    step_until(&mut h, "the summary of the pasted list", |h| {
+        h.query_by_label_contains("Pasted list: 5000 URLs from 20 hosts")
+            .is_some()
+    });
+    assert_eq!(
+        h.get_by_label("Image URLs").value().unwrap_or_default(),
+        "",
+        "the text box does not hold the megabytes"
+    );
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "5,000 rows", |h| {
+        app(h).items().totals().downloads == 5_000
+    });
+    h.step();
+    assert!(
+        h.query_by_label_contains("Pasted list:").is_none(),
+        "the summary goes once it is queued"
+    );
+}

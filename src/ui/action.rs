@@ -30,6 +30,8 @@ pub enum Action {
     CancelDelete,
     ToggleHelp,
     ToggleSettings,
+    /// Forget a large pasted list without downloading it.
+    ClearPaste,
     /// Use and save these settings.
     SaveSettings(Box<Config>),
 }

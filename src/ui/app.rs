@@ -21,6 +21,9 @@ use crate::engine::Engine;
 use crate::thumbs::Thumbnailer;
 use crate::urls::UrlList;
 
+/// A paste larger than this goes to a background parse instead of into the text box.
+const LARGE_PASTE: usize = 64 * 1024;
+
 /// How the window starts.
 #[derive(Debug, Clone, Default)]
 pub struct AppOptions {
@@ -59,6 +62,8 @@ pub struct MagpieApp {
     pub(super) items: Items<TextureHandle>,
     pub(super) input: String,
     pub(super) preflight: Option<(String, UrlList)>,
+    /// A paste too large for the text box, parsed off this thread.
+    pub(super) pasted: Option<panels::Pasted>,
     pub(super) folder: Folder,
     pub(super) config: Config,
     pub(super) config_path: Option<PathBuf>,
@@ -126,6 +131,7 @@ impl MagpieApp {
             items: Items::default(),
             input: String::new(),
             preflight: None,
+            pasted: None,
             folder: Folder::new(dir.clone()),
             saved_thumb_size: config.window.thumb_size,
             config,
@@ -189,6 +195,7 @@ impl MagpieApp {
     fn draw(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         let mut actions = Vec::new();
+        self.take_large_paste(&ctx);
         self.take_dropped_files(&ctx);
         self.shortcuts(&ctx, &mut actions);
 
@@ -214,7 +221,13 @@ impl MagpieApp {
             .default_size(380.0)
             .size_range(280.0..=640.0)
             .show(ui, |ui| {
-                panels::input_ui(ui, &mut self.input, &mut self.preflight, &mut actions);
+                panels::input_ui(
+                    ui,
+                    &mut self.input,
+                    &mut self.preflight,
+                    self.pasted.as_ref(),
+                    &mut actions,
+                );
                 ui.separator();
                 queue::queue_ui(ui, &self.items, &mut actions);
             });
@@ -291,6 +304,30 @@ impl MagpieApp {
             return;
         }
         self.background("read-drop", move || super::platform::read_lists(dropped));
+    }
+
+    /// Takes a paste into the URL box that is too large to lay out as text (a 1 MB JSON array
+    /// would freeze the frame and fill the panel) and parses it on a background thread.
+    fn take_large_paste(&mut self, ctx: &egui::Context) {
+        if !ctx.memory(|m| m.has_focus(panels::url_box_id())) {
+            return;
+        }
+        let mut large = None;
+        ctx.input_mut(|i| {
+            i.events.retain(|e| match e {
+                egui::Event::Paste(text) if text.len() > LARGE_PASTE && large.is_none() => {
+                    large = Some(text.clone());
+                    false
+                }
+                _ => true,
+            });
+        });
+        if let Some(text) = large {
+            self.pasted = Some(panels::Pasted::Parsing { bytes: text.len() });
+            self.background("parse-paste", move || {
+                Background::PasteParsed(crate::urls::parse(&text, None))
+            });
+        }
     }
 
     fn save_thumb_size_when_let_go(&mut self, ctx: &egui::Context) {

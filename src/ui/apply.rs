@@ -7,6 +7,7 @@ use super::action::Action;
 use super::app::MagpieApp;
 use super::folder::FolderState;
 use super::items::ItemState;
+use super::panels::Pasted;
 use super::platform::{self, Background, BackgroundError};
 use super::settings_panel::Draft;
 use super::viewer;
@@ -18,15 +19,28 @@ impl MagpieApp {
     pub(super) fn apply(&mut self, action: Action) {
         match action {
             Action::Download => {
-                if self.input.trim().is_empty() {
+                let pasted = match self.pasted.take() {
+                    Some(Pasted::Ready(list)) => Some(list),
+                    other => {
+                        self.pasted = other; // still parsing: kept
+                        None
+                    }
+                };
+                if self.input.trim().is_empty() && pasted.is_none() {
                     self.set_notice("Paste image URLs into the box first.", false);
                     return;
                 }
-                let list = urls::parse(&self.input, None);
-                self.add_list(list, "Pasted list");
-                self.input.clear();
-                self.preflight = None;
+                if let Some(list) = pasted {
+                    self.add_list(list, "Pasted list");
+                }
+                if !self.input.trim().is_empty() {
+                    let list = urls::parse(&self.input, None);
+                    self.add_list(list, "Pasted list");
+                    self.input.clear();
+                    self.preflight = None;
+                }
             }
+            Action::ClearPaste => self.pasted = None,
             Action::OpenLists => {
                 self.dialog_open = true;
                 self.background("open-dialog", platform::pick_lists);

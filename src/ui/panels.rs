@@ -81,40 +81,88 @@ pub fn folder_bar_ui(
     ui.add_space(4.0);
 }
 
-/// The URL box, its live pre-flight line, and the buttons under it.
+/// Id of the URL box, so a large paste into it can be taken before it is laid out.
+pub fn url_box_id() -> egui::Id {
+    egui::Id::unique("url_box")
+}
+
+/// A list pasted too large to lay out as text: parsed on a background thread, shown as a line.
+#[derive(Debug)]
+pub enum Pasted {
+    Parsing { bytes: usize },
+    Ready(UrlList),
+}
+
+/// The URL box (at most a few lines high, with its own scroll bar), its live pre-flight line,
+/// and the buttons under it. A large paste shows as a summary line instead of megabytes of text.
 pub fn input_ui(
     ui: &mut egui::Ui,
     input: &mut String,
     preflight: &mut Option<(String, UrlList)>,
+    pasted: Option<&Pasted>,
     actions: &mut Vec<Action>,
 ) {
     ui.add_space(6.0);
     let label = ui.label(RichText::new("Image URLs").strong());
-    let edit = ui.add(
-        TextEdit::multiline(input)
-            .desired_rows(7)
-            .desired_width(f32::INFINITY)
-            .hint_text("Paste image URLs here, one per line,\nor drop .txt / .csv / .html / .md lists on the window")
-            .font(egui::TextStyle::Monospace),
-    );
-    edit.labelled_by(label.id);
+    egui::ScrollArea::vertical()
+        .id_salt("url_box_scroll")
+        .max_height(160.0)
+        .show(ui, |ui| {
+            let edit = ui.add(
+                TextEdit::multiline(input)
+                    .id(url_box_id())
+                    .desired_rows(7)
+                    .desired_width(f32::INFINITY)
+                    .hint_text("Paste image URLs here, one per line,\nor drop .txt / .csv / .html / .md lists on the window")
+                    .font(egui::TextStyle::Monospace),
+            );
+            edit.labelled_by(label.id);
+        });
+    if let Some(pasted) = pasted {
+        ui.horizontal(|ui| {
+            match pasted {
+                Pasted::Parsing { bytes } => {
+                    ui.spinner();
+                    ui.label(
+                        RichText::new(format!(
+                            "Reading the pasted list ({})…",
+                            human_bytes(*bytes as u64)
+                        ))
+                        .small(),
+                    );
+                }
+                Pasted::Ready(list) => {
+                    ui.label(RichText::new(format!("Pasted list: {}", list.summary())).small());
+                }
+            }
+            if ui
+                .small_button("×")
+                .on_hover_text("Forget the pasted list")
+                .clicked()
+            {
+                actions.push(Action::ClearPaste);
+            }
+        });
+    }
     match preflight_summary(input, preflight) {
         Some(line) => {
             ui.label(RichText::new(line).small());
         }
-        None => {
+        None if pasted.is_none() => {
             ui.label(
                 RichText::new("Ctrl+Enter downloads · Ctrl+O opens a list")
                     .small()
                     .weak(),
             );
         }
+        None => {}
     }
     ui.horizontal(|ui| {
         let download = egui::Button::new(RichText::new("⬇ Download").strong())
             .fill(ui.visuals().selection.bg_fill);
+        let ready = !input.trim().is_empty() || matches!(pasted, Some(Pasted::Ready(_)));
         if ui
-            .add_enabled(!input.trim().is_empty(), download)
+            .add_enabled(ready, download)
             .on_hover_text("Download every URL in the box (Ctrl+Enter)")
             .clicked()
         {

@@ -35,6 +35,8 @@ pub enum Background {
         picked: Option<PathBuf>,
         unavailable: bool,
     },
+    /// A large paste was parsed.
+    PasteParsed(UrlList),
     /// URL lists were read and parsed (from a dialog or a drop).
     ListsLoaded(Vec<(String, Result<UrlList, BackgroundError>)>),
     /// The images already in `dir`, oldest first.

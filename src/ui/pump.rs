@@ -66,6 +66,12 @@ impl MagpieApp {
                     None => {}
                 }
             }
+            Background::PasteParsed(list) => {
+                // Dropped if the user cleared it meanwhile.
+                if self.pasted.is_some() {
+                    self.pasted = Some(super::panels::Pasted::Ready(list));
+                }
+            }
             Background::ListsLoaded(lists) => {
                 self.dialog_open = false;
                 for (label, parsed) in lists {
