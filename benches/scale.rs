@@ -50,25 +50,8 @@ fn cli_peak(addr: std::net::SocketAddr, n: usize, dir: &std::path::Path) -> (f64
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("run magpie");
-    // VmHWM is the process's high-water mark: the last reading before it exits is its peak.
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0u64;
-    loop {
-        if let Ok(status) = std::fs::read_to_string(&status_path)
-            && let Some(kb) = status
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-        {
-            peak_kb = peak_kb.max(kb);
-        }
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (peak_kb as f64 / 1e3, t.elapsed().as_secs_f64())
+    let peak = support::wait_peak_mb(&mut child);
+    (peak, t.elapsed().as_secs_f64())
 }
 
 fn main() {

@@ -1,11 +1,20 @@
-//! Shared by the benchmarks: a loopback server on its own runtime thread.
+//! Shared by the benchmarks: loopback servers on their own runtime thread, and the peak memory
+//! of a child process.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Serves `app` on 127.0.0.1 (a free port) from a thread with `workers` runtime threads, until
 /// the process ends; returns the address.
 pub fn serve(app: axum::Router, workers: usize) -> SocketAddr {
+    serve_on(&["127.0.0.1".parse().expect("ip")], app, workers)[0]
+}
+
+/// Serves `app` on each of `ips` (a free port each) from one runtime thread.
+#[allow(dead_code)] // each bench uses what it needs
+pub fn serve_on(ips: &[std::net::IpAddr], app: axum::Router, workers: usize) -> Vec<SocketAddr> {
     let (tx, rx) = std::sync::mpsc::channel();
+    let ips = ips.to_vec();
     std::thread::Builder::new()
         .name("bench-server".into())
         .spawn(move || {
@@ -15,13 +24,60 @@ pub fn serve(app: axum::Router, workers: usize) -> SocketAddr {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                tx.send(listener.local_addr().expect("addr")).expect("send");
-                axum::serve(listener, app).await.expect("serve");
+                let mut addrs = Vec::new();
+                let mut servers = Vec::new();
+                for ip in ips {
+                    let listener = tokio::net::TcpListener::bind((ip, 0)).await.expect("bind");
+                    addrs.push(listener.local_addr().expect("addr"));
+                    servers.push(tokio::spawn(
+                        axum::serve(listener, app.clone()).into_future(),
+                    ));
+                }
+                tx.send(addrs).expect("send");
+                for s in servers {
+                    let _ = s.await;
+                }
             });
         })
         .expect("thread");
-    rx.recv().expect("server address")
+    rx.recv().expect("server addresses")
+}
+
+/// The peak resident memory of the process `pid` so far, in MB (0 once it is gone).
+#[allow(dead_code)]
+pub fn peak_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .map_or(0.0, |kb| kb as f64 / 1e3)
+}
+
+/// Waits for `child` to exit, reading its peak resident memory (VmHWM, the kernel's high-water
+/// mark: the last reading before it exits is its peak). Returns MB.
+#[allow(dead_code)]
+pub fn wait_peak_mb(child: &mut std::process::Child) -> f64 {
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_path)
+            && let Some(kb) = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        {
+            peak_kb = peak_kb.max(kb);
+        }
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    peak_kb as f64 / 1e3
 }
