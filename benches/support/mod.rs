@@ -6,6 +6,7 @@ use std::time::Duration;
 
 /// Serves `app` on 127.0.0.1 (a free port) from a thread with `workers` runtime threads, until
 /// the process ends; returns the address.
+#[allow(dead_code)] // each bench uses what it needs
 pub fn serve(app: axum::Router, workers: usize) -> SocketAddr {
     serve_on(&["127.0.0.1".parse().expect("ip")], app, workers)[0]
 }
