@@ -36,6 +36,10 @@ pub enum Damage {
     WebpCutShort { got: u64, declared: u64 },
     #[error("the {0} header cannot be read")]
     Header(String),
+    #[error("the GIF is cut short (no trailer)")]
+    GifCutShort,
+    #[error("the GIF is damaged (unknown block {0:#04x})")]
+    GifBlock(u8),
     #[error("cannot re-read it: {0}")]
     Unreadable(#[from] std::io::Error),
 }
@@ -70,6 +74,7 @@ pub fn check_bytes(bytes: &[u8], format: ImageFormat) -> Result<(), Damage> {
             check_jpeg_tail(tail)
         }
         ImageFormat::Png => check_png(bytes),
+        ImageFormat::Gif => check_gif(bytes),
         ImageFormat::WebP => {
             let head = bytes.get(..12).ok_or(Damage::WebpNoHeader)?;
             check_webp(head, bytes.len() as u64)
@@ -109,6 +114,7 @@ pub fn check_complete(path: &Path, format: ImageFormat) -> Result<(), Damage> {
             check_jpeg_tail(&tail)
         }
         ImageFormat::Png => check_png(BufReader::with_capacity(64 * 1024, file)),
+        ImageFormat::Gif => check_gif(BufReader::with_capacity(64 * 1024, file)),
         ImageFormat::WebP => {
             let mut head = [0u8; 12];
             file.read_exact(&mut head)
@@ -170,6 +176,65 @@ fn check_png(mut r: impl Read) -> Result<(), Damage> {
             _ => {}
         }
     }
+}
+
+/// Walks a GIF's blocks (skipping their data) up to its trailer: a GIF cut anywhere before it is
+/// caught without decoding a pixel.
+fn check_gif(mut r: impl Read) -> Result<(), Damage> {
+    let short = || Damage::GifCutShort;
+    let mut head = [0u8; 13]; // signature, logical screen descriptor
+    read_or(&mut r, &mut head, short())?;
+    skip_color_table(&mut r, head[10])?;
+    loop {
+        let mut kind = [0u8; 1];
+        read_or(&mut r, &mut kind, short())?;
+        match kind[0] {
+            0x3B => return Ok(()), // trailer
+            0x21 => {
+                let mut label = [0u8; 1];
+                read_or(&mut r, &mut label, short())?;
+                skip_sub_blocks(&mut r)?;
+            }
+            0x2C => {
+                let mut descriptor = [0u8; 9];
+                read_or(&mut r, &mut descriptor, short())?;
+                skip_color_table(&mut r, descriptor[8])?;
+                let mut lzw_min = [0u8; 1];
+                read_or(&mut r, &mut lzw_min, short())?;
+                skip_sub_blocks(&mut r)?;
+            }
+            other => return Err(Damage::GifBlock(other)),
+        }
+    }
+}
+
+/// Skips the color table a GIF packed-fields byte announces, if any.
+fn skip_color_table(r: &mut impl Read, packed: u8) -> Result<(), Damage> {
+    if packed & 0x80 != 0 {
+        let len = 3u64 << ((packed & 0x07) + 1);
+        skip(r, len)?;
+    }
+    Ok(())
+}
+
+/// Skips GIF data sub-blocks up to their zero-length terminator.
+fn skip_sub_blocks(r: &mut impl Read) -> Result<(), Damage> {
+    loop {
+        let mut len = [0u8; 1];
+        read_or(r, &mut len, Damage::GifCutShort)?;
+        if len[0] == 0 {
+            return Ok(());
+        }
+        skip(r, u64::from(len[0]))?;
+    }
+}
+
+fn skip(r: &mut impl Read, n: u64) -> Result<(), Damage> {
+    let copied = std::io::copy(&mut r.take(n), &mut std::io::sink())?;
+    if copied < n {
+        return Err(Damage::GifCutShort);
+    }
+    Ok(())
 }
 
 /// `read_exact`, with a running-out-of-data error said as `short`.
@@ -344,7 +409,12 @@ mod tests {
 
     #[test]
     fn truncated_images_fail() {
-        for f in [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::WebP] {
+        for f in [
+            ImageFormat::Jpeg,
+            ImageFormat::Png,
+            ImageFormat::WebP,
+            ImageFormat::Gif,
+        ] {
             let bytes = encoded(f);
             let cut = &bytes[..bytes.len() - 20];
             assert!(check(cut, f).is_err(), "{f:?}");
@@ -449,6 +519,27 @@ mod tests {
             .write_image_data(&[0b0001_1011, 0b0100_0000, 0, 0, 0, 0])
             .unwrap();
         assert_eq!(check(&paletted, ImageFormat::Png), Ok(()));
+    }
+
+    #[test]
+    fn an_animated_gif_passes_and_one_cut_before_its_trailer_fails() {
+        let mut gif = Vec::new();
+        {
+            let mut enc = image::codecs::gif::GifEncoder::new(&mut gif);
+            let frames = [10u8, 200].map(|v| {
+                image::Frame::new(image::RgbaImage::from_pixel(
+                    30,
+                    20,
+                    image::Rgba([v, 3, 7, 255]),
+                ))
+            });
+            enc.encode_frames(frames).unwrap();
+        }
+        assert_eq!(check(&gif, ImageFormat::Gif), Ok(()));
+        assert_eq!(
+            check(&gif[..gif.len() - 1], ImageFormat::Gif).unwrap_err(),
+            "the GIF is cut short (no trailer)"
+        );
     }
 
     #[test]
