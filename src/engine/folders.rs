@@ -19,9 +19,12 @@ use std::sync::Arc;
 
 use url::Url;
 
-use super::{Internal, Job, SkipReason};
+pub(crate) use super::writer::{Claims, Intents};
+use super::writer::{JournalOp, Writer};
+
+use super::{Internal, Job};
 use crate::journal::{self, History, Record, Session};
-use crate::store::{Sealed, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Why a folder cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -123,10 +126,9 @@ impl Folder {
 
     /// Where downloads into this folder journal their naming intent.
     pub fn intents(&self) -> Option<Intents> {
-        self.journal.as_ref().map(|tx| Intents {
-            tx: tx.clone(),
-            session: self.session,
-        })
+        self.journal
+            .as_ref()
+            .map(|tx| Intents::new(tx.clone(), self.session))
     }
 
     /// Appends records to the folder's journal (off the async executor).
@@ -151,45 +153,6 @@ impl Folder {
                 Err(_) => Some(Claims::default()),
             },
             None => Some(unjournaled(jobs)),
-        }
-    }
-}
-
-/// The answer to a claim: jobs journaled as queued, and jobs not to fetch, with the reason.
-#[derive(Debug, Default)]
-pub(crate) struct Claims {
-    pub accepted: Vec<Job>,
-    pub skipped: Vec<(Job, SkipReason)>,
-}
-
-enum JournalOp {
-    Append(Vec<Record>),
-    Claim(Vec<Job>),
-    /// A `Naming` record, acknowledged once written.
-    Intent(Record, std::sync::mpsc::SyncSender<()>),
-}
-
-/// Journals the intent to name a finished download, from the blocking thread that names it.
-#[derive(Clone)]
-pub(crate) struct Intents {
-    tx: std::sync::mpsc::Sender<JournalOp>,
-    session: Session,
-}
-
-impl Intents {
-    /// Writes `Naming { url, file, … }` and waits until it is in the journal (a few
-    /// microseconds; bounded so a stuck disk cannot hold the download forever).
-    pub fn naming(&self, url: Url, file: String, sealed: &Sealed) {
-        let (ack, done) = std::sync::mpsc::sync_channel(1);
-        let record = Record::Naming {
-            url,
-            file,
-            bytes: sealed.bytes,
-            blake3: sealed.blake3.clone(),
-            session: self.session,
-        };
-        if self.tx.send(JournalOp::Intent(record, ack)).is_ok() {
-            let _ = done.recv_timeout(std::time::Duration::from_secs(10));
         }
     }
 }
@@ -343,129 +306,6 @@ pub(crate) fn reread(folder: &Folder, journal_dir: Option<&Path>) -> Result<Hist
     Ok(journal::load(&path)
         .map_err(FolderError::journal(&path))?
         .history)
-}
-
-/// Owns a folder's journal files and its locks for as long as the engine uses the folder.
-struct Writer {
-    path: PathBuf,
-    dir: PathBuf,
-    append: File,
-    reader: File,
-    /// Where reading other Magpies' lines resumes.
-    offset: u64,
-    mutex: File,
-    /// Held (shared) until the writer ends: tells others this folder is in use.
-    _live: File,
-    session: Session,
-    /// URLs another live Magpie has queued into this folder and not finished.
-    elsewhere: HashSet<Url>,
-    /// URLs another Magpie saved into this folder since this engine opened it.
-    saved_elsewhere: HashSet<Url>,
-    /// URLs this engine has queued here and not finished.
-    mine: HashSet<Url>,
-    internal: tokio::sync::mpsc::UnboundedSender<Internal>,
-}
-
-impl Writer {
-    fn run(mut self, ops: std::sync::mpsc::Receiver<JournalOp>) {
-        for op in ops {
-            match op {
-                JournalOp::Append(records) => {
-                    for r in &records {
-                        self.mine.remove(r.url());
-                    }
-                    self.write(&records);
-                }
-                JournalOp::Intent(record, ack) => {
-                    self.write(std::slice::from_ref(&record));
-                    let _ = ack.send(());
-                }
-                JournalOp::Claim(jobs) => {
-                    let claims = self.claim(jobs);
-                    let _ = self.internal.send(Internal::Claimed {
-                        dir: self.dir.clone(),
-                        claims,
-                    });
-                }
-            }
-        }
-    }
-
-    fn claim(&mut self, jobs: Vec<Job>) -> Claims {
-        let locked = self.mutex.lock();
-        if let Err(e) = &locked {
-            tracing::warn!("cannot lock {}: {e}", self.path.display());
-        }
-        match journal::read_new(&mut self.reader, &mut self.offset) {
-            Ok(records) => self.learn(records),
-            Err(e) => tracing::warn!("cannot read the journal {}: {e}", self.path.display()),
-        }
-        let mut accepted = Vec::new();
-        let mut skipped = Vec::new();
-        for job in jobs {
-            let reason = if self.mine.contains(&job.url) {
-                Some(SkipReason::AlreadyQueued)
-            } else if self.elsewhere.contains(&job.url) {
-                Some(SkipReason::ElsewhereInProgress)
-            } else if self.saved_elsewhere.contains(&job.url) {
-                Some(SkipReason::SavedElsewhere)
-            } else {
-                None
-            };
-            match reason {
-                Some(reason) => skipped.push((job, reason)),
-                None => {
-                    self.mine.insert(job.url.clone());
-                    accepted.push(job);
-                }
-            }
-        }
-        let records: Vec<Record> = accepted
-            .iter()
-            .map(|j| Record::Queued {
-                url: j.url.clone(),
-                session: self.session,
-            })
-            .collect();
-        self.write(&records);
-        if locked.is_ok() {
-            let _ = self.mutex.unlock();
-        }
-        Claims { accepted, skipped }
-    }
-
-    /// Appends records. A line torn by a Magpie killed mid-write is ended first, so it cannot
-    /// swallow the record written after it.
-    fn write(&mut self, records: &[Record]) {
-        if records.is_empty() {
-            return;
-        }
-        if !journal::ends_with_newline(&mut self.reader) {
-            let _ = std::io::Write::write_all(&mut self.append, b"\n");
-        }
-        if let Err(e) = journal::append(&mut self.append, records) {
-            tracing::warn!("cannot write the journal {}: {e}", self.path.display());
-        }
-    }
-
-    /// Takes in lines appended since the last look (other Magpies', and this engine's own).
-    fn learn(&mut self, records: Vec<Record>) {
-        for r in records {
-            match r {
-                Record::Queued { url, session } if session != self.session => {
-                    self.elsewhere.insert(url);
-                }
-                Record::Queued { .. } => {}
-                Record::Saved { url, session, .. } if session != self.session => {
-                    self.elsewhere.remove(&url);
-                    self.saved_elsewhere.insert(url);
-                }
-                other => {
-                    self.elsewhere.remove(other.url());
-                }
-            }
-        }
-    }
 }
 
 /// Finds, for each `Naming` entry of a dead run, a file in `dir` with the wanted name (or a

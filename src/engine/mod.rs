@@ -14,6 +14,7 @@ mod error;
 mod fetch;
 pub mod folders;
 mod messages;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
