@@ -317,3 +317,38 @@ fn a_line_torn_by_a_killed_magpie_does_not_swallow_the_next_record() {
         assert!(serde_json::from_slice::<Record>(line).is_ok());
     }
 }
+
+#[test]
+fn a_folder_let_go_of_becomes_free_for_another_magpie_once_its_downloads_end() {
+    let server = TestServer::start();
+    let out = tempfile::tempdir().unwrap();
+    let journals = tempfile::tempdir().unwrap();
+    server.set_healthy(false);
+    let first = journaled(journals.path());
+    open_folder(&first, out.path());
+    first.submit(out.path(), [server.url("/gate/last.png")]);
+    wait_claimed(&first, 1);
+    // The window switched to another folder: this one is let go of once its download ends.
+    first.send(magpie::engine::Command::CloseFolder {
+        dir: out.path().to_path_buf(),
+    });
+    let peek = journaled(journals.path());
+    assert!(open_resuming(&peek, out.path()).shared, "still downloading");
+    drop(peek);
+
+    server.set_healthy(true);
+    loop {
+        match first.recv_timeout(Duration::from_secs(30)) {
+            Some(Event::FolderClosed { dir }) => {
+                assert_eq!(dir, canonical(out.path()));
+                break;
+            }
+            Some(_) => {}
+            None => panic!("the folder was never let go of"),
+        }
+    }
+    let other = journaled(journals.path());
+    let opened = open_resuming(&other, out.path());
+    assert!(!opened.shared, "nobody else holds it now");
+    assert_eq!(files_in(out.path()), ["last.png"]);
+}

@@ -260,7 +260,8 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
             | Event::Queued { .. }
             | Event::Started { .. }
             | Event::FolderOpened { .. }
-            | Event::FolderFailed { .. } => {}
+            | Event::FolderFailed { .. }
+            | Event::FolderClosed { .. } => {}
         }
     }
     drop(engine);

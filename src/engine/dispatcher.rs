@@ -61,6 +61,10 @@ pub(crate) struct Dispatcher {
     opening: HashMap<PathBuf, Vec<Job>>,
     /// Jobs handed to a journal writer to claim, and those of them cancelled meanwhile.
     claiming: HashSet<JobId>,
+    /// Folders with claims at their journal writer, and how many (keeps them open meanwhile).
+    claims_in_flight: HashMap<PathBuf, (Arc<Folder>, usize)>,
+    /// Folders a front end is done with, to let go of once idle.
+    closing: HashSet<PathBuf>,
     cancelled_early: HashSet<JobId>,
     writers: Vec<std::thread::JoinHandle<()>>,
     /// Queued jobs by host, and the hosts in round-robin order.
@@ -122,6 +126,8 @@ impl Dispatcher {
             aliases: HashMap::new(),
             opening: HashMap::new(),
             claiming: HashSet::new(),
+            claims_in_flight: HashMap::new(),
+            closing: HashSet::new(),
             cancelled_early: HashSet::new(),
             writers: Vec::new(),
             pending: HashMap::new(),
@@ -180,9 +186,16 @@ impl Dispatcher {
     fn handle(&mut self, command: Command) {
         match command {
             Command::OpenFolder { dir, resume } => self.open_folder(dir, resume),
+            Command::CloseFolder { dir } => {
+                if let Some(folder) = self.folder(&dir) {
+                    self.closing.insert(folder.store.dir().to_path_buf());
+                    self.close_idle_folders();
+                }
+            }
             Command::Submit { dir, jobs } => {
                 self.busy = true;
                 if let Some(folder) = self.folder(&dir) {
+                    self.closing.remove(folder.store.dir());
                     self.claim(&folder, jobs);
                 } else {
                     let waiting = !self.opening.contains_key(&dir);
@@ -236,10 +249,23 @@ impl Dispatcher {
                 }),
             },
             Internal::Claimed { dir, claims } => {
-                let Some(folder) = self.folders.get(&dir).cloned() else {
-                    return;
+                let folder = match self.claims_in_flight.get_mut(&dir) {
+                    Some((folder, n)) => {
+                        *n -= 1;
+                        let folder = folder.clone();
+                        if *n == 0 {
+                            self.claims_in_flight.remove(&dir);
+                        }
+                        folder
+                    }
+                    None => match self.folders.get(&dir) {
+                        Some(folder) => folder.clone(),
+                        None => return,
+                    },
                 };
                 self.claimed(&folder, claims);
+                drop(folder);
+                self.close_idle_folders();
             }
         }
     }
@@ -300,10 +326,44 @@ impl Dispatcher {
         self.hosts.retain(|h| pending.contains_key(h));
     }
 
+    /// Lets go of the folders being closed that nothing holds any more: no queued or running
+    /// download, no claim at the writer (each holds the folder's `Arc`).
+    fn close_idle_folders(&mut self) {
+        let idle: Vec<PathBuf> = self
+            .closing
+            .iter()
+            .filter(|dir| {
+                self.folders
+                    .get(*dir)
+                    .is_none_or(|f| Arc::strong_count(f) == 1)
+            })
+            .cloned()
+            .collect();
+        for dir in idle {
+            self.closing.remove(&dir);
+            if self.folders.remove(&dir).is_some() {
+                self.aliases.retain(|_, d| *d != dir);
+                self.events.send(Event::FolderClosed { dir });
+            }
+        }
+    }
+
     fn finished(&mut self, id: JobId, outcome: Outcome) {
         let Some(r) = self.running.remove(&id) else {
             return;
         };
+        if !self.closing.is_empty() {
+            // Dropped below, after the journal line is sent; then the folder may go.
+            let folder = r.folder.clone();
+            self.finish_running(r, outcome);
+            drop(folder);
+            self.close_idle_folders();
+            return;
+        }
+        self.finish_running(r, outcome);
+    }
+
+    fn finish_running(&mut self, r: Running, outcome: Outcome) {
         if let Some(n) = self.per_host.get_mut(&r.host) {
             *n -= 1;
             if *n == 0 {

@@ -23,6 +23,10 @@ pub enum Command {
     OpenFolder { dir: PathBuf, resume: bool },
     /// Queue downloads into the folder `dir`.
     Submit { dir: PathBuf, jobs: Vec<Job> },
+    /// The front end is done with `dir`: once nothing is queued or running there, the engine
+    /// lets go of it (its lock and journal), so another Magpie may tidy it, and reports
+    /// [`Event::FolderClosed`]. Submitting into it again first keeps it open.
+    CloseFolder { dir: PathBuf },
     /// Stop one download (queued or running); its `.part` file is removed.
     Cancel(JobId),
     /// Stop everything queued or running.
@@ -70,6 +74,8 @@ pub enum Event {
         asked: PathBuf,
         error: Arc<FolderError>,
     },
+    /// The engine let go of a folder after [`Command::CloseFolder`] (absolute path).
+    FolderClosed { dir: PathBuf },
     /// Accepted into the queue.
     Queued { id: JobId, url: Url },
     /// An attempt began (sent again for each retry).

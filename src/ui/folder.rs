@@ -64,6 +64,15 @@ impl MagpieApp {
     /// Switches to `dir`: the engine opens it (and resumes what a dead run left there); the
     /// gallery shows its images once it answers. `remember` saves it as the configured folder.
     pub(super) fn use_folder(&mut self, dir: PathBuf, remember: bool) {
+        // The engine lets go of the folder left behind once its downloads are done, so another
+        // Magpie can tidy it.
+        if let Some(engine) = &self.engine
+            && self.folder.asked != dir
+        {
+            engine.send(crate::engine::Command::CloseFolder {
+                dir: self.folder.asked.clone(),
+            });
+        }
         self.folder = Folder::new(dir.clone());
         self.folder.remember = remember;
         self.items

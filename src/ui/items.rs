@@ -342,7 +342,10 @@ impl<T> Items<T> {
             | Event::Failed { id, .. }
             | Event::Cancelled { id }
             | Event::Skipped { id, .. } => *id,
-            Event::Finished | Event::FolderOpened { .. } | Event::FolderFailed { .. } => return 0,
+            Event::Finished
+            | Event::FolderOpened { .. }
+            | Event::FolderFailed { .. }
+            | Event::FolderClosed { .. } => return 0,
         };
         let Some(&index) = self.by_job.get(&id) else {
             return 0;
@@ -396,7 +399,10 @@ impl<T> Items<T> {
                 item.state = ItemState::Skipped(reason.to_string());
                 0
             }
-            Event::Finished | Event::FolderOpened { .. } | Event::FolderFailed { .. } => 0,
+            Event::Finished
+            | Event::FolderOpened { .. }
+            | Event::FolderFailed { .. }
+            | Event::FolderClosed { .. } => 0,
         }
     }
 

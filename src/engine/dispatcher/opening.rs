@@ -19,7 +19,9 @@ impl Dispatcher {
 
     pub(super) fn open_folder(&mut self, dir: PathBuf, resume: bool) {
         if let Some(folder) = self.folder(&dir) {
-            // Already open here: just read its history again for the front end.
+            // Already open here (and wanted again, if it was being let go of): just read its
+            // history again for the front end.
+            self.closing.remove(folder.store.dir());
             let journal_dir = self.journal_dir.clone();
             let tx = self.internal_tx.clone();
             tokio::task::spawn_blocking(move || {
@@ -113,7 +115,14 @@ impl Dispatcher {
         let ids: Vec<JobId> = jobs.iter().map(|j| j.id).collect();
         match folder.claim(jobs) {
             Some(claims) => self.claimed(folder, claims),
-            None => self.claiming.extend(ids),
+            None => {
+                self.claiming.extend(ids);
+                let dir = folder.store.dir().to_path_buf();
+                self.claims_in_flight
+                    .entry(dir)
+                    .or_insert_with(|| (folder.clone(), 0))
+                    .1 += 1;
+            }
         }
     }
 
