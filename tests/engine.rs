@@ -506,9 +506,8 @@ impl Drop for Mounted {
     }
 }
 
-#[test]
-fn a_full_disk_fails_the_item_and_removes_the_partial_file() {
-    // A 256 KB tmpfs stands in for a full disk (tests and CI run as root on Linux).
+/// A 256 KB tmpfs: a disk that fills up (tests and CI run as root on Linux).
+fn small_disk() -> (tempfile::TempDir, Mounted) {
     let dir = tempfile::tempdir().unwrap();
     let status = std::process::Command::new("mount")
         .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
@@ -519,7 +518,13 @@ fn a_full_disk_fails_the_item_and_removes_the_partial_file() {
         status.success(),
         "this test needs to mount a tmpfs (root on Linux)"
     );
-    let _mounted = Mounted(dir.path().to_path_buf());
+    let mounted = Mounted(dir.path().to_path_buf());
+    (dir, mounted)
+}
+
+#[test]
+fn a_full_disk_fails_the_item_and_removes_the_partial_file() {
+    let (dir, _mounted) = small_disk();
 
     let server = TestServer::start();
     let store = Store::open(dir.path()).unwrap();
@@ -567,17 +572,7 @@ fn a_redirect_does_not_leak_the_first_url_as_referer() {
 
 #[test]
 fn a_nearly_full_disk_starts_no_doomed_downloads() {
-    let dir = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
-        .arg(dir.path())
-        .status()
-        .expect("run mount");
-    assert!(
-        status.success(),
-        "this test needs to mount a tmpfs (root on Linux)"
-    );
-    let _mounted = Mounted(dir.path().to_path_buf());
+    let (dir, _mounted) = small_disk();
     // Leaves about 8 KB free: under 5% of 256 KB, the floor on a disk this small.
     std::fs::write(dir.path().join("filler.bin"), vec![0u8; 250_000]).unwrap();
 

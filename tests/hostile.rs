@@ -233,17 +233,6 @@ fn bad_chunk_size_leaves_no_file() {
     assert!(files.is_empty());
 }
 
-/// A PNG chunk with its checksum.
-fn png_chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut out = (data.len() as u32).to_be_bytes().to_vec();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let mut crc_input = kind.to_vec();
-    crc_input.extend_from_slice(data);
-    out.extend_from_slice(&crc32fast::hash(&crc_input).to_be_bytes());
-    out
-}
-
 #[test]
 fn a_png_promising_more_pixels_than_it_carries_is_not_saved() {
     // 50000×50000 in the header, one row of pixels: all checksums right, a few hundred bytes.

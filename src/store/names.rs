@@ -49,8 +49,12 @@ pub fn file_name(
 
 /// `name (n).ext` for the n-th collision.
 pub fn numbered(name: &str, n: u32) -> String {
+    with_suffix(name, &format!(" ({n})"))
+}
+
+/// `suffix` put between the stem and the extension, the stem shortened to keep the byte cap.
+fn with_suffix(name: &str, suffix: &str) -> String {
     let (stem, ext) = split_ext(name);
-    let suffix = format!(" ({n})");
     let ext_part = if ext.is_empty() {
         String::new()
     } else {
@@ -70,15 +74,7 @@ pub fn folded(name: &str) -> String {
 /// `name` with a short hex tag before its extension (`cat-1a2b3c4d.jpg`), for when the numbered
 /// names are all taken.
 pub fn tagged(name: &str, tag: u32) -> String {
-    let (stem, ext) = split_ext(name);
-    let suffix = format!("-{tag:08x}");
-    let ext_part = if ext.is_empty() {
-        String::new()
-    } else {
-        format!(".{ext}")
-    };
-    let room = MAX_NAME_BYTES.saturating_sub(suffix.len() + ext_part.len());
-    format!("{}{suffix}{ext_part}", truncate_bytes(stem, room))
+    with_suffix(name, &format!("-{tag:08x}"))
 }
 
 /// Whether `candidate` is `name` or the name [`numbered`] gives it for some collision.

@@ -373,6 +373,18 @@ impl Pixels {
     }
 }
 
+/// A PNG chunk with its checksum, for tests that build PNGs by hand.
+#[cfg(test)]
+pub(crate) fn png_chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc_input = kind.to_vec();
+    crc_input.extend_from_slice(data);
+    out.extend_from_slice(&crc32fast::hash(&crc_input).to_be_bytes());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,16 +433,7 @@ mod tests {
         }
     }
 
-    /// A PNG chunk with its checksum.
-    fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
-        let mut out = (data.len() as u32).to_be_bytes().to_vec();
-        out.extend_from_slice(kind);
-        out.extend_from_slice(data);
-        let mut crc_input = kind.to_vec();
-        crc_input.extend_from_slice(data);
-        out.extend_from_slice(&crc32fast::hash(&crc_input).to_be_bytes());
-        out
-    }
+    use super::png_chunk as chunk;
 
     #[test]
     fn png_with_valid_checksums_but_too_little_pixel_data_fails() {

@@ -99,15 +99,7 @@ mod tests {
         assert_eq!(px.rgba.len(), 256 * 128 * 4);
     }
 
-    fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
-        let mut out = (data.len() as u32).to_be_bytes().to_vec();
-        out.extend_from_slice(kind);
-        out.extend_from_slice(data);
-        let mut crc_input = kind.to_vec();
-        crc_input.extend_from_slice(data);
-        out.extend_from_slice(&crc32fast::hash(&crc_input).to_be_bytes());
-        out
-    }
+    use crate::store::verify::png_chunk as chunk;
 
     /// A PNG that claims `side`×`side` pixels of `color_type` but carries almost no data.
     fn claimed_size_png(side: u32, color_type: u8) -> Vec<u8> {

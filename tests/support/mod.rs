@@ -56,6 +56,17 @@ fn encode(w: u32, h: u32, seed: u8, format: image::ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A PNG chunk with its checksum, for PNGs built by hand.
+pub fn png_chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc_input = kind.to_vec();
+    crc_input.extend_from_slice(data);
+    out.extend_from_slice(&crc32fast::hash(&crc_input).to_be_bytes());
+    out
+}
+
 /// Counters the server keeps so tests can see what the client did.
 #[derive(Default)]
 pub struct Stats {
