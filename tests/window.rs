@@ -108,6 +108,39 @@ fn preflight_reports_rejected_lines_and_duplicates() {
         )
         .is_some()
     );
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "the image", |h| thumbnails_shown(h) == 1);
+    // Said once, and not as an error: the rest of the list is downloading.
+    let notice = app(&h).notice().cloned().unwrap();
+    assert!(!notice.error, "{notice:?}");
+    assert_eq!(
+        notice.text.matches("javascript:").count(),
+        2,
+        "{}",
+        notice.text
+    );
+}
+
+#[test]
+fn a_failed_download_stays_in_the_queue_not_as_an_empty_tile() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    paste_urls(
+        &mut h,
+        &format!(
+            "{}\n{}\n",
+            server.url("/status/404"),
+            server.url("/img/ok.png")
+        ),
+    );
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "both finished", |h| {
+        h.query_by_label_contains("failed: HTTP 404 Not Found")
+            .is_some()
+            && thumbnails_shown(h) == 1
+    });
+    assert!(h.query_by_label_contains("Gallery (1)").is_some());
 }
 
 #[test]

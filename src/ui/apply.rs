@@ -216,21 +216,11 @@ impl MagpieApp {
             self.items.add_duplicate(url);
         }
         if let Some(first) = list.rejected.first() {
-            let more = list.rejected.len() - 1;
-            let rest = if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            };
+            // The summary names the first rejected line and why; its text is added once. Only
+            // a list with nothing to download is an error.
             self.set_notice(
-                &format!(
-                    "{source}: {} · skipped line {}: {} ({}){rest}",
-                    list.summary(),
-                    first.line,
-                    first.reason,
-                    first.text
-                ),
-                true,
+                &format!("{source}: {} — {}", list.summary(), first.text),
+                list.urls.is_empty(),
             );
         } else if list.urls.is_empty() {
             self.set_notice(&format!("{source}: no image URLs found"), true);

@@ -110,11 +110,15 @@ impl<T> Item<T> {
         }
     }
 
-    /// Shown as a gallery tile (duplicates and cancelled downloads are not).
+    /// Shown as a gallery tile: images, and downloads on their way. Failed, cancelled,
+    /// duplicate and skipped ones stay in the queue, with their reason, not as empty tiles.
     pub fn in_gallery(&self) -> bool {
         !matches!(
             self.state,
-            ItemState::Duplicate | ItemState::Cancelled | ItemState::Skipped(_)
+            ItemState::Duplicate
+                | ItemState::Cancelled
+                | ItemState::Skipped(_)
+                | ItemState::Failed(_)
         )
     }
 

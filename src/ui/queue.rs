@@ -75,6 +75,8 @@ fn queue_row_ui<T>(
             };
             ui.label(RichText::new(icon).color(color));
             ui.vertical(|ui| {
+                // Leave room for the × at the end of the row: it must not cover the name.
+                ui.set_max_width((ui.available_width() - 26.0).max(40.0));
                 ui.horizontal(|ui| {
                     let name =
                         ui.add(egui::Label::new(RichText::new(&item.name).strong()).truncate());
@@ -107,7 +109,7 @@ fn queue_row_ui<T>(
                     ItemState::Failed(reason) => {
                         ui.add(
                             egui::Label::new(
-                                RichText::new(reason)
+                                RichText::new(format!("failed: {reason}"))
                                     .small()
                                     .color(ui.visuals().error_fg_color),
                             )
