@@ -133,9 +133,9 @@ fn queue_row_ui<T>(
                 }
             });
         });
-        let rect = ui.min_rect();
+        // At the row's right edge, in the room the name and status lines leave free.
         let remove = egui::Rect::from_min_size(
-            egui::pos2(rect.right() - 22.0, rect.top() + 2.0),
+            egui::pos2(ui.max_rect().right() - 22.0, ui.min_rect().top() + 2.0),
             egui::vec2(20.0, 20.0),
         );
         if ui
