@@ -121,11 +121,7 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
         format,
         name,
         bytes,
-    } = tokio::select! {
-        biased;
-        _ = ctx.token.cancelled() => return Err(FetchError::Cancelled),
-        r = download(ctx) => r?,
-    };
+    } = download(ctx).await?;
     // The file is complete: naming it is neither cancelled nor timed out, so a cancel that
     // arrives now loses the race and the download reports (and journals) Saved.
     let intents = ctx.intents.clone();
@@ -157,10 +153,7 @@ async fn download(ctx: &JobCtx) -> Result<Downloaded, FetchError> {
     let deadline = Instant::now() + s.deadline;
     let mut attempt = 1;
     loop {
-        let result = tokio::time::timeout_at(deadline, attempt_once(ctx))
-            .await
-            .unwrap_or(Err(FetchError::Deadline(s.deadline)));
-        match result {
+        match attempt_once(ctx, deadline).await {
             Ok(downloaded) => return Ok(downloaded),
             Err(e) if e.is_retryable() && attempt < s.max_attempts => {
                 let wait = e
@@ -177,7 +170,11 @@ async fn download(ctx: &JobCtx) -> Result<Downloaded, FetchError> {
                     wait,
                     reason: e.to_string(),
                 });
-                tokio::time::sleep(wait).await;
+                tokio::select! {
+                    biased;
+                    _ = ctx.token.cancelled() => return Err(FetchError::Cancelled),
+                    _ = tokio::time::sleep(wait) => {}
+                }
             }
             Err(e) => return Err(e),
         }
@@ -191,13 +188,36 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
     full.mul_f64(0.5 + fastrand::f64() * 0.5)
 }
 
-async fn attempt_once(ctx: &JobCtx) -> Result<Downloaded, FetchError> {
+/// Waits for one network step, giving up on a cancel, when no data came for the stall timeout,
+/// or at the file's deadline. Only network waits are cut short: disk work a download started
+/// (a `.part` write) always finishes, so by the time a cancel or a time-out is reported the
+/// `.part` file is gone.
+async fn network<T>(
+    ctx: &JobCtx,
+    deadline: Instant,
+    step: impl std::future::Future<Output = T>,
+) -> Result<T, FetchError> {
+    let s = &ctx.settings;
+    let stall = Instant::now() + s.stall_timeout;
+    tokio::select! {
+        biased;
+        _ = ctx.token.cancelled() => Err(FetchError::Cancelled),
+        r = tokio::time::timeout_at(stall.min(deadline), step) => r.map_err(|_| {
+            if deadline <= stall {
+                FetchError::Deadline(s.deadline)
+            } else {
+                FetchError::Stalled(s.stall_timeout)
+            }
+        }),
+    }
+}
+
+async fn attempt_once(ctx: &JobCtx, deadline: Instant) -> Result<Downloaded, FetchError> {
     let s = &ctx.settings;
     ctx.events.send(Event::Started { id: ctx.id });
     let request = ctx.client.get(ctx.url.clone()).send();
-    let mut response = tokio::time::timeout(s.stall_timeout, request)
-        .await
-        .map_err(|_| FetchError::Stalled(s.stall_timeout))?
+    let mut response = network(ctx, deadline, request)
+        .await?
         .map_err(|e| from_reqwest(&e))?;
 
     let status = response.status();
@@ -246,9 +266,8 @@ async fn attempt_once(ctx: &JobCtx) -> Result<Downloaded, FetchError> {
     let mut window_bytes: u64 = 0;
 
     loop {
-        let chunk = tokio::time::timeout(s.stall_timeout, response.chunk())
-            .await
-            .map_err(|_| FetchError::Stalled(s.stall_timeout))?
+        let chunk = network(ctx, deadline, response.chunk())
+            .await?
             .map_err(|e| from_reqwest(&e))?;
         let Some(chunk) = chunk else { break };
         received += chunk.len() as u64;
