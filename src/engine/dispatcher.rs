@@ -326,28 +326,6 @@ impl Dispatcher {
         self.hosts.retain(|h| pending.contains_key(h));
     }
 
-    /// Lets go of the folders being closed that nothing holds any more: no queued or running
-    /// download, no claim at the writer (each holds the folder's `Arc`).
-    fn close_idle_folders(&mut self) {
-        let idle: Vec<PathBuf> = self
-            .closing
-            .iter()
-            .filter(|dir| {
-                self.folders
-                    .get(*dir)
-                    .is_none_or(|f| Arc::strong_count(f) == 1)
-            })
-            .cloned()
-            .collect();
-        for dir in idle {
-            self.closing.remove(&dir);
-            if self.folders.remove(&dir).is_some() {
-                self.aliases.retain(|_, d| *d != dir);
-                self.events.send(Event::FolderClosed { dir });
-            }
-        }
-    }
-
     fn finished(&mut self, id: JobId, outcome: Outcome) {
         let Some(r) = self.running.remove(&id) else {
             return;

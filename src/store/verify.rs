@@ -225,23 +225,16 @@ mod tests {
     /// A PNG of `w`×`h` RGBA, interlaced or not, with `short` bytes of pixel data missing.
     fn raw_png(w: u32, h: u32, interlaced: bool, short: usize) -> Vec<u8> {
         let passes: Vec<(u32, u32)> = if interlaced {
-            [
-                (0, 0, 8, 8),
-                (4, 0, 8, 8),
-                (0, 4, 4, 8),
-                (2, 0, 4, 4),
-                (0, 2, 2, 4),
-                (1, 0, 2, 2),
-                (0, 1, 1, 2),
-            ]
-            .iter()
-            .map(|&(x0, y0, dx, dy)| {
-                (
-                    w.saturating_sub(x0).div_ceil(dx),
-                    h.saturating_sub(y0).div_ceil(dy),
-                )
-            })
-            .collect()
+            super::png::ADAM7
+                .iter()
+                .map(|&(x0, y0, dx, dy)| {
+                    let (x0, y0, dx, dy) = (x0 as u32, y0 as u32, dx as u32, dy as u32);
+                    (
+                        w.saturating_sub(x0).div_ceil(dx),
+                        h.saturating_sub(y0).div_ceil(dy),
+                    )
+                })
+                .collect()
         } else {
             vec![(w, h)]
         };

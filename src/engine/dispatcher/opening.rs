@@ -1,5 +1,6 @@
 //! The dispatcher's dealings with folders: opening them (on a blocking task), reading their
-//! history again, and claiming jobs through their journal writers before they are queued.
+//! history again, claiming jobs through their journal writers before they are queued, and
+//! letting go of folders a front end is done with.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -159,6 +160,28 @@ impl Dispatcher {
         }
         if !cancelled.is_empty() {
             folder.record(cancelled);
+        }
+    }
+
+    /// Lets go of the folders being closed that nothing holds any more: no queued or running
+    /// download, no claim at the writer (each holds the folder's `Arc`).
+    pub(super) fn close_idle_folders(&mut self) {
+        let idle: Vec<PathBuf> = self
+            .closing
+            .iter()
+            .filter(|dir| {
+                self.folders
+                    .get(*dir)
+                    .is_none_or(|f| Arc::strong_count(f) == 1)
+            })
+            .cloned()
+            .collect();
+        for dir in idle {
+            self.closing.remove(&dir);
+            if self.folders.remove(&dir).is_some() {
+                self.aliases.retain(|_, d| *d != dir);
+                self.events.send(Event::FolderClosed { dir });
+            }
         }
     }
 }

@@ -57,6 +57,17 @@ pub(super) fn check_png(mut r: impl Read) -> Result<(), Damage> {
     }
 }
 
+/// Adam7 interlacing: seven passes over sub-grids, as (x0, y0, dx, dy).
+pub(super) const ADAM7: [(u64, u64, u64, u64); 7] = [
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+];
+
 /// Counts the bytes a PNG's `IDAT` stream inflates to, against what its header needs.
 struct Pixels {
     inflater: flate2::Decompress,
@@ -110,16 +121,7 @@ impl Pixels {
         };
         let expected = if interlace == 1 {
             // Adam7: seven passes over sub-grids, each row with its own filter byte.
-            const PASSES: [(u64, u64, u64, u64); 7] = [
-                (0, 0, 8, 8),
-                (4, 0, 8, 8),
-                (0, 4, 4, 8),
-                (2, 0, 4, 4),
-                (0, 2, 2, 4),
-                (1, 0, 2, 2),
-                (0, 1, 1, 2),
-            ];
-            PASSES
+            ADAM7
                 .iter()
                 .map(|&(x0, y0, dx, dy)| {
                     let w = width.saturating_sub(x0).div_ceil(dx);
