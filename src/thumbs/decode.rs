@@ -1,9 +1,15 @@
 //! One decode: a file on disk to RGBA pixels scaled to fit a size, under limits (dimensions and
-//! allocation), so a hostile 50000×50000 header costs an error, not gigabytes.
+//! allocation), so a hostile 50000×50000 header costs an error, not gigabytes. JPEG takes the
+//! shrink-on-load path; the rest the `image` crate; both end in one resize.
 
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use image::{DynamicImage, ImageReader, Limits};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
+
+use super::jpeg;
+use super::resize::{self, Channels, Source};
 
 /// Why an image could not be shown.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -18,6 +24,8 @@ pub enum ThumbError {
     Decode(String),
     #[error("the decoder crashed on this file")]
     Panicked,
+    #[error("cannot be shown (it failed before and has not changed since)")]
+    FailedBefore,
 }
 
 /// Largest width or height accepted for decoding.
@@ -35,28 +43,44 @@ pub struct Pixels {
     pub original_height: u32,
 }
 
-/// Decodes `path` under limits and scales it to fit `max_side`.
+/// Decodes `path` under limits and scales it to fit `max_side`, upright as its EXIF says.
+///
+/// JPEG is decoded shrunk in the DCT domain ([`super::jpeg`]); other formats are decoded whole
+/// by the `image` crate, after their header's dimensions passed the limits.
 pub fn decode(path: &Path, max_side: u32) -> Result<Pixels, ThumbError> {
-    let image = open_limited(path)?;
-    let (original_width, original_height) = (image.width(), image.height());
-    let scaled = if original_width > max_side || original_height > max_side {
-        image.thumbnail(max_side, max_side)
-    } else {
-        image
-    };
-    let rgba = scaled.into_rgba8();
-    Ok(Pixels {
-        width: rgba.width(),
-        height: rgba.height(),
-        rgba: rgba.into_raw(),
-        original_width,
-        original_height,
-    })
+    let open = |e: std::io::Error| ThumbError::Open(e.to_string());
+    let mut file = std::fs::File::open(path).map_err(open)?;
+    let mut head = [0u8; 3];
+    let is_jpeg = file.read_exact(&mut head).is_ok() && head == [0xFF, 0xD8, 0xFF];
+    if is_jpeg {
+        let len = file.metadata().map_err(open)?.len();
+        if len > MAX_DECODE_BYTES {
+            return Err(ThumbError::TooLarge);
+        }
+        let mut data = Vec::with_capacity(len as usize);
+        data.extend_from_slice(&head);
+        file.read_to_end(&mut data).map_err(open)?;
+        if let jpeg::Outcome::Done(s) = jpeg::decode(&data, max_side)? {
+            let source = Source {
+                width: s.width,
+                height: s.height,
+                pixels: Channels::Rgb(s.rgb),
+                full_width: s.full_width,
+                full_height: s.full_height,
+                orientation: s.orientation,
+            };
+            return resize::finish(source, max_side);
+        }
+        return resize::finish(generic(std::io::Cursor::new(data))?, max_side);
+    }
+    file.seek(SeekFrom::Start(0)).map_err(open)?;
+    resize::finish(generic(BufReader::new(file))?, max_side)
 }
 
-fn open_limited(path: &Path) -> Result<DynamicImage, ThumbError> {
-    let mut reader = ImageReader::open(path)
-        .map_err(|e| ThumbError::Open(e.to_string()))?
+/// Any format the `image` crate reads: limits checked on the header before the body is read,
+/// the first frame of an animation.
+fn generic<R: BufRead + Seek>(reader: R) -> Result<Source, ThumbError> {
+    let mut reader = ImageReader::new(reader)
         .with_guessed_format()
         .map_err(|e| ThumbError::Open(e.to_string()))?;
     let mut limits = Limits::default();
@@ -64,11 +88,34 @@ fn open_limited(path: &Path) -> Result<DynamicImage, ThumbError> {
     limits.max_image_height = Some(MAX_DIMENSION);
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
-    reader.decode().map_err(|e| match e {
+    let mut decoder = reader.into_decoder().map_err(image_error)?;
+    if decoder.total_bytes() > MAX_DECODE_BYTES {
+        return Err(ThumbError::TooLarge);
+    }
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let image = DynamicImage::from_decoder(decoder).map_err(image_error)?;
+    let (width, height) = (image.width(), image.height());
+    let pixels = if image.color().has_alpha() {
+        Channels::Rgba(image.into_rgba8().into_raw())
+    } else {
+        Channels::Rgb(image.into_rgb8().into_raw())
+    };
+    Ok(Source {
+        width,
+        height,
+        pixels,
+        full_width: width,
+        full_height: height,
+        orientation,
+    })
+}
+
+fn image_error(e: image::ImageError) -> ThumbError {
+    match e {
         image::ImageError::Limits(_) => ThumbError::TooLarge,
         image::ImageError::Unsupported(_) => ThumbError::Unsupported,
         other => ThumbError::Decode(other.to_string()),
-    })
+    }
 }
 
 /// Whether a file name looks like an image the gallery can show.

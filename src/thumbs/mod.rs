@@ -7,13 +7,20 @@
 //! queued or decoded twice at once; a decoder that panics on a file yields an error for that file
 //! and the worker lives on. Nothing here knows egui: the UI turns [`Pixels`] into textures.
 
+pub mod cache;
 mod decode;
+mod jpeg;
+mod resize;
 
 use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 
+pub use cache::{CacheSize, ThumbCache};
 pub use decode::{MAX_DECODE_BYTES, MAX_DIMENSION, Pixels, ThumbError, decode, is_image_file};
+
+/// The shared cache's size for gallery tiles (256 px: tiles are at most 320 points wide).
+pub const TILE_SIZE: CacheSize = CacheSize::Large;
 
 /// What a decode is for; decides its size and its place in the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,7 +37,7 @@ impl Purpose {
     /// Longest side of the decoded pixels.
     pub fn max_side(self) -> u32 {
         match self {
-            Purpose::Tile => 256,
+            Purpose::Tile => TILE_SIZE.pixels(),
             Purpose::Viewer => 4096,
             Purpose::Copy => 8192,
         }
@@ -53,8 +60,8 @@ pub struct Decoded {
     pub result: Result<Pixels, ThumbError>,
 }
 
-/// The function that turns a file into pixels (replaceable in tests).
-pub type Decoder = Arc<dyn Fn(&Path, u32) -> Result<Pixels, ThumbError> + Send + Sync>;
+/// The function that turns a file into pixels for a purpose (replaceable in tests).
+pub type Decoder = Arc<dyn Fn(&Path, Purpose) -> Result<Pixels, ThumbError> + Send + Sync>;
 
 /// Requests waiting for a worker, by purpose, and those being decoded.
 #[derive(Default)]
@@ -97,8 +104,20 @@ pub struct Thumbnailer {
 
 impl Thumbnailer {
     /// Starts `threads` workers with the real decoder; `wake` is called after each result.
-    pub fn start(threads: usize, wake: Arc<dyn Fn() + Send + Sync>) -> Self {
-        Self::with_decoder(threads, wake, Arc::new(decode))
+    /// Tiles come from, and go to, `cache` when there is one.
+    pub fn start(
+        threads: usize,
+        wake: Arc<dyn Fn() + Send + Sync>,
+        cache: Option<ThumbCache>,
+    ) -> Self {
+        let decoder: Decoder =
+            Arc::new(
+                move |path: &Path, purpose: Purpose| match (&cache, purpose) {
+                    (Some(cache), Purpose::Tile) => cache::thumbnail(cache, path, TILE_SIZE),
+                    _ => decode(path, purpose.max_side()),
+                },
+            );
+        Self::with_decoder(threads, wake, decoder)
     }
 
     /// Starts `threads` workers that decode with `decoder`.
@@ -221,11 +240,11 @@ fn work(
                 };
             }
         };
-        let side = req.purpose.max_side();
         // A decoder bug on one hostile file costs that file, not the worker.
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decoder(&req.path, side)))
-                .unwrap_or(Err(ThumbError::Panicked));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            decoder(&req.path, req.purpose)
+        }))
+        .unwrap_or(Err(ThumbError::Panicked));
         if let Ok(mut q) = shared.queue.lock() {
             q.busy.remove(&(req.key, req.purpose));
         }

@@ -18,7 +18,7 @@ use super::textures::Textures;
 use super::{gallery, panels, queue, viewer};
 use crate::config::Config;
 use crate::engine::Engine;
-use crate::thumbs::Thumbnailer;
+use crate::thumbs::{ThumbCache, Thumbnailer};
 use crate::urls::UrlList;
 
 /// A paste larger than this goes to a background parse instead of into the text box.
@@ -37,6 +37,8 @@ pub struct AppOptions {
     pub config_warnings: Vec<String>,
     /// Where folder journals live (crash safety and history); `None` keeps none.
     pub journal_dir: Option<PathBuf>,
+    /// The shared thumbnail cache (freedesktop); `None` decodes every tile each time.
+    pub thumb_cache: Option<ThumbCache>,
 }
 
 impl AppOptions {
@@ -49,6 +51,7 @@ impl AppOptions {
             config: loaded.config,
             config_warnings: loaded.warnings,
             journal_dir: None,
+            thumb_cache: ThumbCache::user(),
         }
     }
 }
@@ -126,7 +129,11 @@ impl MagpieApp {
         let mut app = Self {
             ctx: ctx.clone(),
             engine,
-            thumbs: Thumbnailer::start(Thumbnailer::default_threads(), waker),
+            thumbs: Thumbnailer::start(
+                Thumbnailer::default_threads(),
+                waker,
+                options.thumb_cache.clone(),
+            ),
             textures: Textures::default(),
             items: Items::default(),
             input: String::new(),
