@@ -1,4 +1,5 @@
-//! `magpie`: opens the window, or with `magpie fetch …` downloads headless.
+//! `magpie`: opens the window, or with `magpie fetch …` downloads headless, or with
+//! `magpie thumbs …` fills the thumbnail cache.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +29,8 @@ struct Args {
 enum Cmd {
     /// Download the image URLs in FILEs (or stdin) into a folder, without a window
     Fetch(magpie::cli::FetchArgs),
+    /// Make thumbnails of images in files and folders, into the cache file managers share
+    Thumbs(magpie::cli::ThumbsArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.command {
         Some(Cmd::Fetch(fetch)) => magpie::cli::fetch(fetch, args.config),
+        Some(Cmd::Thumbs(thumbs)) => magpie::cli::thumbs(thumbs),
         None => magpie::ui::run(args.dir, args.config),
     };
     match result {

@@ -20,6 +20,7 @@ fn magpie_with_data(args: &[&str], stdin: Option<&str>, data: Option<&std::path:
         .args(args)
         .env("XDG_DATA_HOME", data)
         .env("XDG_CONFIG_HOME", data)
+        .env("XDG_CACHE_HOME", data)
         .env_remove("RUST_LOG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -802,5 +803,54 @@ fn max_total_stops_starting_downloads_once_reached() {
             .count(),
         10,
         "each of the five is said when it fails and again in the summary: {stdout}"
+    );
+}
+
+#[test]
+fn thumbs_fills_the_shared_cache_for_a_folder_and_says_what_it_did() {
+    let home = tempfile::tempdir().unwrap();
+    let photos = tempfile::tempdir().unwrap();
+    let nested = photos.path().join("trip");
+    std::fs::create_dir(&nested).unwrap();
+    for (name, side) in [
+        ("a.jpg", 900),
+        ("b.png", 600),
+        ("trip/c.jpg", 700),
+        ("icon.png", 64),
+    ] {
+        image::RgbImage::from_pixel(side, side * 2 / 3, image::Rgb([9, 99, 199]))
+            .save(photos.path().join(name))
+            .unwrap();
+    }
+    std::fs::write(photos.path().join("notes.txt"), "not an image").unwrap();
+    std::fs::write(photos.path().join("broken.jpg"), b"\xFF\xD8\xFF nope").unwrap();
+    let dir = photos.path().to_str().unwrap();
+
+    let first = magpie_with_data(&["thumbs", "-j", "2", dir], None, Some(home.path()));
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "a file failed: {stdout}{stderr}"
+    );
+    assert!(stdout.starts_with("5 images in "), "{stdout}");
+    assert!(
+        stdout.contains("3 made, 0 already cached, 1 small enough to show as they are, 1 failed"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("broken.jpg"),
+        "the failure is named: {stderr}"
+    );
+    let large = home.path().join("thumbnails/large");
+    assert_eq!(std::fs::read_dir(&large).unwrap().count(), 3);
+
+    // Again: everything comes from the cache, the broken file is not decoded again.
+    let second = magpie_with_data(&["thumbs", dir], None, Some(home.path()));
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    assert!(
+        stdout.contains("0 made, 3 already cached, 1 small enough to show as they are, 1 failed"),
+        "{stdout}"
     );
 }

@@ -1,4 +1,4 @@
-//! The headless front end: `magpie fetch`.
+//! The headless front ends: `magpie fetch` (below) and `magpie thumbs` ([`thumbs`]).
 //!
 //! Reads URL lists from files or stdin, runs the engine, and reports as a terminal user or a
 //! script expects: a progress bar on a terminal, plain lines otherwise, JSON lines with `--json`,
@@ -6,6 +6,9 @@
 
 mod feed;
 mod report;
+mod thumbs;
+
+pub use thumbs::{ThumbsArgs, thumbs};
 
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;

@@ -39,7 +39,8 @@ impl CacheSize {
         }
     }
 
-    fn folder(self) -> &'static str {
+    /// The cache's folder for this size.
+    pub fn folder(self) -> &'static str {
         match self {
             CacheSize::Normal => "normal",
             CacheSize::Large => "large",
@@ -198,14 +199,34 @@ impl ThumbCache {
     }
 }
 
+/// Where a thumbnail came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Read from the cache.
+    Cached,
+    /// Decoded now and stored in the cache.
+    Made,
+    /// Decoded now and not stored: the image is no larger than a thumbnail.
+    Small,
+}
+
 /// A thumbnail of `path` fitting `size`: from `cache` when it has a current one, else decoded and
 /// (when the image is larger than the thumbnail) stored there. Cache errors never fail a decode.
 pub fn thumbnail(cache: &ThumbCache, path: &Path, size: CacheSize) -> Result<Pixels, ThumbError> {
+    thumbnail_from(cache, path, size).map(|(px, _)| px)
+}
+
+/// [`thumbnail`], saying where the pixels came from.
+pub fn thumbnail_from(
+    cache: &ThumbCache,
+    path: &Path,
+    size: CacheSize,
+) -> Result<(Pixels, Origin), ThumbError> {
     let Ok(entry) = Entry::of(path) else {
-        return decode::decode(path, size.pixels());
+        return decode::decode(path, size.pixels()).map(|px| (px, Origin::Small));
     };
     match cache.lookup(&entry, size) {
-        Lookup::Hit(px) => return Ok(px),
+        Lookup::Hit(px) => return Ok((px, Origin::Cached)),
         Lookup::Failed => return Err(ThumbError::FailedBefore),
         Lookup::Miss => {}
     }
@@ -213,15 +234,16 @@ pub fn thumbnail(cache: &ThumbCache, path: &Path, size: CacheSize) -> Result<Pix
         Ok(px) => {
             let side = size.pixels();
             // The standard: no thumbnail for an image that is already no larger than one.
-            if px.original_width > side || px.original_height > side {
-                let mime = image::ImageFormat::from_path(path)
-                    .ok()
-                    .map(|f| f.to_mime_type());
-                if let Err(e) = cache.store(&entry, size, &px, mime) {
-                    tracing::debug!("thumbnail cache: cannot write: {e}");
-                }
+            if px.original_width <= side && px.original_height <= side {
+                return Ok((px, Origin::Small));
             }
-            Ok(px)
+            let mime = image::ImageFormat::from_path(path)
+                .ok()
+                .map(|f| f.to_mime_type());
+            if let Err(e) = cache.store(&entry, size, &px, mime) {
+                tracing::debug!("thumbnail cache: cannot write: {e}");
+            }
+            Ok((px, Origin::Made))
         }
         // A file that could not be opened may be readable later; one that cannot be decoded
         // will not be until it changes (its mtime) or Magpie does (the version in the folder).

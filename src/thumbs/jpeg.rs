@@ -79,6 +79,10 @@ fn decode_inner(data: &[u8], target: u32, progressive: bool) -> Result<Outcome, 
         .and_then(Orientation::from_exif_chunk)
         .unwrap_or(Orientation::NoTransforms);
     d.scale(scale_numerator(full_width.max(full_height), target));
+    // Chroma scaled in the DCT like luma instead of interpolated afterwards, and the fast
+    // integer IDCT: both invisible once the result is shrunk again to a thumbnail.
+    d.do_fancy_upsampling(false);
+    d.dct_method(mozjpeg::DctMethod::IntegerFast);
     let mut started = d.rgb().map_err(io)?;
     let (width, height) = (dim(started.width())?, dim(started.height())?);
     let rgb: Vec<u8> = started.read_scanlines().map_err(io)?;
