@@ -126,4 +126,39 @@ fn main() {
         let (peak, secs) = cli_peak(addr, lines, dir.path());
         println!("| {lines} lines | {peak:.1} MB | {secs:.1} s |");
     }
+
+    let million: usize = std::env::var("SHARD_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    println!();
+    println!(
+        "magpie fetch --dry-run --shard K/4 on {million} lines (what one of 4 machines takes):"
+    );
+    println!("| shard | URLs listed | peak | wall |");
+    println!("|---|---|---|---|");
+    let list = dir.path().join("million.txt");
+    let text: String = (0..million)
+        .map(|i| format!("https://img{}.example.org/set/{i:07}/photo.jpg\n", i % 50))
+        .collect();
+    std::fs::write(&list, text).expect("write list");
+    let mut total = 0;
+    for k in 1..=4 {
+        let out = dir.path().join(format!("shard-{k}.txt"));
+        let t = Instant::now();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_magpie"))
+            .args(["fetch", "--dry-run", "--shard", &format!("{k}/4")])
+            .arg(&list)
+            .env("XDG_CONFIG_HOME", dir.path().join("data"))
+            .stdout(std::fs::File::create(&out).expect("out"))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("run magpie");
+        let peak = support::wait_peak_mb(&mut child);
+        let secs = t.elapsed().as_secs_f64();
+        let listed = std::fs::read_to_string(&out).expect("read").lines().count();
+        total += listed;
+        println!("| {k}/4 | {listed} | {peak:.1} MB | {secs:.2} s |");
+    }
+    assert_eq!(total, million, "every URL in exactly one shard");
 }

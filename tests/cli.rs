@@ -854,3 +854,77 @@ fn thumbs_fills_the_shared_cache_for_a_folder_and_says_what_it_did() {
         "{stdout}"
     );
 }
+
+#[test]
+fn shards_split_one_list_between_machines_without_overlap() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let list = work.path().join("urls.txt");
+    let urls: Vec<String> = (0..30)
+        .map(|i| server.url(&format!("/img/p{i}.png")).to_string())
+        .collect();
+    std::fs::write(&list, urls.join("\n") + "\njavascript:alert(1)\n").unwrap();
+    let list = list.to_str().unwrap();
+
+    // Each of three machines runs the same command but its shard; together they fetch each
+    // image exactly once.
+    let mut all: Vec<String> = Vec::new();
+    for k in 1..=3 {
+        let out_dir = work.path().join(format!("machine-{k}"));
+        let shard = format!("{k}/3");
+        let out = magpie(
+            &[
+                "fetch",
+                "--shard",
+                &shard,
+                "--out",
+                out_dir.to_str().unwrap(),
+                list,
+            ],
+            None,
+        );
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("in other shards"), "{stdout}");
+        let files = files_in(&out_dir);
+        assert!(
+            !files.is_empty() && files.len() < 30,
+            "shard {k}: {files:?}"
+        );
+        all.extend(files);
+    }
+    all.sort();
+    let mut expected: Vec<String> = (0..30).map(|i| format!("p{i}.png")).collect();
+    expected.sort();
+    assert_eq!(all, expected);
+
+    // --dry-run lists the same split, fetches nothing, and still names the bad line.
+    let dry = magpie(&["fetch", "--dry-run", "--shard", "2/3", list], None);
+    let listed: Vec<&str> = std::str::from_utf8(&dry.stdout).unwrap().lines().collect();
+    let saved_by_2: Vec<String> = files_in(&work.path().join("machine-2"));
+    assert_eq!(listed.len(), saved_by_2.len());
+    for url in &listed {
+        let name = url.rsplit('/').next().unwrap();
+        assert!(saved_by_2.iter().any(|f| f == name), "{url}");
+    }
+    let stderr = text(&dry.stderr);
+    assert!(
+        stderr.contains("urls.txt:31"),
+        "the rejected line is named: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{} URL(s) would be fetched", listed.len())),
+        "{stderr}"
+    );
+    assert_eq!(
+        server.stats.hits("/img/p0.png"),
+        1,
+        "a dry run fetches nothing"
+    );
+}
+
+#[test]
+fn a_bad_shard_is_a_usage_error() {
+    let out = magpie(&["fetch", "--shard", "4/3", "-"], Some(""));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("between 1 and N"));
+}

@@ -6,6 +6,7 @@
 
 mod feed;
 mod report;
+mod shard;
 mod thumbs;
 
 pub use thumbs::{ThumbsArgs, thumbs};
@@ -26,6 +27,7 @@ use crate::engine::{Command, Engine, Event, JobId};
 use crate::urls::Found;
 use feed::{Feed, Source};
 use report::Report;
+use shard::Shard;
 
 /// Options of `magpie fetch`.
 #[derive(Debug, Clone, clap::Args)]
@@ -58,6 +60,14 @@ pub struct FetchArgs {
     /// Page address that relative links in HTML input are resolved against
     #[arg(long, value_name = "URL")]
     pub base: Option<Url>,
+    /// Take only this machine's share of the URLs: shard K of N (numbered from 1), chosen by a
+    /// stable hash of each URL, so N machines given the same list split it without talking
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// Read the lists and print the URLs that would be fetched (one per line), fetching nothing
+    /// and leaving the folder alone
+    #[arg(long)]
+    pub dry_run: bool,
     /// URL lists (text, CSV, Markdown or HTML); `-` or nothing reads stdin
     #[arg(value_name = "FILE|-")]
     pub inputs: Vec<String>,
@@ -105,6 +115,10 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
                 return Ok(ExitCode::from(2));
             }
         }
+    }
+
+    if args.dry_run {
+        return dry_run(sources, &args);
     }
 
     let out_dir = args
@@ -192,6 +206,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
         }
     };
     report.submitted(url_of.len());
+    let in_shard = |u: &Url| args.shard.is_none_or(|s| s.contains(u));
     let mut received: HashMap<JobId, u64> = HashMap::new();
     let mut feed_done = false;
 
@@ -201,6 +216,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
         while !feed_done && url_of.len() + batch.len() < window {
             match feed.next() {
                 None => feed_done = true,
+                Some((_, Found::Url(u))) if !in_shard(&u.url) => report.other_shard(),
                 Some((_, Found::Url(u))) if already_saved.contains(&u.url) => {
                     report.already_saved();
                 }
@@ -284,7 +300,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
         );
         return Ok(ExitCode::SUCCESS);
     }
-    if nothing && report.skipped_saved == 0 {
+    if nothing && report.skipped_saved == 0 && report.other_shard == 0 {
         eprintln!("magpie fetch: no image URLs found in the input");
         return Ok(ExitCode::from(1));
     }
@@ -292,6 +308,54 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
     Ok(if interrupted.load(Ordering::SeqCst) {
         ExitCode::from(130)
     } else if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `--dry-run`: the URLs `fetch` would take from the lists (after duplicates, rejected lines and
+/// `--shard`), one per line on stdout, with a count on stderr. The folder is not touched, so
+/// what an earlier run saved there is listed too.
+fn dry_run(sources: Vec<Source>, args: &FetchArgs) -> anyhow::Result<ExitCode> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut feed = Feed::new(sources, std::iter::empty(), args.base.clone());
+    let (mut listed, mut other_shard, mut duplicates, mut rejected) = (0u64, 0u64, 0u64, 0u64);
+    for (place, found) in &mut feed {
+        match found {
+            Found::Url(u) if args.shard.is_some_and(|s| !s.contains(&u.url)) => other_shard += 1,
+            Found::Url(u) => {
+                listed += 1;
+                writeln!(out, "{}", u.url)?;
+            }
+            Found::Duplicate(_) => duplicates += 1,
+            Found::Rejected(r) => {
+                rejected += 1;
+                eprintln!(
+                    "skipped {place}: {} ({})",
+                    r.reason,
+                    crate::format::visible(&r.text)
+                );
+            }
+        }
+    }
+    out.flush()?;
+    for e in &feed.errors {
+        eprintln!("magpie fetch: {e}");
+    }
+    let mut summary = format!("{listed} URL(s) would be fetched");
+    for (n, what) in [
+        (other_shard, "in other shards"),
+        (duplicates, "duplicate(s)"),
+        (rejected, "input line(s) rejected"),
+    ] {
+        if n > 0 {
+            summary += &format!(" · {n} {what}");
+        }
+    }
+    eprintln!("{summary}");
+    Ok(if rejected == 0 && feed.errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

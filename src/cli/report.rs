@@ -60,6 +60,8 @@ pub struct Report {
     pub duplicates: usize,
     pub rejected: usize,
     pub skipped_saved: usize,
+    /// URLs that belong to other machines' shards.
+    pub other_shard: usize,
     /// URLs another Magpie was already fetching into the same folder.
     pub skipped_elsewhere: usize,
     pub submitted: usize,
@@ -95,6 +97,7 @@ impl Report {
             duplicates: 0,
             rejected: 0,
             skipped_saved: 0,
+            other_shard: 0,
             skipped_elsewhere: 0,
             submitted: 0,
             bytes_seen: 0,
@@ -164,6 +167,12 @@ impl Report {
             self.json_line(&line)?;
         }
         Ok(())
+    }
+
+    /// A URL left to another machine by `--shard`.
+    pub fn other_shard(&mut self) {
+        self.other_shard += 1;
+        self.not_a_file();
     }
 
     pub fn already_saved(&mut self) {
@@ -261,6 +270,7 @@ impl Report {
             (self.duplicates, "duplicate(s) skipped"),
             (self.rejected, "input line(s) rejected"),
             (self.skipped_saved, "already saved earlier"),
+            (self.other_shard, "in other shards"),
             (
                 self.skipped_elsewhere,
                 "left to another Magpie on this folder",
