@@ -257,8 +257,8 @@ fn ctrl_c_cancels_and_leaves_no_part_files() {
         .unwrap()
         .write_all(input.as_bytes())
         .unwrap();
-    // Wait until all four are mid-body, with .part files on disk.
-    wait_for_entries(work.path(), 4);
+    // Wait until all four are mid-body, with their first megabyte on disk.
+    wait_for_downloads_on_disk(child.id(), work.path(), 4);
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -1,12 +1,21 @@
-//! Giving a finished file its final name without ever overwriting anything: a no-replace rename
-//! (Linux), else a hard link, else an exclusively created placeholder; names compared as
-//! case-insensitive, Unicode-normalizing file systems see them; `name (1)` … then tagged names.
+//! Giving a finished file its final name without ever overwriting anything: an unnamed file is
+//! linked into place (fails if the name exists); a `.part` file gets a no-replace rename (Linux),
+//! else a hard link, else an exclusively created placeholder. Names compared as case-insensitive,
+//! Unicode-normalizing file systems see them; `name (1)` … then tagged names.
 
 use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{StoreError, names};
+use super::{StoreError, names, unnamed};
+
+/// The finished file waiting for a name.
+pub(super) enum Pending<'a> {
+    /// A hidden `.part` file.
+    Named(&'a Path),
+    /// An unnamed file (`O_TMPFILE`), open.
+    Unnamed(&'a std::fs::File),
+}
 
 /// Renames `from` to `to` unless `to` exists, in one step (Linux `RENAME_NOREPLACE`).
 /// `Ok(false)`: this file system or OS cannot; the caller links instead.
@@ -44,7 +53,7 @@ pub(super) const NUMBERED_NAMES: u32 = 10_000;
 /// that is then replaced.
 pub(super) fn claim_name(
     dir: &Path,
-    from: &Path,
+    pending: Pending<'_>,
     name: &str,
     taken: &mut HashSet<String>,
 ) -> Result<PathBuf, StoreError> {
@@ -61,6 +70,20 @@ pub(super) fn claim_name(
             continue;
         }
         let to = dir.join(&candidate);
+        let from = match pending {
+            Pending::Unnamed(file) => match unnamed::link(file, &to) {
+                Ok(()) => {
+                    taken.insert(folded);
+                    return Ok(to);
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    taken.insert(folded);
+                    continue;
+                }
+                Err(e) => return Err(StoreError::write(&to, e)),
+            },
+            Pending::Named(from) => from,
+        };
         match rename_noreplace(from, &to) {
             Ok(true) => {
                 taken.insert(folded);
@@ -126,7 +149,7 @@ mod tests {
             .collect();
         let from = dir.path().join(".magpie-1.part");
         std::fs::write(&from, b"data").unwrap();
-        let to = claim_name(dir.path(), &from, "x.jpg", &mut taken).unwrap();
+        let to = claim_name(dir.path(), Pending::Named(&from), "x.jpg", &mut taken).unwrap();
         let name = to.file_name().unwrap().to_str().unwrap();
         assert!(
             name.len() == "x-12345678.jpg".len()
@@ -144,7 +167,7 @@ mod tests {
         let from = dir.path().join(".magpie-2.part");
         std::fs::write(&from, b"new").unwrap();
         let mut taken = names_in(dir.path());
-        let to = claim_name(dir.path(), &from, "café.png", &mut taken).unwrap();
+        let to = claim_name(dir.path(), Pending::Named(&from), "café.png", &mut taken).unwrap();
         assert_eq!(to.file_name().unwrap(), "café (1).png");
     }
 }

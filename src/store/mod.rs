@@ -1,9 +1,11 @@
-//! Saving: stream into a hidden `.part` file in the output folder, check it, then give it its final
-//! name without ever overwriting anything.
+//! Saving: stream into an unnamed file in the output folder (Linux `O_TMPFILE`; elsewhere a
+//! hidden `.part` file), check it, then give it its final name without ever overwriting anything.
 //!
-//! A download's first megabyte is kept in memory and everything after it streams to the `.part`
-//! file a megabyte at a time, on a blocking thread; a typical image therefore costs one trip to
-//! the disk (create, write, check, link), which keeps 64 downloads at once cheap on two cores.
+//! A download's first megabyte is kept in memory and everything after it streams to disk a
+//! megabyte at a time, on a blocking thread; a typical image therefore costs one trip to the disk
+//! (create, write, check, link). Disk work runs on at most about one thread per core per folder
+//! ([`DISK_THREADS`]): 64 downloads finishing at once queue for it instead of contending for the
+//! folder's directory lock in the kernel.
 //!
 //! The rules that protect the user's folder live here and nowhere else:
 //! - a file appears under its final name only when complete and checked;
@@ -11,20 +13,25 @@
 //!   created placeholder), never check-then-rename, so an existing file, or a symlink, is never
 //!   touched or followed;
 //! - every name is a single sanitized component joined to the folder, so nothing lands outside it;
-//! - a `.part` file is removed on every failure, including cancellation (its `Drop` does it).
+//! - a `.part` file is removed on every failure, including cancellation (its `Drop` does it); an
+//!   unnamed file vanishes by itself, even when the process is killed.
 
 mod claim;
 pub mod names;
+mod unnamed;
 pub mod verify;
 
 use std::collections::HashSet;
-use std::io;
+use std::io::{self, Seek as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+
+use tokio::sync::Semaphore;
 
 use image::ImageFormat;
 
-use claim::{claim_name, names_in};
+use claim::{Pending, claim_name, names_in};
 
 /// Suffix of in-progress downloads.
 pub const PART_SUFFIX: &str = ".part";
@@ -78,6 +85,15 @@ pub struct Store {
     /// Lower-cased names in the folder, loaded on first use: names are kept distinct ignoring
     /// case, so the folder survives a copy to a case-insensitive disk (macOS, Windows, USB).
     taken: Arc<Mutex<Option<HashSet<String>>>>,
+    /// Whether unnamed files work in this folder (cleared the first time they don't).
+    unnamed: Arc<AtomicBool>,
+    /// Permits for disk work on blocking threads.
+    disk: Arc<Semaphore>,
+}
+
+/// Blocking threads writing into one folder at once: about the core count.
+pub fn disk_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
 }
 
 impl Store {
@@ -98,7 +114,15 @@ impl Store {
         Ok(Self {
             dir,
             taken: Arc::default(),
+            unnamed: Arc::new(AtomicBool::new(true)),
+            disk: Arc::new(Semaphore::new(disk_threads())),
         })
+    }
+
+    /// Uses named `.part` files even where unnamed ones work (to exercise that path).
+    #[doc(hidden)]
+    pub fn prefer_named_parts(&self) {
+        self.unnamed.store(false, Ordering::Relaxed);
     }
 
     /// The folder, absolute.
@@ -133,8 +157,10 @@ impl Store {
                 buf: Vec::new(),
                 hasher: blake3::Hasher::new(),
                 committed: false,
+                unnamed: self.unnamed.clone(),
             }),
             written: 0,
+            disk: self.disk.clone(),
         }
     }
 
@@ -156,7 +182,9 @@ impl Store {
         let name = name.to_string();
         let taken = self.taken.clone();
         let bytes = part.written;
+        let permit = self.disk.clone().acquire_owned().await;
         let (inner, result) = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let result = inner.finish(&name, format, &taken, bytes, durable, before_naming);
             (inner, result)
         })
@@ -176,17 +204,21 @@ const MEMORY_CHUNK: usize = 1024 * 1024;
 pub struct PartFile {
     inner: Option<Part>,
     written: u64,
+    disk: Arc<Semaphore>,
 }
 
 /// The state that moves to a blocking thread for disk work and comes back.
 #[derive(Debug)]
 struct Part {
     dir: PathBuf,
+    /// The `.part` file's name; `None` while in memory, or for an unnamed file.
     path: Option<PathBuf>,
+    /// The file on disk, once the bytes outgrew memory (or at commit).
     file: Option<std::fs::File>,
     buf: Vec<u8>,
     hasher: blake3::Hasher,
     committed: bool,
+    unnamed: Arc<AtomicBool>,
 }
 
 impl PartFile {
@@ -199,10 +231,12 @@ impl PartFile {
         inner.hasher.update(bytes);
         self.written += bytes.len() as u64;
         if inner.buf.len() >= MEMORY_CHUNK {
+            let permit = self.disk.clone().acquire_owned().await;
             let Some(mut inner) = self.inner.take() else {
                 return Err(StoreError::Lost);
             };
             let (inner, result) = tokio::task::spawn_blocking(move || {
+                let _permit = permit;
                 let result = inner.spill();
                 (inner, result)
             })
@@ -219,26 +253,48 @@ impl PartFile {
         self.written
     }
 
-    /// The `.part` file on disk, once there is one.
+    /// The `.part` file on disk, once there is one (never for an unnamed file).
     pub fn path(&self) -> Option<&Path> {
         self.inner.as_ref()?.path.as_deref()
+    }
+
+    /// Whether the bytes have started going to disk.
+    pub fn on_disk(&self) -> bool {
+        self.inner.as_ref().is_some_and(|p| p.file.is_some())
     }
 }
 
 impl Part {
-    /// Writes the buffered bytes to the `.part` file, creating it first if needed.
+    /// Writes the buffered bytes to disk, creating the file first if needed.
     fn spill(&mut self) -> Result<(), StoreError> {
         use std::io::Write as _;
         if self.file.is_none() {
-            let (path, file) = create_part_file(&self.dir)?;
-            self.path = Some(path);
-            self.file = Some(file);
+            self.create()?;
         }
-        if let (Some(file), Some(path)) = (self.file.as_mut(), self.path.as_ref()) {
+        if let Some(file) = self.file.as_mut() {
+            let shown = self.path.as_deref().unwrap_or(&self.dir);
             file.write_all(&self.buf)
-                .map_err(|e| StoreError::write(path, e))?;
+                .map_err(|e| StoreError::write(shown, e))?;
         }
         self.buf.clear();
+        Ok(())
+    }
+
+    /// An unnamed file where the folder allows, else a hidden `.part` file.
+    fn create(&mut self) -> Result<(), StoreError> {
+        if self.unnamed.load(Ordering::Relaxed) {
+            match unnamed::create(&self.dir) {
+                Ok(Some(file)) => {
+                    self.file = Some(file);
+                    return Ok(());
+                }
+                Ok(None) => self.unnamed.store(false, Ordering::Relaxed),
+                Err(e) => return Err(StoreError::write(&self.dir, e)),
+            }
+        }
+        let (path, file) = create_part_file(&self.dir)?;
+        self.path = Some(path);
+        self.file = Some(file);
         Ok(())
     }
 
@@ -252,37 +308,45 @@ impl Part {
         durable: bool,
         before_naming: impl FnOnce(&Sealed),
     ) -> Result<PathBuf, StoreError> {
-        if self.path.is_none() {
+        if self.file.is_none() {
             // All of it is still in memory: check it there, before anything touches the disk.
             verify::check_header(std::io::Cursor::new(&self.buf), format)?;
             verify::check_bytes(&self.buf, format)?;
             self.spill()?;
         } else {
             self.spill()?;
-            if let Some(path) = &self.path {
-                let file = std::fs::File::open(path).map_err(verify::Damage::Unreadable)?;
-                verify::check_header(std::io::BufReader::new(file), format)?;
-                verify::check_complete(path, format)?;
+            if let Some(file) = &self.file {
+                // Read back through a second handle (the file was opened read-write).
+                let mut reader = file.try_clone().map_err(verify::Damage::Unreadable)?;
+                reader.rewind().map_err(verify::Damage::Unreadable)?;
+                verify::check_header(std::io::BufReader::new(&mut reader), format)?;
+                verify::check_complete(&mut reader, format)?;
             }
         }
+        let Some(file) = self.file.take() else {
+            return Err(StoreError::Lost);
+        };
         // On disk before it has a name: after a power cut a named file is a whole file.
-        if durable && let (Some(file), Some(path)) = (&self.file, &self.path) {
-            file.sync_data().map_err(|e| StoreError::write(path, e))?;
+        if durable {
+            let shown = self.path.as_deref().unwrap_or(&self.dir);
+            file.sync_data().map_err(|e| StoreError::write(shown, e))?;
         }
-        drop(self.file.take());
         before_naming(&Sealed {
             bytes,
             blake3: self.hasher.finalize().to_hex().to_string(),
         });
-        let Some(path) = self.path.clone() else {
-            return Err(StoreError::Lost);
-        };
         // One name claim at a time per folder, so two downloads never pick the same name.
         let mut guard = taken
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let taken = guard.get_or_insert_with(|| names_in(&self.dir));
-        let result = claim_name(&self.dir, &path, name, taken);
+        let result = match self.path.clone() {
+            Some(path) => {
+                drop(file); // closed before it is renamed (Windows needs that)
+                claim_name(&self.dir, Pending::Named(&path), name, taken)
+            }
+            None => claim_name(&self.dir, Pending::Unnamed(&file), name, taken),
+        };
         if result.is_ok() {
             self.committed = true;
         }
@@ -307,6 +371,7 @@ fn create_part_file(dir: &Path) -> Result<(PathBuf, std::fs::File), StoreError> 
     for _ in 0..16 {
         let path = dir.join(format!(".magpie-{:016x}{PART_SUFFIX}", fastrand::u64(..)));
         match std::fs::OpenOptions::new()
+            .read(true)
             .write(true)
             .create_new(true)
             .open(&path)
@@ -395,9 +460,10 @@ mod tests {
     async fn dropping_an_unfinished_part_removes_it() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
+        store.prefer_named_parts();
         let mut part = store.begin();
         part.write(b"half an image").await.unwrap();
-        assert!(part.path().is_none(), "small beginnings stay in memory");
+        assert!(!part.on_disk(), "small beginnings stay in memory");
         part.write(&vec![0u8; MEMORY_CHUNK]).await.unwrap();
         let path = part.path().unwrap().to_path_buf();
         assert!(path.exists());
@@ -405,10 +471,35 @@ mod tests {
         assert!(!path.exists());
     }
 
+    #[cfg(target_os = "linux")]
     #[tokio::test]
-    async fn commit_checks_the_image_and_names_it() {
+    async fn where_the_folder_allows_a_download_in_progress_has_no_name_at_all() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
+        let mut part = store.begin();
+        part.write(&vec![0u8; MEMORY_CHUNK + 1]).await.unwrap();
+        assert!(part.on_disk());
+        if part.path().is_some() {
+            return; // this file system has no O_TMPFILE: the named path is tested above
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        drop(part);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn commit_checks_the_image_and_names_it() {
+        for named in [false, true] {
+            commit_checks_the_image_and_names_it_with(named).await;
+        }
+    }
+
+    async fn commit_checks_the_image_and_names_it_with(named_parts: bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        if named_parts {
+            store.prefer_named_parts();
+        }
         let mut png = std::io::Cursor::new(Vec::new());
         image::RgbImage::new(4, 4)
             .write_to(&mut png, ImageFormat::Png)
@@ -431,5 +522,30 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().starts_with("damaged image"), "{err}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+        // Larger than what stays in memory: checked on disk, read back from the start.
+        let mut rng = fastrand::Rng::with_seed(7);
+        let noise = image::RgbImage::from_fn(800, 800, |_, _| image::Rgb([rng.u8(..), 0, 0]));
+        let mut big = std::io::Cursor::new(Vec::new());
+        noise.write_to(&mut big, ImageFormat::Png).unwrap();
+        let big = big.into_inner();
+        assert!(big.len() > MEMORY_CHUNK);
+        let mut part = store.begin();
+        for chunk in big.chunks(64 * 1024) {
+            part.write(chunk).await.unwrap();
+        }
+        let path = store
+            .commit(part, "big.png", ImageFormat::Png, false, |_| {})
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), big);
+        let mut part = store.begin();
+        part.write(&big[..big.len() - 100]).await.unwrap();
+        let err = store
+            .commit(part, "cut.png", ImageFormat::Png, false, |_| {})
+            .await
+            .unwrap_err();
+        assert!(err.to_string().starts_with("damaged image"), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 }

@@ -12,7 +12,6 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use gif::check_gif;
 use png::check_png;
-use std::path::Path;
 
 use image::ImageFormat;
 
@@ -107,11 +106,11 @@ fn check_webp(head: &[u8], len: u64) -> Result<(), Damage> {
     }
 }
 
-/// Checks the file at `path` is a complete image of `format`, reading only what the check
-/// needs. Formats without a cheap check pass.
-pub fn check_complete(path: &Path, format: ImageFormat) -> Result<(), Damage> {
-    let mut file = std::fs::File::open(path)?;
+/// Checks `file` is a complete image of `format`, reading only what the check needs (from the
+/// start, whatever its position). Formats without a cheap check pass.
+pub fn check_complete(file: &mut std::fs::File, format: ImageFormat) -> Result<(), Damage> {
     let len = file.metadata()?.len();
+    file.rewind()?;
     match format {
         ImageFormat::Jpeg => {
             file.seek(SeekFrom::Start(len.saturating_sub(JPEG_TAIL)))?;
@@ -167,7 +166,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         std::fs::write(&path, bytes).unwrap();
-        let on_disk = check_complete(&path, format).map_err(|e| e.to_string());
+        let on_disk = check_complete(&mut std::fs::File::open(&path).unwrap(), format)
+            .map_err(|e| e.to_string());
         let in_memory = check_bytes(bytes, format).map_err(|e| e.to_string());
         assert_eq!(on_disk, in_memory);
         on_disk

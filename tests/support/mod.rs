@@ -635,6 +635,37 @@ pub fn run_to_end(engine: &Engine) -> Outcome {
 }
 
 /// Waits (bounded) until `dir` holds `n` entries, e.g. `.part` files of running downloads.
+/// Waits until process `pid` has `n` files open in `dir` that are downloads in progress: unnamed
+/// files (`O_TMPFILE`, shown by the kernel as `DIR/#INODE (deleted)`) or `.part` files. The
+/// folder's listing cannot tell, since unnamed files have no entry in it.
+pub fn wait_for_downloads_on_disk(pid: u32, dir: &Path, n: usize) {
+    let dir = std::fs::canonicalize(dir).expect("canonical dir");
+    let prefix = format!("{}/", dir.display());
+    let start = std::time::Instant::now();
+    loop {
+        let open = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| std::fs::read_link(e.path()).ok())
+            .filter(|target| {
+                let t = target.to_string_lossy();
+                t.starts_with(&prefix)
+                    && (t.contains("/#") || t.ends_with(".part") || t.ends_with(".part (deleted)"))
+            })
+            .count();
+        if open >= n {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "never saw {n} downloads on disk in {} ({open} seen)",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 pub fn wait_for_entries(dir: &Path, n: usize) {
     let start = std::time::Instant::now();
     while files_in(dir).len() < n {
