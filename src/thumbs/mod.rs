@@ -27,8 +27,9 @@ pub const TILE_SIZE: CacheSize = CacheSize::Large;
 pub enum Purpose {
     /// A gallery tile.
     Tile,
-    /// The viewer, at screen size.
-    Viewer,
+    /// The viewer: fitting this many pixels a side (the screen's; the original's once zoomed
+    /// past what that shows).
+    Viewer(u32),
     /// "Copy image": the whole image (up to a limit).
     Copy,
 }
@@ -38,7 +39,7 @@ impl Purpose {
     pub fn max_side(self) -> u32 {
         match self {
             Purpose::Tile => TILE_SIZE.pixels(),
-            Purpose::Viewer => 4096,
+            Purpose::Viewer(side) => side.clamp(1, MAX_DIMENSION),
             Purpose::Copy => 8192,
         }
     }
@@ -76,7 +77,7 @@ struct Queue {
 impl Queue {
     fn lane(&mut self, purpose: Purpose) -> &mut VecDeque<Request> {
         match purpose {
-            Purpose::Viewer => &mut self.viewer,
+            Purpose::Viewer(_) => &mut self.viewer,
             Purpose::Copy => &mut self.copy,
             Purpose::Tile => &mut self.tiles,
         }
@@ -171,9 +172,9 @@ impl Thumbnailer {
     /// Drops every queued request for `key` (its item was removed).
     pub fn cancel(&self, key: u64) {
         if let Ok(mut q) = self.shared.queue.lock() {
-            for purpose in [Purpose::Tile, Purpose::Viewer, Purpose::Copy] {
-                q.lane(purpose).retain(|r| r.key != key);
-            }
+            q.tiles.retain(|r| r.key != key);
+            q.viewer.retain(|r| r.key != key);
+            q.copy.retain(|r| r.key != key);
         }
     }
 
@@ -336,7 +337,7 @@ mod tests {
             pool.request(req(key, Purpose::Tile));
         }
         pool.request(req(3, Purpose::Tile)); // asked again: still queued once
-        pool.request(req(9, Purpose::Viewer));
+        pool.request(req(9, Purpose::Viewer(1920)));
         assert_eq!(pool.queued_tiles(), 4);
         let dropped = pool.retain_tiles(|k| k >= 4);
         assert_eq!(dropped, [2, 3]);
@@ -355,7 +356,7 @@ mod tests {
             order,
             [
                 (1, Purpose::Tile),
-                (9, Purpose::Viewer),
+                (9, Purpose::Viewer(1920)),
                 (5, Purpose::Tile),
                 (4, Purpose::Tile)
             ]

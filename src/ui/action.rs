@@ -20,6 +20,8 @@ pub enum Action {
     ClearFinished,
     Remove(u64),
     View(u64),
+    /// The viewer is zoomed past what it decoded: decode this many pixels a side.
+    ViewLarger(u64, u32),
     CloseViewer,
     OpenExternal(u64),
     ShowInFolder(u64),

@@ -91,16 +91,36 @@ impl MagpieApp {
                 self.items.remove_where(|i| i.key == key);
             }
             Action::View(key) => {
+                // Decoded to fit the screen, not the image's own size: a 50-megapixel photo
+                // costs a screenful of pixels until the user zooms in.
+                let screen = self.ctx.content_rect().size() * self.ctx.pixels_per_point();
+                let side = (screen.max_elem().ceil() as u32).clamp(512, 8192);
                 let mut v = viewer::Viewer::new(key);
                 if let Some(path) = self.path_of(key) {
                     self.thumbs.request(Request {
                         key,
                         path,
-                        purpose: Purpose::Viewer,
+                        purpose: Purpose::Viewer(side),
                     });
                     v.loading = true;
+                    v.requested = side;
                 }
                 self.viewer = Some(v);
+            }
+            Action::ViewLarger(key, side) => {
+                let path = self.path_of(key);
+                if let (Some(v), Some(path)) = (self.viewer.as_mut(), path)
+                    && v.key == key
+                    && side > v.requested
+                {
+                    self.thumbs.request(Request {
+                        key,
+                        path,
+                        purpose: Purpose::Viewer(side),
+                    });
+                    v.loading = true;
+                    v.requested = side;
+                }
             }
             Action::CloseViewer => self.viewer = None,
             Action::OpenExternal(key) => {

@@ -96,9 +96,10 @@ impl MagpieApp {
                     self.set_notice("Image copied to the clipboard.", false);
                 }
             }
-            Purpose::Viewer => {
+            Purpose::Viewer(side) => {
                 if let Some(v) = &mut self.viewer
                     && v.key == done.key
+                    && v.requested == side
                 {
                     let ctx = &self.ctx;
                     v.set_full(

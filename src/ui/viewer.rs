@@ -10,6 +10,8 @@ use super::items::{Items, Thumb};
 pub struct Viewer {
     pub key: u64,
     pub loading: bool,
+    /// Pixels a side asked of the decoder (0: nothing yet).
+    pub requested: u32,
     full: Option<TextureHandle>,
     error: Option<String>,
     /// Scale relative to the image's pixels; `None` fits the window.
@@ -23,6 +25,7 @@ impl Viewer {
         Self {
             key,
             loading: false,
+            requested: 0,
             full: None,
             error: None,
             zoom: None,
@@ -207,6 +210,16 @@ pub fn viewer_ui(
     let scale = viewer.zoom.unwrap_or(viewer.last_fit);
     if viewer.zoom.is_none() {
         viewer.offset = Vec2::ZERO;
+    }
+    // Zoomed past what was decoded (and the original has more): decode larger, up to full size.
+    let needed = natural.max_elem() * scale * ui.ctx().pixels_per_point();
+    let have = texture.size_vec2().max_elem();
+    let original = natural.max_elem();
+    if !viewer.loading && needed > have * 1.05 && original > have {
+        actions.push(Action::ViewLarger(
+            viewer.key,
+            original.min(crate::thumbs::MAX_DIMENSION as f32) as u32,
+        ));
     }
     let rect = Rect::from_center_size(area.center() + viewer.offset, natural * scale);
     painter.image(
