@@ -8,12 +8,7 @@ use clap::{Parser, Subcommand};
 
 /// Magpie: fetch images from lists of URLs into a folder, and browse them.
 #[derive(Debug, Parser)]
-#[command(
-    name = "magpie",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "magpie", version, about)]
 struct Args {
     #[command(subcommand)]
     command: Option<Cmd>,
@@ -42,6 +37,13 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if let (Some(dir), Some(_)) = (&args.dir, &args.command) {
+        eprintln!(
+            "magpie: '{}' is a folder for the window; it cannot come before a command",
+            dir.display()
+        );
+        return ExitCode::from(2);
+    }
     let result = match args.command {
         Some(Cmd::Fetch(fetch)) => magpie::cli::fetch(fetch, args.config),
         Some(Cmd::Thumbs(thumbs)) => magpie::cli::thumbs(thumbs),

@@ -928,3 +928,26 @@ fn a_bad_shard_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("between 1 and N"));
 }
+
+#[test]
+fn the_settings_file_can_be_named_before_or_after_the_command() {
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("c.toml");
+    std::fs::write(&config, "[fetch]\nconcurrency = 3\n").unwrap();
+    let list = work.path().join("l.txt");
+    std::fs::write(&list, "https://a.example/x.png\n").unwrap();
+    let (config, list) = (config.to_str().unwrap(), list.to_str().unwrap());
+    for args in [
+        ["--config", config, "fetch", "--dry-run", list],
+        ["fetch", "--config", config, "--dry-run", list],
+    ] {
+        let out = magpie(&args, None);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stdout), "https://a.example/x.png\n");
+    }
+}
