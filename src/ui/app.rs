@@ -75,6 +75,8 @@ pub struct MagpieApp {
     pub(super) notice: Option<Notice>,
     pub(super) paused: bool,
     pub(super) viewer: Option<viewer::Viewer>,
+    /// Gallery tiles drawn in the last frame.
+    pub(super) on_screen: Vec<u64>,
     pub(super) help_open: bool,
     pub(super) settings: Option<Draft>,
     pub(super) confirm_delete: Option<u64>,
@@ -146,6 +148,7 @@ impl MagpieApp {
             notice,
             paused: false,
             viewer: None,
+            on_screen: Vec::new(),
             help_open: false,
             settings: None,
             confirm_delete: None,
@@ -169,6 +172,18 @@ impl MagpieApp {
     }
 
     /// How many thumbnail textures are held (for tests and diagnostics).
+    /// Gallery tiles on screen in the last frame, and how many of them show their thumbnail
+    /// (or why there is none).
+    pub fn tiles_on_screen(&self) -> (usize, usize) {
+        let done = self
+            .on_screen
+            .iter()
+            .filter_map(|&k| self.items.index_of_key(k).and_then(|i| self.items.get(i)))
+            .filter(|i| matches!(i.thumb, Thumb::Ready(_) | Thumb::Failed(_)))
+            .count();
+        (done, self.on_screen.len())
+    }
+
     pub fn thumbnails_loaded(&self) -> usize {
         self.items
             .as_slice()
@@ -255,6 +270,7 @@ impl MagpieApp {
                     &mut actions,
                 );
                 self.textures.frame(&visible, &mut self.items, &self.thumbs);
+                self.on_screen = visible;
             }
         });
 

@@ -1,0 +1,214 @@
+//! The gallery with 10,000 12-megapixel photos (not a test): the window's own code, headless
+//! through egui_kittest (layout and textures as in the app; no GPU).
+//!
+//! 1. Cold: an empty thumbnail cache; the time until the first screen of tiles is drawn.
+//! 2. A fast wheel scroll through the folder, then stop: the time until every tile on screen is
+//!    drawn (requests for tiles scrolled past are dropped, so this does not wait for them).
+//! 3. Steady scrolling: CPU time of each frame on the UI thread, median and p99.
+//! 4. Warm: the window opened again on the same folder; the time until the first screen is drawn
+//!    from the shared cache.
+//! 5. Peak resident memory of the whole run.
+//!
+//! The 10,000 files are hard links to 50 photos (distinct paths, distinct cache entries, real
+//! decodes) so the bench needs 100 MB of disk, not 20 GB; their bytes are in the page cache, so
+//! "cold" means no thumbnails, not a cold disk.
+//!
+//! Run: `cargo bench --bench gallery` (env: BENCH_CORPUS=DIR with `jpeg_large/` from
+//! `../shared/bench/make_corpus.py`, else 50 photo-like JPEGs are generated; N=10000).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use magpie::config::Config;
+use magpie::thumbs::ThumbCache;
+use magpie::ui::{AppOptions, MagpieApp};
+
+type App = Option<MagpieApp>;
+
+fn harness(options: AppOptions) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_ui_state(
+            move |ui, app: &mut App| {
+                app.get_or_insert_with(|| MagpieApp::new(ui.ctx(), options.clone()))
+                    .show(ui);
+            },
+            None,
+        )
+}
+
+fn app<'h>(h: &'h Harness<'_, App>) -> &'h MagpieApp {
+    h.state().as_ref().expect("app")
+}
+
+/// CPU time this thread has used (ns).
+fn thread_cpu_ns() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1e3
+}
+
+fn step_until(h: &mut Harness<'_, App>, what: &str, done: impl Fn(&MagpieApp) -> bool) -> Duration {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if done(app(h)) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "timed out: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn screen_drawn(a: &MagpieApp) -> bool {
+    let (done, total) = a.tiles_on_screen();
+    total > 0 && done == total
+}
+
+fn wheel(h: &mut Harness<'_, App>, dy: f32) {
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, dy),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+        modifiers: egui::Modifiers::NONE,
+    });
+}
+
+fn photos(tmp: &Path) -> Vec<PathBuf> {
+    if let Some(dir) = std::env::var_os("BENCH_CORPUS") {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(Path::new(&dir).join("jpeg_large"))
+            .expect("corpus")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        v.sort();
+        return v;
+    }
+    eprintln!("generating 50 photos (set BENCH_CORPUS to use make_corpus.py's)…");
+    let dir = tmp.join("src");
+    std::fs::create_dir_all(&dir).expect("dir");
+    (0..50u64)
+        .map(|i| {
+            let path = dir.join(format!("p{i}.jpg"));
+            let mut rng = fastrand::Rng::with_seed(i);
+            let img = image::RgbImage::from_fn(4000, 3000, |x, y| {
+                let g = rng.u8(..24);
+                image::Rgb([(x / 16) as u8 ^ g, (y / 12) as u8 ^ g, (i * 5) as u8])
+            });
+            let file = std::fs::File::create(&path).expect("create");
+            image::codecs::jpeg::JpegEncoder::new_with_quality(file, 85)
+                .encode_image(&img)
+                .expect("encode");
+            path
+        })
+        .collect()
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let n: usize = std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sources = photos(tmp.path());
+    let folder = tmp.path().join("photos");
+    std::fs::create_dir_all(&folder).expect("folder");
+    for i in 0..n {
+        std::fs::hard_link(
+            &sources[i % sources.len()],
+            folder.join(format!("photo_{i:05}.jpg")),
+        )
+        .expect("link");
+    }
+    let cache = ThumbCache::at(tmp.path().join("thumbnails"));
+    let options = AppOptions {
+        out_dir: Some(folder.clone()),
+        config: Config::default(),
+        thumb_cache: Some(cache),
+        ..AppOptions::default()
+    };
+
+    println!(
+        "Gallery bench: {n} photos of 12 MP, window 1600×1000, thumbnail pool of {} threads",
+        magpie::thumbs::Thumbnailer::default_threads()
+    );
+    let mut h = harness(options.clone());
+    let listed = step_until(&mut h, "folder listed", |a| a.items().len() >= n);
+    println!(
+        "folder listed ({n} items): {:.0} ms",
+        listed.as_secs_f64() * 1e3
+    );
+    let first = step_until(&mut h, "first screen, cold", screen_drawn);
+    let (_, tiles) = app(&h).tiles_on_screen();
+    println!(
+        "first screen ({tiles} tiles), empty cache: {:.0} ms",
+        first.as_secs_f64() * 1e3
+    );
+
+    // A fast flick: 40 frames of big wheel steps, then the hand stops.
+    h.hover_at(egui::pos2(1100.0, 500.0));
+    for _ in 0..40 {
+        wheel(&mut h, -1500.0);
+        h.step();
+    }
+    for _ in 0..30 {
+        h.step(); // let the smooth scroll come to rest
+    }
+    let before = app(&h).thumbnails_loaded();
+    let settle = step_until(&mut h, "tiles after a fast scroll", screen_drawn);
+    println!(
+        "after a fast scroll stops, tiles on screen drawn in {:.0} ms (target ≤ 1000 ms); \
+         thumbnails made: {before} before, {} after",
+        settle.as_secs_f64() * 1e3,
+        app(&h).thumbnails_loaded()
+    );
+
+    // Steady scrolling: per-frame CPU on the UI thread.
+    let mut frames = Vec::new();
+    for _ in 0..300 {
+        wheel(&mut h, -60.0);
+        let cpu = thread_cpu_ns();
+        h.step();
+        frames.push((thread_cpu_ns() - cpu) as f64 / 1e6);
+        std::thread::sleep(Duration::from_millis(4));
+    }
+    frames.sort_by(f64::total_cmp);
+    println!(
+        "frame CPU while scrolling: median {:.2} ms, p99 {:.2} ms (targets ≤ 8 / ≤ 16 ms)",
+        frames[frames.len() / 2],
+        frames[frames.len() * 99 / 100]
+    );
+    let rss_one = peak_rss_mb();
+    drop(h);
+
+    // Reopen on the same folder: the first screen comes from the shared cache.
+    let mut h = harness(options);
+    step_until(&mut h, "folder listed again", |a| a.items().len() >= n);
+    let start = Instant::now();
+    step_until(&mut h, "first screen, warm", screen_drawn);
+    println!(
+        "first screen after reopening, warm cache: {:.0} ms (target ≤ 300 ms)",
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    drop(h);
+    println!(
+        "peak resident memory: {rss_one:.0} MB after the first window, {:.0} MB in all (target ≤ 300 MB)",
+        peak_rss_mb()
+    );
+}
