@@ -22,6 +22,9 @@ use crate::journal::{Record, Session};
 
 /// What the engine's own tasks and threads tell the dispatcher.
 pub(crate) enum Internal {
+    /// A download has its whole body: its network slot is free while the file is checked and
+    /// named.
+    Received(JobId, u64),
     /// A download ended.
     Done(JobId, Outcome),
     /// A folder open finished (on a blocking thread).
@@ -71,6 +74,10 @@ pub(crate) struct Dispatcher {
     pending: HashMap<String, VecDeque<Queued>>,
     hosts: VecDeque<String>,
     running: HashMap<JobId, Running>,
+    /// Running downloads still on the network: what the concurrency limit counts.
+    receiving: usize,
+    /// Bytes of downloads received and being checked and named (for the run's size limit).
+    naming_bytes: u64,
     per_host: HashMap<String, usize>,
     paused: bool,
     busy: bool,
@@ -88,6 +95,10 @@ struct Running {
     token: CancellationToken,
     url: Url,
     folder: Arc<Folder>,
+    /// Still on the network (holds a slot of the global and per-host limits).
+    receiving: bool,
+    /// The body's size, once received.
+    received: u64,
 }
 
 /// How a download ended, for the journal.
@@ -133,6 +144,8 @@ impl Dispatcher {
             pending: HashMap::new(),
             hosts: VecDeque::new(),
             running: HashMap::new(),
+            receiving: 0,
+            naming_bytes: 0,
             per_host: HashMap::new(),
             paused: false,
             busy: false,
@@ -232,6 +245,17 @@ impl Dispatcher {
 
     fn internal(&mut self, message: Internal) {
         match message {
+            Internal::Received(id, bytes) => {
+                if let Some(r) = self.running.get_mut(&id)
+                    && r.receiving
+                {
+                    r.receiving = false;
+                    r.received = bytes;
+                    self.naming_bytes += bytes;
+                    let host = r.host.clone();
+                    self.release_slot(&host);
+                }
+            }
             Internal::Done(id, outcome) => self.finished(id, outcome),
             Internal::Opened { asked, result } => self.opened(asked, result),
             Internal::Reread { asked, dir, result } => match result {
@@ -341,12 +365,22 @@ impl Dispatcher {
         self.finish_running(r, outcome);
     }
 
-    fn finish_running(&mut self, r: Running, outcome: Outcome) {
-        if let Some(n) = self.per_host.get_mut(&r.host) {
+    /// A download left the network: one more may start, globally and on its host.
+    fn release_slot(&mut self, host: &str) {
+        self.receiving = self.receiving.saturating_sub(1);
+        if let Some(n) = self.per_host.get_mut(host) {
             *n -= 1;
             if *n == 0 {
-                self.per_host.remove(&r.host);
+                self.per_host.remove(host);
             }
+        }
+    }
+
+    fn finish_running(&mut self, r: Running, outcome: Outcome) {
+        if r.receiving {
+            self.release_slot(&r.host);
+        } else {
+            self.naming_bytes = self.naming_bytes.saturating_sub(r.received);
         }
         match &outcome {
             Outcome::Saved { bytes, .. } => self.saved_bytes += bytes,
@@ -375,13 +409,18 @@ impl Dispatcher {
     }
 
     /// Starts queued jobs while the global limit has room, taking hosts in turn and skipping
-    /// those at their own limit.
+    /// those at their own limit. The limits count downloads on the network; those being checked
+    /// and named (waiting on the disk) are at most as many again, so a slow disk slows the
+    /// downloads down instead of piling finished bodies up in memory.
     fn start_what_fits(&mut self) {
         if self.paused {
             return;
         }
         let mut skipped = 0;
-        while self.running.len() < self.settings.concurrency && skipped < self.hosts.len() {
+        while self.receiving < self.settings.concurrency
+            && self.running.len() < 2 * self.settings.concurrency
+            && skipped < self.hosts.len()
+        {
             let Some(host) = self.hosts.pop_front() else {
                 break;
             };
@@ -410,7 +449,7 @@ impl Dispatcher {
     /// Whether the run's size limit and the folder's free space let a new download start.
     fn may_start(&self, folder: &Folder) -> Result<(), FetchError> {
         if let Some(limit) = self.settings.max_total_bytes
-            && self.saved_bytes >= limit
+            && self.saved_bytes + self.naming_bytes >= limit
         {
             return Err(FetchError::RunLimit(limit));
         }
@@ -438,6 +477,7 @@ impl Dispatcher {
         let Queued { job, folder } = queued;
         let token = CancellationToken::new();
         *self.per_host.entry(host.clone()).or_default() += 1;
+        self.receiving += 1;
         self.running.insert(
             job.id,
             Running {
@@ -445,6 +485,8 @@ impl Dispatcher {
                 token: token.clone(),
                 url: job.url.clone(),
                 folder: folder.clone(),
+                receiving: true,
+                received: 0,
             },
         );
         let ctx = fetch::JobCtx {
@@ -456,6 +498,7 @@ impl Dispatcher {
             settings: self.settings.clone(),
             events: self.events.clone(),
             token,
+            internal: self.internal_tx.clone(),
         };
         let done = self.internal_tx.clone();
         tokio::spawn(async move {

@@ -104,6 +104,8 @@ pub(crate) struct JobCtx {
     pub events: EventSink,
     /// Stops the download, up to the moment its file is complete.
     pub token: CancellationToken,
+    /// Told when the body is complete, so the next download can start during checks and naming.
+    pub internal: tokio::sync::mpsc::UnboundedSender<super::dispatcher::Internal>,
 }
 
 /// A complete, unnamed download.
@@ -122,6 +124,9 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
         name,
         bytes,
     } = download(ctx).await?;
+    let _ = ctx
+        .internal
+        .send(super::dispatcher::Internal::Received(ctx.id, bytes));
     // The file is complete: naming it is neither cancelled nor timed out, so a cancel that
     // arrives now loses the race and the download reports (and journals) Saved.
     let intents = ctx.intents.clone();
