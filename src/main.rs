@@ -23,7 +23,7 @@ struct Args {
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Download the image URLs in FILEs (or stdin) into a folder, without a window
-    Fetch(magpie::cli::FetchArgs),
+    Fetch(Box<magpie::cli::FetchArgs>),
     /// Make thumbnails of images in files and folders, into the cache file managers share
     Thumbs(magpie::cli::ThumbsArgs),
 }
@@ -45,7 +45,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let result = match args.command {
-        Some(Cmd::Fetch(fetch)) => magpie::cli::fetch(fetch, args.config),
+        Some(Cmd::Fetch(fetch)) => magpie::cli::fetch(*fetch, args.config),
         Some(Cmd::Thumbs(thumbs)) => magpie::cli::thumbs(thumbs),
         None => magpie::ui::run(args.dir, args.config),
     };

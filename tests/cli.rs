@@ -951,3 +951,47 @@ fn the_settings_file_can_be_named_before_or_after_the_command() {
         assert_eq!(text(&out.stdout), "https://a.example/x.png\n");
     }
 }
+
+#[test]
+fn header_referer_user_agent_and_cookies_flags_reach_the_server() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let jar = work.path().join("cookies.txt");
+    std::fs::write(&jar, "127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tabc\n").unwrap();
+    let out_dir = work.path().join("out");
+    let out = magpie(
+        &[
+            "fetch",
+            "-H",
+            "X-Token: t1",
+            "--referer",
+            "origin",
+            "--user-agent",
+            "browser",
+            "--cookies",
+            jar.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "-",
+        ],
+        Some(&format!("{}\n", server.url("/members/c.png"))),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(files_in(&out_dir), ["c.png"]);
+    assert_eq!(*server.stats.tokens.lock().unwrap(), ["t1"]);
+    assert_eq!(
+        *server.stats.referers.lock().unwrap(),
+        [format!("http://{}/", server.addr)]
+    );
+    assert!(server.stats.user_agent.lock().unwrap().contains("Firefox"));
+
+    let missing = magpie(
+        &["fetch", "--cookies", "/nonexistent/cookies.txt", "-"],
+        Some(""),
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("cannot read the cookies file"));
+    let bad = magpie(&["fetch", "-H", "no colon here", "-"], Some(""));
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("Name: value"));
+}

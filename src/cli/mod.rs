@@ -60,6 +60,25 @@ pub struct FetchArgs {
     /// Page address that relative links in HTML input are resolved against
     #[arg(long, value_name = "URL")]
     pub base: Option<Url>,
+    /// User-Agent: magpie (default), browser (a current desktop Firefox), or the exact text
+    #[arg(long, value_name = "UA")]
+    pub user_agent: Option<String>,
+    /// Referer to send: none (default), origin (the image's https://host/), or a URL
+    #[arg(long, value_name = "none|origin|URL",
+          value_parser = |s: &str| crate::engine::net::Referer::parse(s).map(|_| s.to_string()))]
+    pub referer: Option<String>,
+    /// Extra request header, "Name: value" (repeat for more); sent to every host in the lists,
+    /// never to a host a redirect leads to unless it is in the lists too
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// A Netscape cookies.txt file (as browser extensions export it); each cookie goes only to
+    /// the host it names
+    #[arg(long, value_name = "FILE")]
+    pub cookies: Option<PathBuf>,
+    /// Proxy for every request (http://, https://, socks5://, socks5h://); by default the
+    /// environment's HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
     /// Take only this machine's share of the URLs: shard K of N (numbered from 1), chosen by a
     /// stable hash of each URL, so N machines given the same list split it without talking
     #[arg(long, value_name = "K/N")]
@@ -130,12 +149,42 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
         eprintln!("magpie fetch: no data folder on this system, nothing to resume");
     }
     // Flags override the config file.
+    let base = config.fetch_settings();
+    let mut headers = base.headers.clone();
+    headers.extend(args.headers.iter().cloned());
     let settings = FetchSettings {
-        concurrency: args.concurrency.unwrap_or(config.fetch.concurrency),
-        per_host: args.per_host.unwrap_or(config.fetch.per_host),
+        concurrency: args.concurrency.unwrap_or(base.concurrency),
+        per_host: args.per_host.unwrap_or(base.per_host),
         max_total_bytes: args.max_total,
-        ..config.fetch
+        user_agent: args.user_agent.clone().unwrap_or(base.user_agent.clone()),
+        referer: args.referer.clone().unwrap_or(base.referer.clone()),
+        proxy: args.proxy.clone().unwrap_or(base.proxy.clone()),
+        cookies_file: args.cookies.clone().or(base.cookies_file.clone()),
+        headers,
+        ..base
     };
+    if let Some(path) = &args.cookies
+        && let Err(e) = crate::engine::cookies::CookieJar::load(path)
+    {
+        eprintln!("magpie fetch: {e}");
+        return Ok(ExitCode::from(2));
+    }
+    if let Some(proxy) = &args.proxy
+        && let Err(e) = reqwest::Proxy::all(proxy.as_str())
+    {
+        eprintln!("magpie fetch: --proxy {proxy}: {e}");
+        return Ok(ExitCode::from(2));
+    }
+    let (rules, warnings) = crate::engine::net::RequestRules::new(&settings);
+    for w in warnings {
+        eprintln!("magpie fetch: warning: {w}");
+    }
+    for host in rules.insecure_hosts() {
+        eprintln!(
+            "magpie fetch: warning: certificates of {host} are not checked \
+             (accept_invalid_certs in the config): anyone on the network could pose as it"
+        );
+    }
     // Enough queued ahead that no slot waits for the list to be read.
     let window = (settings.concurrency * 4).max(64);
     let engine = Engine::start_journaled(settings, journal_dir, None)
@@ -312,6 +361,19 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `"Name: value"` as a header for `--header`.
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("'{text}' is not \"Name: value\""))?;
+    let (name, value) = (name.trim(), value.trim());
+    reqwest::header::HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("'{name}' is not a header name"))?;
+    reqwest::header::HeaderValue::from_str(value)
+        .map_err(|_| format!("the value of {name} cannot be sent in a header"))?;
+    Ok((name.to_string(), value.to_string()))
 }
 
 /// `--dry-run`: the URLs `fetch` would take from the lists (after duplicates, rejected lines and

@@ -26,6 +26,8 @@ struct JsonLine<'a> {
     error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
 }
 
 impl<'a> JsonLine<'a> {
@@ -37,6 +39,7 @@ impl<'a> JsonLine<'a> {
             bytes: None,
             error: None,
             line: None,
+            note: None,
         }
     }
 }
@@ -202,9 +205,17 @@ impl Report {
             let mut line = JsonLine::new(url, "saved");
             line.path = Some(saved.path.display().to_string());
             line.bytes = Some(saved.bytes);
+            line.note = saved.note.clone();
             self.json_line(&line)
         } else if self.bar.is_none() {
-            writeln!(self.out, "saved {url} -> {}", saved.path.display())
+            match &saved.note {
+                Some(note) => {
+                    writeln!(self.out, "saved {url} -> {} ({note})", saved.path.display())
+                }
+                None => writeln!(self.out, "saved {url} -> {}", saved.path.display()),
+            }
+        } else if let Some(note) = &saved.note {
+            self.say(format!("saved {url} ({note})"))
         } else {
             Ok(())
         }

@@ -56,6 +56,24 @@ pub struct FetchSettings {
     /// Progress events for one file are at most this frequent.
     #[serde(with = "humantime_serde")]
     pub progress_interval: Duration,
+    /// `magpie` (Magpie's own User-Agent), `browser` (a current desktop Firefox), or the exact
+    /// text to send.
+    pub user_agent: String,
+    /// The Referer sent: `none`, `origin` (the image's `https://host/`), `page` (the page the
+    /// image was found on), or a URL. With `none`, a 403 earns one retry with the origin.
+    pub referer: String,
+    /// Proxy for every request, e.g. `http://proxy:3128` or `socks5h://127.0.0.1:1080`; empty
+    /// uses the environment's (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`).
+    pub proxy: String,
+    /// Extra headers for every request (per-host tables add to them).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// A Netscape `cookies.txt` file; each cookie goes only to the host it names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cookies_file: Option<PathBuf>,
+    /// The `[hosts."name"]` tables (filled in from the config by [`super::Config::fetch_settings`]).
+    #[serde(skip)]
+    pub hosts: std::collections::BTreeMap<String, super::HostSettings>,
 }
 
 impl Default for FetchSettings {
@@ -78,6 +96,12 @@ impl Default for FetchSettings {
             sync_files: true,
             allow_https_downgrade: false,
             progress_interval: Duration::from_millis(100),
+            user_agent: "magpie".to_string(),
+            referer: "none".to_string(),
+            proxy: String::new(),
+            headers: std::collections::BTreeMap::new(),
+            cookies_file: None,
+            hosts: std::collections::BTreeMap::new(),
         }
     }
 }

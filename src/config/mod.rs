@@ -25,9 +25,18 @@ pub struct Config {
     pub fetch: FetchSettings,
     /// What the window remembers and shows.
     pub window: WindowSettings,
-    /// Settings for one host, keyed by host name (`[hosts."example.org"]`). Empty for now: the
-    /// place where per-host headers, cookies and limits go.
+    /// Settings for one host and its subdomains, keyed by host name (`[hosts."example.org"]`).
     pub hosts: BTreeMap<String, HostSettings>,
+}
+
+impl Config {
+    /// The download settings with the per-host tables in them, as the engine takes them.
+    pub fn fetch_settings(&self) -> FetchSettings {
+        FetchSettings {
+            hosts: self.hosts.clone(),
+            ..self.fetch.clone()
+        }
+    }
 }
 
 /// The `[window]` table.
@@ -57,10 +66,31 @@ impl WindowSettings {
     }
 }
 
-/// One `[hosts."name"]` table: reserved for per-host settings (none yet).
+/// One `[hosts."name"]` table: how requests to that host and its subdomains are made. Unset
+/// fields fall back to a less specific table, then to `[fetch]`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct HostSettings {}
+pub struct HostSettings {
+    /// `magpie`, `browser` (a current desktop Firefox), or the exact User-Agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// `none`, `origin` (the image's own `https://host/`), `page` (where it was found), or a URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referer: Option<String>,
+    /// Extra request headers, e.g. `{ "X-Api-Key" = "…" }`; never sent to another host.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// A Netscape `cookies.txt` file (as browser extensions export it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cookies_file: Option<PathBuf>,
+    /// A `Cookie` header value, e.g. `"session=abc; theme=dark"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cookie: Option<String>,
+    /// Accept this host's certificate even if it is invalid (expired, self-signed, wrong name).
+    /// Off by default; Magpie warns while it is on.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub accept_invalid_certs: bool,
+}
 
 /// A config as loaded, with what was wrong in the file (each a sentence with the file and line).
 #[derive(Debug, Clone, Default)]

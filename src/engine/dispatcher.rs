@@ -16,6 +16,7 @@ use url::Url;
 mod opening;
 
 use super::folders::{self, Claims, Folder, FolderError, OpenedFolder};
+use super::net::Net;
 use super::{Command, Event, EventSink, FetchError, Job, JobId, fetch};
 use crate::config::FetchSettings;
 use crate::journal::{Record, Session};
@@ -54,7 +55,7 @@ pub(crate) struct Dispatcher {
     settings: FetchSettings,
     journal_dir: Option<PathBuf>,
     session: Session,
-    client: reqwest::Client,
+    net: Arc<Net>,
     events: EventSink,
     next_id: Arc<AtomicU64>,
     /// Open folders by absolute path, and the names front ends used for them.
@@ -121,7 +122,7 @@ impl Dispatcher {
     pub(crate) fn new(
         settings: FetchSettings,
         journal_dir: Option<PathBuf>,
-        client: reqwest::Client,
+        net: Arc<Net>,
         events: EventSink,
         next_id: Arc<AtomicU64>,
     ) -> Self {
@@ -130,7 +131,7 @@ impl Dispatcher {
             settings,
             journal_dir,
             session: fastrand::u64(1..),
-            client,
+            net,
             events,
             next_id,
             folders: HashMap::new(),
@@ -223,12 +224,15 @@ impl Dispatcher {
             Command::Pause => self.paused = true,
             Command::Resume => self.paused = false,
             Command::Configure(settings) => {
-                if settings.connect_timeout != self.settings.connect_timeout
-                    || settings.per_host != self.settings.per_host
-                    || settings.allow_https_downgrade != self.settings.allow_https_downgrade
-                {
-                    match fetch::client(&settings) {
-                        Ok(client) => self.client = client,
+                let settings = *settings;
+                if settings != self.settings {
+                    match Net::new(&settings) {
+                        Ok((net, warnings)) => {
+                            for w in warnings {
+                                tracing::warn!("{w}");
+                            }
+                            self.net = net;
+                        }
                         Err(e) => tracing::warn!("keeping the old HTTP client: {e}"),
                     }
                 }
@@ -494,7 +498,7 @@ impl Dispatcher {
             url: job.url,
             store: folder.store.clone(),
             intents: folder.intents(),
-            client: self.client.clone(),
+            net: self.net.clone(),
             settings: self.settings.clone(),
             events: self.events.clone(),
             token,

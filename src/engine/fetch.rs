@@ -13,61 +13,25 @@ use url::Url;
 
 use tokio_util::sync::CancellationToken;
 
-use super::error::{FetchError, RedirectRefused, from_reqwest};
+use super::error::{FetchError, from_reqwest};
 use super::folders::Intents;
 use super::{Event, EventSink, JobId};
 use crate::config::FetchSettings;
 use crate::store::{self, Store, names};
 
-/// Builds the HTTP client every download shares (one connection pool). It sends no automatic
-/// Referer (on a redirect reqwest would send the previous URL, query and all) and refuses
-/// redirects that leave http(s), loop, or drop from https to http unless allowed.
-pub(crate) fn client(settings: &FetchSettings) -> reqwest::Result<reqwest::Client> {
-    let allow_downgrade = settings.allow_https_downgrade;
-    let policy = reqwest::redirect::Policy::custom(move |attempt| {
-        let from_https = attempt
-            .previous()
-            .last()
-            .is_some_and(|u| u.scheme() == "https");
-        match redirect_verdict(
-            attempt.previous().len(),
-            from_https,
-            attempt.url().scheme(),
-            allow_downgrade,
-        ) {
-            Some(refused) => {
-                let to = crate::format::redact_url(attempt.url());
-                attempt.error(match refused {
-                    Refusal::TooMany => RedirectRefused::TooMany(MAX_REDIRECTS),
-                    Refusal::Scheme => RedirectRefused::Scheme(to),
-                    Refusal::Downgrade => RedirectRefused::Downgrade(to),
-                })
-            }
-            None => attempt.follow(),
-        }
-    });
-    reqwest::Client::builder()
-        .user_agent(crate::config::user_agent())
-        .connect_timeout(settings.connect_timeout)
-        .redirect(policy)
-        .referer(false)
-        .pool_max_idle_per_host(settings.per_host.max(1))
-        .build()
-}
-
 /// Most redirects followed for one request.
-const MAX_REDIRECTS: usize = 10;
+pub(super) const MAX_REDIRECTS: usize = 10;
 
 /// Why a redirect is not followed.
 #[derive(Debug, PartialEq)]
-enum Refusal {
+pub(super) enum Refusal {
     TooMany,
     Scheme,
     Downgrade,
 }
 
 /// Whether the `followed`+1-th redirect, to a URL with scheme `to`, may be followed.
-fn redirect_verdict(
+pub(super) fn redirect_verdict(
     followed: usize,
     from_https: bool,
     to: &str,
@@ -90,6 +54,8 @@ pub struct Saved {
     pub path: PathBuf,
     pub bytes: u64,
     pub format: ImageFormat,
+    /// Something the user should know about how it was fetched ("the server wanted a Referer").
+    pub note: Option<String>,
 }
 
 /// Everything one download needs.
@@ -99,7 +65,7 @@ pub(crate) struct JobCtx {
     pub store: Store,
     /// Where the intent to name a finished file is journaled (`None`: no journal).
     pub intents: Option<Intents>,
-    pub client: reqwest::Client,
+    pub net: std::sync::Arc<super::net::Net>,
     pub settings: FetchSettings,
     pub events: EventSink,
     /// Stops the download, up to the moment its file is complete.
@@ -114,6 +80,7 @@ struct Downloaded {
     format: ImageFormat,
     name: String,
     bytes: u64,
+    note: Option<String>,
 }
 
 /// Downloads `ctx.url` with retries until saved, failed for good, out of time, or cancelled.
@@ -123,6 +90,7 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
         format,
         name,
         bytes,
+        note,
     } = download(ctx).await?;
     let _ = ctx
         .internal
@@ -149,6 +117,7 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
         path,
         bytes,
         format,
+        note,
     })
 }
 
@@ -157,9 +126,37 @@ async fn download(ctx: &JobCtx) -> Result<Downloaded, FetchError> {
     let s = &ctx.settings;
     let deadline = Instant::now() + s.deadline;
     let mut attempt = 1;
+    // A 403 to a request without a Referer earns one more try with the image's origin as
+    // Referer (what most hotlink checks want), said on the item when it works.
+    let mut referer: Option<Url> = None;
     loop {
-        match attempt_once(ctx, deadline).await {
-            Ok(downloaded) => return Ok(downloaded),
+        match attempt_once(ctx, deadline, referer.as_ref()).await {
+            Ok(mut downloaded) => {
+                if let Some(r) = &referer {
+                    downloaded.note = Some(format!(
+                        "the server refused it without a Referer; fetched with Referer {r}"
+                    ));
+                }
+                return Ok(downloaded);
+            }
+            Err(FetchError::Status { code: 403, .. })
+                if referer.is_none() && !ctx.net.rules.sets_referer(&ctx.url) =>
+            {
+                referer = super::net::origin_of(&ctx.url);
+                if referer.is_none() {
+                    return Err(FetchError::Status {
+                        code: 403,
+                        reason: "Forbidden".into(),
+                        retry_after: None,
+                    });
+                }
+                ctx.events.send(Event::Retrying {
+                    id: ctx.id,
+                    attempt,
+                    wait: Duration::ZERO,
+                    reason: "HTTP 403 Forbidden: trying again with the site as Referer".into(),
+                });
+            }
             Err(e) if e.is_retryable() && attempt < s.max_attempts => {
                 let wait = e
                     .retry_after()
@@ -217,13 +214,65 @@ async fn network<T>(
     }
 }
 
-async fn attempt_once(ctx: &JobCtx, deadline: Instant) -> Result<Downloaded, FetchError> {
+/// Sends the request for `ctx.url`, following redirects; each host is asked with its own rules
+/// (clients follow redirects within a host and hand the others back here).
+async fn request(
+    ctx: &JobCtx,
+    deadline: Instant,
+    referer: Option<&Url>,
+) -> Result<reqwest::Response, FetchError> {
+    let mut url = ctx.url.clone();
+    let mut hops = 0;
+    loop {
+        let headers = ctx.net.rules.headers(&url, None, referer);
+        let send = ctx
+            .net
+            .client_for(&url)
+            .get(url.clone())
+            .headers(headers)
+            .send();
+        let response = network(ctx, deadline, send)
+            .await?
+            .map_err(|e| from_reqwest(&e))?;
+        if !response.status().is_redirection() {
+            return Ok(response);
+        }
+        let Some(next) = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| response.url().join(l).ok())
+        else {
+            return Ok(response); // judged by the caller: no usable Location
+        };
+        hops += 1;
+        let from_https = response.url().scheme() == "https";
+        match redirect_verdict(
+            hops,
+            from_https,
+            next.scheme(),
+            ctx.settings.allow_https_downgrade,
+        ) {
+            Some(Refusal::TooMany) => return Err(FetchError::TooManyRedirects(MAX_REDIRECTS)),
+            Some(Refusal::Scheme) => {
+                return Err(FetchError::BadRedirect(crate::format::redact_url(&next)));
+            }
+            Some(Refusal::Downgrade) => {
+                return Err(FetchError::Downgrade(crate::format::redact_url(&next)));
+            }
+            None => url = next,
+        }
+    }
+}
+
+async fn attempt_once(
+    ctx: &JobCtx,
+    deadline: Instant,
+    referer: Option<&Url>,
+) -> Result<Downloaded, FetchError> {
     let s = &ctx.settings;
     ctx.events.send(Event::Started { id: ctx.id });
-    let request = ctx.client.get(ctx.url.clone()).send();
-    let mut response = network(ctx, deadline, request)
-        .await?
-        .map_err(|e| from_reqwest(&e))?;
+    let mut response = request(ctx, deadline, referer).await?;
 
     let status = response.status();
     if status.is_redirection() {
@@ -331,6 +380,7 @@ async fn attempt_once(ctx: &JobCtx, deadline: Instant) -> Result<Downloaded, Fet
         format,
         name,
         bytes: received,
+        note: None,
     })
 }
 

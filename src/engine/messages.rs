@@ -36,7 +36,7 @@ pub enum Command {
     /// Start downloads again after [`Command::Pause`].
     Resume,
     /// Use these settings for downloads started from now on.
-    Configure(FetchSettings),
+    Configure(Box<FetchSettings>),
     /// Cancel everything and stop the runtime.
     Shutdown,
 }

@@ -9,11 +9,13 @@
 //! ([`folders`]). Front ends (window, CLI) only send commands and drain events; a waker callback
 //! tells a window to repaint when something arrived.
 
+pub mod cookies;
 mod dispatcher;
 mod error;
 mod fetch;
 pub mod folders;
 mod messages;
+pub mod net;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -131,12 +133,15 @@ impl Engine {
             .thread_name("magpie-disk")
             .enable_all()
             .build()?;
-        let client = fetch::client(&settings)?;
+        let (net, warnings) = net::Net::new(&settings)?;
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (ev_tx, ev_rx) = std::sync::mpsc::channel();
         let sink = EventSink { tx: ev_tx, waker };
         let next_id = Arc::new(AtomicU64::new(1));
-        let dispatcher = Dispatcher::new(settings, journal_dir, client, sink, next_id.clone());
+        let dispatcher = Dispatcher::new(settings, journal_dir, net, sink, next_id.clone());
         let (stopped_tx, stopped) = std::sync::mpsc::sync_channel(1);
         let thread = std::thread::Builder::new()
             .name("magpie-engine".into())

@@ -109,7 +109,7 @@ impl MagpieApp {
         let repaint = ctx.clone();
         let waker: crate::engine::Waker = Arc::new(move || repaint.request_repaint());
         let engine = Engine::start_journaled(
-            config.fetch.clone(),
+            config.fetch_settings(),
             options.journal_dir,
             Some(waker.clone()),
         );

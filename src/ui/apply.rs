@@ -184,7 +184,7 @@ impl MagpieApp {
     /// Uses `config` from now on (new downloads get its limits) and saves it.
     fn save_settings(&mut self, config: crate::config::Config) {
         self.settings = None;
-        self.send(Command::Configure(config.fetch.clone()));
+        self.send(Command::Configure(Box::new(config.fetch_settings())));
         let folder = config.window.folder.clone();
         self.config = config;
         self.saved_thumb_size = self.config.window.thumb_size;

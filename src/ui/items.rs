@@ -90,6 +90,8 @@ pub struct Item<T> {
     pub thumb: Thumb<T>,
     /// Gallery frame in which the tile was last on screen.
     pub seen: u64,
+    /// How it was fetched, when the user should know ("fetched with Referer …").
+    pub note: Option<String>,
 }
 
 impl<T> Item<T> {
@@ -106,6 +108,7 @@ impl<T> Item<T> {
             size: None,
             dims: None,
             thumb: Thumb::None,
+            note: None,
             seen: 0,
         }
     }
@@ -388,6 +391,7 @@ impl<T> Items<T> {
                     .unwrap_or_else(|| item.name.clone());
                 self.paths.insert(saved.path.clone());
                 item.path = Some(saved.path);
+                item.note = saved.note;
                 item.state = ItemState::Saved;
                 new
             }

@@ -118,11 +118,15 @@ fn queue_row_ui<T>(
                         .on_hover_text(reason);
                     }
                     ItemState::Saved => {
-                        ui.label(
+                        let saved = ui.label(
                             RichText::new(format!("saved · {}", human_bytes(item.received)))
                                 .small()
                                 .weak(),
                         );
+                        if let Some(note) = &item.note {
+                            saved.on_hover_text(note);
+                            ui.add(egui::Label::new(RichText::new(note).small().weak()).truncate());
+                        }
                     }
                     other => {
                         ui.add(

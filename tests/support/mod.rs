@@ -79,6 +79,10 @@ pub struct Stats {
     pub user_agent: Mutex<String>,
     /// Referer headers received, in order.
     pub referers: Mutex<Vec<String>>,
+    /// Cookie headers received, in order.
+    pub cookies: Mutex<Vec<String>>,
+    /// `X-Token` headers received, in order.
+    pub tokens: Mutex<Vec<String>>,
 }
 
 impl Stats {
@@ -116,6 +120,15 @@ impl TestServer {
     /// A server whose `/hold/…` requests take `hold`, counting in-flight requests in its own
     /// stats and in `global`.
     pub fn start_shared(global: Arc<Stats>, hold: Duration) -> Self {
+        Self::start_at("127.0.0.1", global, hold)
+    }
+
+    /// A server on another loopback address (`127.0.0.2` is another host to a cookie).
+    pub fn start_on(ip: &str) -> Self {
+        Self::start_at(ip, Arc::new(Stats::default()), Duration::from_millis(150))
+    }
+
+    fn start_at(ip: &str, global: Arc<Stats>, hold: Duration) -> Self {
         let stats = Arc::new(Stats::default());
         let healthy = Arc::new(AtomicBool::new(true));
         let state = AppState {
@@ -143,13 +156,13 @@ impl TestServer {
             .route("/webp-as-jpg.jpg", get(webp_as_jpg))
             .route("/stall-mid-body/{name}", get(stall_mid_body))
             .route("/hostile/{case}", get(hostile))
+            .route("/hotlink/{name}", get(hotlink))
+            .route("/members/{name}", get(members))
+            .route("/away/{*to}", get(away))
             .with_state(state);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let listener = runtime().block_on(async {
-            tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind")
-        });
+        let listener = runtime()
+            .block_on(async { tokio::net::TcpListener::bind((ip, 0)).await.expect("bind") });
         let addr = listener.local_addr().expect("addr");
         runtime().spawn(async move {
             let _ = axum::serve(listener, app)
@@ -200,6 +213,58 @@ fn count(state: &AppState, path: &str, headers: &HeaderMap) {
         let r = r.to_str().unwrap_or("").to_string();
         state.stats.referers.lock().unwrap().push(r);
     }
+    if let Some(c) = headers.get(header::COOKIE) {
+        let c = c.to_str().unwrap_or("").to_string();
+        state.stats.cookies.lock().unwrap().push(c);
+    }
+    if let Some(t) = headers.get("x-token") {
+        let t = t.to_str().unwrap_or("").to_string();
+        state.stats.tokens.lock().unwrap().push(t);
+    }
+}
+
+/// An image only for requests that carry a Referer (a hotlink check).
+async fn hotlink(
+    State(s): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, &format!("/hotlink/{name}"), &headers);
+    if headers.contains_key(header::REFERER) {
+        let (bytes, kind) = image_for(&name);
+        ([(header::CONTENT_TYPE, kind)], bytes).into_response()
+    } else {
+        StatusCode::FORBIDDEN.into_response()
+    }
+}
+
+/// An image only for requests with the cookie `session=abc`.
+async fn members(
+    State(s): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, &format!("/members/{name}"), &headers);
+    let cookie = headers
+        .get(header::COOKIE)
+        .and_then(|c| c.to_str().ok())
+        .unwrap_or("");
+    if cookie.split("; ").any(|c| c == "session=abc") {
+        let (bytes, kind) = image_for(&name);
+        ([(header::CONTENT_TYPE, kind)], bytes).into_response()
+    } else {
+        StatusCode::FORBIDDEN.into_response()
+    }
+}
+
+/// A redirect to the URL in the rest of the path (`/away/http://other/img/a.png`).
+async fn away(
+    State(s): State<AppState>,
+    UrlPath(to): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, "/away", &headers);
+    (StatusCode::FOUND, [(header::LOCATION, to)]).into_response()
 }
 
 /// `name` decides the bytes: `*.jpg` is a JPEG, anything else a PNG; digits in it seed pixels.
@@ -592,6 +657,8 @@ pub struct Outcome {
     pub cancelled: Vec<JobId>,
     pub skipped: Vec<JobId>,
     pub retries: Vec<(JobId, Duration, String)>,
+    /// What the user is told about how a file was fetched.
+    pub notes: HashMap<JobId, String>,
 }
 
 /// Opens `dir` in `engine` and waits for the answer.
@@ -618,6 +685,9 @@ pub fn run_to_end(engine: &Engine) -> Outcome {
             .expect("engine went quiet without finishing");
         match event {
             Event::Saved { id, saved } => {
+                if let Some(note) = saved.note {
+                    out.notes.insert(id, note);
+                }
                 out.saved.insert(id, saved.path);
             }
             Event::Failed { id, error } => {
@@ -634,7 +704,6 @@ pub fn run_to_end(engine: &Engine) -> Outcome {
     }
 }
 
-/// Waits (bounded) until `dir` holds `n` entries, e.g. `.part` files of running downloads.
 /// Waits until process `pid` has `n` files open in `dir` that are downloads in progress: unnamed
 /// files (`O_TMPFILE`, shown by the kernel as `DIR/#INODE (deleted)`) or `.part` files. The
 /// folder's listing cannot tell, since unnamed files have no entry in it.
@@ -666,6 +735,7 @@ pub fn wait_for_downloads_on_disk(pid: u32, dir: &Path, n: usize) {
     }
 }
 
+/// Waits (bounded) until `dir` holds `n` entries.
 pub fn wait_for_entries(dir: &Path, n: usize) {
     let start = std::time::Instant::now();
     while files_in(dir).len() < n {
