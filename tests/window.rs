@@ -550,3 +550,23 @@ fn a_huge_paste_shows_as_a_summary_not_as_megabytes_of_text() {
         "the summary goes once it is queued"
     );
 }
+
+#[test]
+fn a_site_whose_certificates_are_not_checked_is_named_in_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[hosts.\"old-camera.local\"]\naccept_invalid_certs = true\nreferer = \"origin\"\n",
+    )
+    .unwrap();
+    let mut options = AppOptions::load(Some(config));
+    options.out_dir = Some(dir.path().join("out"));
+    let mut h = harness(options);
+    h.step();
+    assert!(
+        h.query_by_label_contains("Certificates are not checked for old-camera.local")
+            .is_some(),
+        "the window says which site is unprotected"
+    );
+}

@@ -205,6 +205,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_host_table_reads_every_per_host_setting() {
+        let text = "[fetch]\nuser_agent = \"browser\"\nproxy = \"socks5h://127.0.0.1:1080\"\n\
+                    [hosts.\"img.example.org\"]\nreferer = \"origin\"\n\
+                    cookies_file = \"/home/me/cookies.txt\"\naccept_invalid_certs = true\n\
+                    headers = { \"X-Api-Key\" = \"k\" }\n";
+        let loaded = Config::parse(text, "config.toml");
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        let fetch = loaded.config.fetch_settings();
+        assert_eq!(fetch.user_agent, "browser");
+        assert_eq!(fetch.proxy, "socks5h://127.0.0.1:1080");
+        let host = &fetch.hosts["img.example.org"];
+        assert_eq!(host.referer.as_deref(), Some("origin"));
+        assert!(host.accept_invalid_certs);
+        assert_eq!(host.headers["X-Api-Key"], "k");
+        assert_eq!(
+            host.cookies_file.as_deref(),
+            Some(Path::new("/home/me/cookies.txt"))
+        );
+    }
+
+    #[test]
     fn a_saved_config_reads_back_the_same() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/config.toml");

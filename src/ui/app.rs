@@ -113,10 +113,29 @@ impl MagpieApp {
             options.journal_dir,
             Some(waker.clone()),
         );
-        let mut notice = options.config_warnings.first().map(|w| Notice {
-            text: format!("Settings: {w}"),
-            error: true,
-        });
+        let (rules, rule_warnings) =
+            crate::engine::net::RequestRules::new(&config.fetch_settings());
+        let insecure = rules.insecure_hosts();
+        let mut notice = options
+            .config_warnings
+            .iter()
+            .chain(rule_warnings.iter())
+            .next()
+            .map(|w| Notice {
+                text: format!("Settings: {w}"),
+                error: true,
+            })
+            .or_else(|| {
+                (!insecure.is_empty()).then(|| Notice {
+                    text: format!(
+                        "Certificates are not checked for {} (accept_invalid_certs in the \
+                         settings file): anyone on the network could pose as {}.",
+                        insecure.join(", "),
+                        if insecure.len() == 1 { "it" } else { "them" }
+                    ),
+                    error: true,
+                })
+            });
         let engine = match engine {
             Ok(e) => Some(e),
             Err(e) => {

@@ -23,6 +23,9 @@ pub struct Draft {
     max_attempts: String,
     max_megabytes: String,
     folder: String,
+    user_agent: String,
+    referer: String,
+    proxy: String,
     thumb_size: f32,
     error: Option<String>,
 }
@@ -49,6 +52,9 @@ impl Draft {
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
+            user_agent: f.user_agent.clone(),
+            referer: f.referer.clone(),
+            proxy: f.proxy.clone(),
             thumb_size: config.window.thumb_size,
             error: None,
         }
@@ -76,6 +82,20 @@ impl Draft {
         c.fetch.deadline = duration("Time limit per file", &self.deadline)?;
         c.fetch.max_attempts = count("Attempts per file", &self.max_attempts, 100)? as u32;
         c.fetch.max_bytes = count("Largest file (MB)", &self.max_megabytes, 100_000)? * 1_000_000;
+        c.fetch.user_agent = match self.user_agent.trim() {
+            "" => "magpie".to_string(),
+            ua => ua.to_string(),
+        };
+        crate::engine::net::Referer::parse(&self.referer).map_err(|e| format!("Referer: {e}"))?;
+        c.fetch.referer = match self.referer.trim() {
+            "" => "none".to_string(),
+            r => r.to_string(),
+        };
+        let proxy = self.proxy.trim();
+        if !proxy.is_empty() {
+            reqwest::Proxy::all(proxy).map_err(|e| format!("Proxy: {e}"))?;
+        }
+        c.fetch.proxy = proxy.to_string();
         let folder = self.folder.trim();
         c.window.folder = (!folder.is_empty()).then(|| PathBuf::from(folder));
         c.window.thumb_size = self.thumb_size;
@@ -136,6 +156,23 @@ pub fn settings_ui(ctx: &egui::Context, draft: &mut Draft, actions: &mut Vec<Act
                             "Default folder",
                             &mut draft.folder,
                             "Where images go when Magpie starts; empty: Pictures/Magpie",
+                        ),
+                        (
+                            "User-Agent",
+                            &mut draft.user_agent,
+                            "magpie (Magpie's own), browser (a current Firefox), or the exact text",
+                        ),
+                        (
+                            "Referer",
+                            &mut draft.referer,
+                            "none, origin (the image's own site) or a URL; per-site values go \
+                             in the settings file's [hosts] tables",
+                        ),
+                        (
+                            "Proxy",
+                            &mut draft.proxy,
+                            "e.g. http://proxy:3128 or socks5h://127.0.0.1:1080; empty: the \
+                             system's (HTTPS_PROXY, ALL_PROXY, NO_PROXY)",
                         ),
                     ] {
                         let l = ui.label(label).on_hover_text(help);
