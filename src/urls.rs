@@ -178,6 +178,29 @@ pub fn parse(text: &str, base: Option<&Url>) -> UrlList {
     parse_with(text, base, Seen::default()).0
 }
 
+/// The images of a web page (an HTML answer from `page`), as `magpie fetch --page` and the
+/// window's page checklist take them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageImages {
+    /// The page's `<title>`, whitespace collapsed.
+    pub title: Option<String>,
+    /// Each image once, in page order.
+    pub images: Vec<Url>,
+}
+
+/// Finds the images of the HTML `text` served at `page`.
+pub fn page_images(text: &str, page: &Url) -> PageImages {
+    let mut out = Collector {
+        list: UrlList::default(),
+        seen: Seen::default(),
+    };
+    let title = parse_html(text, Some(page), &mut out);
+    PageImages {
+        title,
+        images: out.list.urls.into_iter().map(|u| u.url).collect(),
+    }
+}
+
 /// Like [`parse`], counting URLs already in `seen` (from earlier inputs) as duplicates.
 pub fn parse_with(text: &str, base: Option<&Url>, seen: Seen) -> (UrlList, Seen) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -186,7 +209,7 @@ pub fn parse_with(text: &str, base: Option<&Url>, seen: Seen) -> (UrlList, Seen)
         seen,
     };
     if looks_like_html(text) {
-        parse_html(text, base, &mut out);
+        let _title = parse_html(text, base, &mut out);
     } else {
         for (i, line) in text.lines().enumerate() {
             if line.len() > MAX_LINE_BYTES {
@@ -620,7 +643,6 @@ mod tests {
             [
                 "https://site.example/gallery/a.jpg",
                 "https://site.example/lazy/b.png",
-                "https://site.example/gallery/c-1x.webp",
                 "https://site.example/gallery/c-2x.webp",
                 "https://site.example/gallery/full/d.jpeg",
             ]
@@ -630,6 +652,47 @@ mod tests {
         assert_eq!(
             list.rejected[0].reason,
             RejectReason::UnsupportedScheme("javascript".into())
+        );
+    }
+
+    #[test]
+    fn a_page_gives_each_kind_of_image_reference_once_resolved_against_it() {
+        let html = r#"<!doctype html><html><head>
+<title>  Cats of
+  the week </title>
+<meta property="og:image" content="https://cdn.example/og.jpg">
+<meta name="twitter:image" content="/tw.png">
+</head><body>
+<img src="plain.jpg">
+<img src="small.jpg" srcset="small.jpg 400w, big.jpg 1600w, mid.jpg 800w">
+<picture><source srcset="p-1x.webp, p-2x.webp 2x"><img src="p.jpg"></picture>
+<img src="data:image/gif;base64,R0lGOD" data-src="lazy1.jpg">
+<img data-original="lazy2.jpg"><img data-lazy-src="lazy3.jpg">
+<img data-srcset="ds-a.jpg 1x, ds-b.jpg 3x">
+<div style="background-image: url('bg.jpg'); color: red"></div>
+<a href="full/1.png">full</a><a href="about.html">about</a>
+<img src="plain.jpg">
+</body></html>"#;
+        let page = Url::parse("https://site.example/gallery/week.html").unwrap();
+        let found = page_images(html, &page);
+        assert_eq!(found.title.as_deref(), Some("Cats of the week"));
+        let got: Vec<&str> = found.images.iter().map(Url::as_str).collect();
+        assert_eq!(
+            got,
+            [
+                "https://cdn.example/og.jpg",
+                "https://site.example/tw.png",
+                "https://site.example/gallery/plain.jpg",
+                "https://site.example/gallery/big.jpg",
+                "https://site.example/gallery/p-2x.webp",
+                "https://site.example/gallery/p.jpg",
+                "https://site.example/gallery/lazy1.jpg",
+                "https://site.example/gallery/lazy2.jpg",
+                "https://site.example/gallery/lazy3.jpg",
+                "https://site.example/gallery/ds-b.jpg",
+                "https://site.example/gallery/bg.jpg",
+                "https://site.example/gallery/full/1.png",
+            ]
         );
     }
 

@@ -995,3 +995,42 @@ fn header_referer_user_agent_and_cookies_flags_reach_the_server() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("Name: value"));
 }
+
+#[test]
+fn page_downloads_the_images_of_a_web_page_and_dry_run_lists_them() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let page = server.url("/gallery.html").to_string();
+    let dry = magpie(&["fetch", "--dry-run", "--page", &page], None);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    assert_eq!(
+        text(&dry.stdout).lines().count(),
+        6,
+        "{}",
+        text(&dry.stdout)
+    );
+    assert!(
+        text(&dry.stderr).contains("6 image(s) — Test gallery"),
+        "{}",
+        text(&dry.stderr)
+    );
+
+    let out_dir = work.path().join("out");
+    let out = magpie(
+        &["fetch", "--page", &page, "--out", out_dir.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(files_in(&out_dir).len(), 6);
+    assert!(
+        text(&out.stdout).contains("saved 6 of 6"),
+        "{}",
+        text(&out.stdout)
+    );
+}

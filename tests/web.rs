@@ -160,3 +160,60 @@ fn the_browser_preset_and_per_host_user_agents_are_sent() {
         "{ua}"
     );
 }
+
+#[test]
+fn a_page_lists_its_images_once_and_they_are_fetched_with_the_page_as_referer() {
+    let server = TestServer::start();
+    let (engine, dir) = start(fast_settings());
+    let page = server.url("/gallery.html");
+    engine.send(magpie::engine::Command::FetchPage { url: page.clone() });
+    let found = loop {
+        match engine.recv_timeout(std::time::Duration::from_secs(30)) {
+            Some(magpie::engine::Event::PageFetched { result, .. }) => break result.unwrap(),
+            Some(_) => {}
+            None => panic!("no answer about the page"),
+        }
+    };
+    assert_eq!(found.title.as_deref(), Some("Test gallery"));
+    let names: Vec<&str> = found.images.iter().map(|u| u.path()).collect();
+    assert_eq!(
+        names,
+        [
+            "/img/og.png",
+            "/img/one.png",
+            "/img/large.png",
+            "/img/lazy.png",
+            "/img/bg.png",
+            "/hotlink/guarded.png",
+        ]
+    );
+    engine.submit_from(dir.path(), Some(&found.url), found.images.clone());
+    let out = run_to_end(&engine);
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(files_in(dir.path()).len(), 6);
+    // Every image went with the page as Referer, so the hotlink check passed at once.
+    assert_eq!(server.stats.hits("/hotlink/guarded.png"), 1);
+    let referers = server.stats.referers.lock().unwrap().clone();
+    assert_eq!(referers.len(), 6);
+    assert!(referers.iter().all(|r| r == page.as_str()), "{referers:?}");
+}
+
+#[test]
+fn an_image_address_given_as_a_page_is_said_to_be_an_image() {
+    let server = TestServer::start();
+    let (engine, _dir) = start(fast_settings());
+    engine.send(magpie::engine::Command::FetchPage {
+        url: server.url("/img/x.png"),
+    });
+    let error = loop {
+        match engine.recv_timeout(std::time::Duration::from_secs(30)) {
+            Some(magpie::engine::Event::PageFetched { result, .. }) => break result.unwrap_err(),
+            Some(_) => {}
+            None => panic!("no answer about the page"),
+        }
+    };
+    assert!(
+        error.to_string().contains("is an image, not a web page"),
+        "{error}"
+    );
+}

@@ -23,7 +23,7 @@ use clap::builder::TypedValueParser as _;
 use url::Url;
 
 use crate::config::{Config, FetchSettings};
-use crate::engine::{Command, Engine, Event, JobId};
+use crate::engine::{Command, Engine, Event, JobId, Page};
 use crate::urls::Found;
 use feed::{Feed, Source};
 use report::Report;
@@ -57,6 +57,11 @@ pub struct FetchArgs {
     /// query values (token=, sig=, key=…) are masked everywhere Magpie prints a URL
     #[arg(long)]
     pub json_full_urls: bool,
+    /// A web page whose images to fetch (repeat for more): it is fetched with its host's
+    /// settings, and each image on it is downloaded with the page as Referer; with --dry-run
+    /// its images are listed
+    #[arg(long = "page", value_name = "URL")]
+    pub pages: Vec<Url>,
     /// Page address that relative links in HTML input are resolved against
     #[arg(long, value_name = "URL")]
     pub base: Option<Url>,
@@ -104,7 +109,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
         }
         None => Config::default(),
     };
-    let inputs = if args.inputs.is_empty() && args.resume {
+    let inputs = if args.inputs.is_empty() && (args.resume || !args.pages.is_empty()) {
         Vec::new()
     } else if args.inputs.is_empty() {
         if std::io::stdin().is_terminal() {
@@ -134,10 +139,6 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
                 return Ok(ExitCode::from(2));
             }
         }
-    }
-
-    if args.dry_run {
-        return dry_run(sources, &args);
     }
 
     let out_dir = args
@@ -184,6 +185,13 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
             "magpie fetch: warning: certificates of {host} are not checked \
              (accept_invalid_certs in the config): anyone on the network could pose as it"
         );
+    }
+    let pages = match fetch_pages(&settings, &args.pages) {
+        Ok(pages) => pages,
+        Err(code) => return Ok(code),
+    };
+    if args.dry_run {
+        return dry_run(sources, &pages, &args);
     }
     // Enough queued ahead that no slot waits for the list to be read.
     let window = (settings.concurrency * 4).max(64);
@@ -256,6 +264,17 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
     };
     report.submitted(url_of.len());
     let in_shard = |u: &Url| args.shard.is_none_or(|s| s.contains(u));
+    for page in &pages {
+        let mine: Vec<Url> = page
+            .images
+            .iter()
+            .filter(|u| in_shard(u))
+            .cloned()
+            .collect();
+        report.submitted(mine.len());
+        let ids = engine.submit_from(&folder.dir, Some(&page.url), mine.iter().cloned());
+        url_of.extend(ids.into_iter().zip(mine));
+    }
     let mut received: HashMap<JobId, u64> = HashMap::new();
     let mut feed_done = false;
 
@@ -325,6 +344,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
                 report.skipped(&url, &reason.to_string())?;
             }
             Event::Finished
+            | Event::PageFetched { .. }
             | Event::Queued { .. }
             | Event::Started { .. }
             | Event::FolderOpened { .. }
@@ -379,11 +399,20 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
 /// `--dry-run`: the URLs `fetch` would take from the lists (after duplicates, rejected lines and
 /// `--shard`), one per line on stdout, with a count on stderr. The folder is not touched, so
 /// what an earlier run saved there is listed too.
-fn dry_run(sources: Vec<Source>, args: &FetchArgs) -> anyhow::Result<ExitCode> {
+fn dry_run(sources: Vec<Source>, pages: &[Page], args: &FetchArgs) -> anyhow::Result<ExitCode> {
     use std::io::Write as _;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut feed = Feed::new(sources, std::iter::empty(), args.base.clone());
+    let page_images: Vec<&Url> = pages.iter().flat_map(|p| p.images.iter()).collect();
+    let mut feed = Feed::new(sources, page_images.iter().copied(), args.base.clone());
     let (mut listed, mut other_shard, mut duplicates, mut rejected) = (0u64, 0u64, 0u64, 0u64);
+    for url in page_images {
+        if args.shard.is_some_and(|s| !s.contains(url)) {
+            other_shard += 1;
+        } else {
+            listed += 1;
+            writeln!(out, "{url}")?;
+        }
+    }
     for (place, found) in &mut feed {
         match found {
             Found::Url(u) if args.shard.is_some_and(|s| !s.contains(&u.url)) => other_shard += 1,
@@ -422,6 +451,53 @@ fn dry_run(sources: Vec<Source>, args: &FetchArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Fetches each `--page` (on an engine of its own, with the run's settings) and says what was
+/// found on stderr; a page that cannot be fetched is a usage error (exit 2).
+fn fetch_pages(settings: &FetchSettings, urls: &[Url]) -> Result<Vec<Page>, ExitCode> {
+    if urls.is_empty() {
+        return Ok(Vec::new());
+    }
+    let engine = match Engine::start(settings.clone(), None) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("magpie fetch: {e}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    for url in urls {
+        engine.send(Command::FetchPage { url: url.clone() });
+    }
+    let mut pages = Vec::new();
+    while pages.len() < urls.len() {
+        match engine.recv() {
+            Some(Event::PageFetched { asked, result }) => match result {
+                Ok(page) => {
+                    eprintln!(
+                        "page {}: {} image(s){}",
+                        crate::format::redact_url(&asked),
+                        page.images.len(),
+                        page.title
+                            .as_deref()
+                            .map(|t| format!(" — {}", crate::format::visible(t)))
+                            .unwrap_or_default()
+                    );
+                    pages.push(page);
+                }
+                Err(e) => {
+                    eprintln!(
+                        "magpie fetch: page {}: {e}",
+                        crate::format::redact_url(&asked)
+                    );
+                    return Err(ExitCode::from(2));
+                }
+            },
+            Some(_) => {}
+            None => return Err(ExitCode::from(2)),
+        }
+    }
+    Ok(pages)
 }
 
 /// On Ctrl-C, stops every download (each removes its `.part` file; the journal keeps them pending

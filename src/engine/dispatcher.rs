@@ -221,6 +221,14 @@ impl Dispatcher {
             }
             Command::Cancel(id) => self.cancel(id),
             Command::CancelAll => self.cancel_all(),
+            Command::FetchPage { url } => {
+                let (net, settings, events) =
+                    (self.net.clone(), self.settings.clone(), self.events.clone());
+                tokio::spawn(async move {
+                    let result = super::page::fetch_page(&net, &settings, &url).await;
+                    events.send(Event::PageFetched { asked: url, result });
+                });
+            }
             Command::Pause => self.paused = true,
             Command::Resume => self.paused = false,
             Command::Configure(settings) => {
@@ -499,6 +507,7 @@ impl Dispatcher {
             store: folder.store.clone(),
             intents: folder.intents(),
             net: self.net.clone(),
+            page: job.page,
             settings: self.settings.clone(),
             events: self.events.clone(),
             token,

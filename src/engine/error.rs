@@ -8,6 +8,8 @@ use crate::store::StoreError;
 /// The reason one download did not produce a file.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    #[error("this address is an image, not a web page: add it as an image URL instead")]
+    NotAPage,
     #[error("HTTP {code}{}{}", if reason.is_empty() { "" } else { " " }, reason)]
     Status {
         code: u16,

@@ -66,6 +66,8 @@ pub(crate) struct JobCtx {
     /// Where the intent to name a finished file is journaled (`None`: no journal).
     pub intents: Option<Intents>,
     pub net: std::sync::Arc<super::net::Net>,
+    /// The page the image was found on (its Referer).
+    pub page: Option<Url>,
     pub settings: FetchSettings,
     pub events: EventSink,
     /// Stops the download, up to the moment its file is complete.
@@ -140,7 +142,9 @@ async fn download(ctx: &JobCtx) -> Result<Downloaded, FetchError> {
                 return Ok(downloaded);
             }
             Err(FetchError::Status { code: 403, .. })
-                if referer.is_none() && !ctx.net.rules.sets_referer(&ctx.url) =>
+                if referer.is_none()
+                    && ctx.page.is_none()
+                    && !ctx.net.rules.sets_referer(&ctx.url) =>
             {
                 referer = super::net::origin_of(&ctx.url);
                 if referer.is_none() {
@@ -214,57 +218,6 @@ async fn network<T>(
     }
 }
 
-/// Sends the request for `ctx.url`, following redirects; each host is asked with its own rules
-/// (clients follow redirects within a host and hand the others back here).
-async fn request(
-    ctx: &JobCtx,
-    deadline: Instant,
-    referer: Option<&Url>,
-) -> Result<reqwest::Response, FetchError> {
-    let mut url = ctx.url.clone();
-    let mut hops = 0;
-    loop {
-        let headers = ctx.net.rules.headers(&url, None, referer);
-        let send = ctx
-            .net
-            .client_for(&url)
-            .get(url.clone())
-            .headers(headers)
-            .send();
-        let response = network(ctx, deadline, send)
-            .await?
-            .map_err(|e| from_reqwest(&e))?;
-        if !response.status().is_redirection() {
-            return Ok(response);
-        }
-        let Some(next) = response
-            .headers()
-            .get(LOCATION)
-            .and_then(|l| l.to_str().ok())
-            .and_then(|l| response.url().join(l).ok())
-        else {
-            return Ok(response); // judged by the caller: no usable Location
-        };
-        hops += 1;
-        let from_https = response.url().scheme() == "https";
-        match redirect_verdict(
-            hops,
-            from_https,
-            next.scheme(),
-            ctx.settings.allow_https_downgrade,
-        ) {
-            Some(Refusal::TooMany) => return Err(FetchError::TooManyRedirects(MAX_REDIRECTS)),
-            Some(Refusal::Scheme) => {
-                return Err(FetchError::BadRedirect(crate::format::redact_url(&next)));
-            }
-            Some(Refusal::Downgrade) => {
-                return Err(FetchError::Downgrade(crate::format::redact_url(&next)));
-            }
-            None => url = next,
-        }
-    }
-}
-
 async fn attempt_once(
     ctx: &JobCtx,
     deadline: Instant,
@@ -272,7 +225,14 @@ async fn attempt_once(
 ) -> Result<Downloaded, FetchError> {
     let s = &ctx.settings;
     ctx.events.send(Event::Started { id: ctx.id });
-    let mut response = request(ctx, deadline, referer).await?;
+    let get = super::net::get(
+        &ctx.net,
+        &ctx.url,
+        ctx.page.as_ref(),
+        referer,
+        s.allow_https_downgrade,
+    );
+    let mut response = network(ctx, deadline, get).await??;
 
     let status = response.status();
     if status.is_redirection() {

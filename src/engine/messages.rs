@@ -35,6 +35,9 @@ pub enum Command {
     Pause,
     /// Start downloads again after [`Command::Pause`].
     Resume,
+    /// Fetch the web page at `url` (with its host's settings) and report the images on it as
+    /// [`Event::PageFetched`].
+    FetchPage { url: Url },
     /// Use these settings for downloads started from now on.
     Configure(Box<FetchSettings>),
     /// Cancel everything and stop the runtime.
@@ -46,6 +49,9 @@ pub enum Command {
 pub struct Job {
     pub id: JobId,
     pub url: Url,
+    /// The page it was found on: sent as its Referer, as a browser would (unless the host's
+    /// settings say otherwise).
+    pub page: Option<Url>,
 }
 
 /// Why a download was not started.
@@ -101,6 +107,21 @@ pub enum Event {
     Cancelled { id: JobId },
     /// Not downloaded, for the reason given; nothing was written.
     Skipped { id: JobId, reason: SkipReason },
+    /// The answer to [`Command::FetchPage`]: the page's images, or why there are none.
+    PageFetched {
+        asked: Url,
+        result: Result<Page, FetchError>,
+    },
     /// Nothing is queued or running any more.
     Finished,
+}
+
+/// A web page and the images on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// Where the page ended up (after redirects): relative links were resolved against it.
+    pub url: Url,
+    pub title: Option<String>,
+    /// Each image once, in page order.
+    pub images: Vec<Url>,
 }

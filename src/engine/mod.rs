@@ -16,6 +16,7 @@ mod fetch;
 pub mod folders;
 mod messages;
 pub mod net;
+mod page;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -29,7 +30,7 @@ use url::Url;
 pub use error::FetchError;
 pub use fetch::Saved;
 pub use folders::{FolderError, OpenedFolder};
-pub use messages::{Command, Event, Job, JobId, SkipReason};
+pub use messages::{Command, Event, Job, JobId, Page, SkipReason};
 
 use crate::config::FetchSettings;
 use dispatcher::Dispatcher;
@@ -66,11 +67,22 @@ pub struct EngineHandle {
 impl EngineHandle {
     /// Queues `urls` for download into the folder `dir`; returns their ids in the same order.
     pub fn submit(&self, dir: &Path, urls: impl IntoIterator<Item = Url>) -> Vec<JobId> {
+        self.submit_from(dir, None, urls)
+    }
+
+    /// Queues downloads of images found on `page` (their Referer is the page).
+    pub fn submit_from(
+        &self,
+        dir: &Path,
+        page: Option<&Url>,
+        urls: impl IntoIterator<Item = Url>,
+    ) -> Vec<JobId> {
         let jobs: Vec<Job> = urls
             .into_iter()
             .map(|url| Job {
                 id: JobId(self.next_id.fetch_add(1, Ordering::Relaxed)),
                 url,
+                page: page.cloned(),
             })
             .collect();
         let ids = jobs.iter().map(|j| j.id).collect();
@@ -174,6 +186,16 @@ impl Engine {
     /// See [`EngineHandle::submit`].
     pub fn submit(&self, dir: &Path, urls: impl IntoIterator<Item = Url>) -> Vec<JobId> {
         self.handle.submit(dir, urls)
+    }
+
+    /// See [`EngineHandle::submit_from`].
+    pub fn submit_from(
+        &self,
+        dir: &Path,
+        page: Option<&Url>,
+        urls: impl IntoIterator<Item = Url>,
+    ) -> Vec<JobId> {
+        self.handle.submit_from(dir, page, urls)
     }
 
     /// See [`EngineHandle::open_folder`].

@@ -15,7 +15,7 @@ use reqwest::header::{COOKIE, HeaderMap, HeaderName, HeaderValue, REFERER, USER_
 use url::Url;
 
 use super::cookies::CookieJar;
-use super::error::RedirectRefused;
+use super::error::{FetchError, RedirectRefused, from_reqwest};
 use crate::config::{FetchSettings, HostSettings};
 
 /// The User-Agent of the `browser` preset: a current desktop Firefox.
@@ -222,7 +222,8 @@ impl RequestRules {
         let referer = match referer {
             Some(r) => Some(r.clone()),
             None => match self.referer_policy(url) {
-                Referer::None => None,
+                // An image found on a page carries the page, as a browser sends it.
+                Referer::None => page.cloned(),
                 Referer::Origin => origin_of(url),
                 Referer::Page => page.cloned(),
                 Referer::Url(u) => Some(u),
@@ -254,6 +255,54 @@ impl RequestRules {
             map.insert(COOKIE, v);
         }
         map
+    }
+}
+
+/// GETs `url`, following redirects; each host is asked with its own rules (clients follow
+/// redirects within a host and hand the others back here). `page`: where the URL was found;
+/// `referer` overrides the configured Referer.
+pub(crate) async fn get(
+    net: &Net,
+    url: &Url,
+    page: Option<&Url>,
+    referer: Option<&Url>,
+    allow_downgrade: bool,
+) -> Result<reqwest::Response, FetchError> {
+    use super::fetch::{MAX_REDIRECTS, Refusal, redirect_verdict};
+    let mut url = url.clone();
+    let mut hops = 0;
+    loop {
+        let headers = net.rules.headers(&url, page, referer);
+        let response = net
+            .client_for(&url)
+            .get(url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| from_reqwest(&e))?;
+        if !response.status().is_redirection() {
+            return Ok(response);
+        }
+        let Some(next) = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| response.url().join(l).ok())
+        else {
+            return Ok(response); // judged by the caller: no usable Location
+        };
+        hops += 1;
+        let from_https = response.url().scheme() == "https";
+        match redirect_verdict(hops, from_https, next.scheme(), allow_downgrade) {
+            Some(Refusal::TooMany) => return Err(FetchError::TooManyRedirects(MAX_REDIRECTS)),
+            Some(Refusal::Scheme) => {
+                return Err(FetchError::BadRedirect(crate::format::redact_url(&next)));
+            }
+            Some(Refusal::Downgrade) => {
+                return Err(FetchError::Downgrade(crate::format::redact_url(&next)));
+            }
+            None => url = next,
+        }
     }
 }
 

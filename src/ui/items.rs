@@ -352,7 +352,8 @@ impl<T> Items<T> {
             Event::Finished
             | Event::FolderOpened { .. }
             | Event::FolderFailed { .. }
-            | Event::FolderClosed { .. } => return 0,
+            | Event::FolderClosed { .. }
+            | Event::PageFetched { .. } => return 0,
         };
         let Some(&index) = self.by_job.get(&id) else {
             return 0;
@@ -410,7 +411,8 @@ impl<T> Items<T> {
             Event::Finished
             | Event::FolderOpened { .. }
             | Event::FolderFailed { .. }
-            | Event::FolderClosed { .. } => 0,
+            | Event::FolderClosed { .. }
+            | Event::PageFetched { .. } => 0,
         }
     }
 

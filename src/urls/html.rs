@@ -1,5 +1,7 @@
-//! Finding image URLs in an HTML page: `<img src>`, `srcset`, lazy-load attributes and links to
-//! image files, resolved against `<base href>` or the page address given.
+//! Finding image URLs in an HTML page: `<img src>`, the largest `srcset` candidate (`<img>` and
+//! `<picture><source>`), lazy-load attributes, `og:image`/`twitter:image`, `background-image` in
+//! style attributes and links to image files, resolved against `<base href>` or the page address
+//! given; and the page's title.
 
 use super::scan::IMAGE_EXTENSIONS;
 use super::*;
@@ -11,7 +13,10 @@ pub(super) fn is_image_path(url: &Url) -> bool {
     IMAGE_EXTENSIONS.iter().any(|ext| path.ends_with(ext))
 }
 
-pub(super) fn parse_html(text: &str, base: Option<&Url>, out: &mut Collector) {
+/// Collects the page's images into `out`; returns its `<title>`, if any.
+pub(super) fn parse_html(text: &str, base: Option<&Url>, out: &mut Collector) -> Option<String> {
+    let mut title: Option<String> = None;
+    let mut in_title = false;
     let line_starts: Vec<usize> = std::iter::once(0)
         .chain(text.match_indices('\n').map(|(i, _)| i + 1))
         .collect();
@@ -19,8 +24,19 @@ pub(super) fn parse_html(text: &str, base: Option<&Url>, out: &mut Collector) {
     let mut base = base.cloned();
     let tokenizer = Tokenizer::new_with_emitter(text, DefaultEmitter::<usize>::new_with_span());
     for token in tokenizer.flatten() {
-        let Token::StartTag(tag) = token else {
-            continue;
+        let tag = match token {
+            Token::StartTag(tag) => tag,
+            Token::String(text) if in_title => {
+                title
+                    .get_or_insert_with(String::new)
+                    .push_str(&String::from_utf8_lossy(&text));
+                continue;
+            }
+            Token::EndTag(end) if end.name.as_slice() == b"title" => {
+                in_title = false;
+                continue;
+            }
+            _ => continue,
         };
         let line = line_of(tag.span.start);
         let attr = |name: &str| {
@@ -45,7 +61,13 @@ pub(super) fn parse_html(text: &str, base: Option<&Url>, out: &mut Collector) {
                 Err(e) => out.reject(line, raw, RejectReason::Invalid(e.to_string())),
             }
         };
+        if let Some(style) = attr("style") {
+            for u in style_urls(&style) {
+                resolve(u, false, out);
+            }
+        }
         match tag.name.as_slice() {
+            b"title" if title.is_none() => in_title = true,
             b"base" => {
                 if let Some(href) = attr("href") {
                     let new = match &base {
@@ -58,17 +80,20 @@ pub(super) fn parse_html(text: &str, base: Option<&Url>, out: &mut Collector) {
                 }
             }
             b"img" | b"source" => {
-                for name in ["src", "data-src", "data-original", "data-lazy-src"] {
-                    if let Some(v) = attr(name)
-                        && !v.starts_with("data:")
-                    {
-                        resolve(&v, false, out);
-                    }
-                }
-                for name in ["srcset", "data-srcset"] {
-                    if let Some(v) = attr(name) {
-                        for candidate in srcset_urls(&v) {
-                            resolve(candidate, false, out);
+                // The largest of a srcset is the image itself; `src` is then only its fallback.
+                let largest = ["data-srcset", "srcset"].iter().find_map(|name| {
+                    attr(name).and_then(|v| largest_in_srcset(&v).map(String::from))
+                });
+                match largest {
+                    Some(u) => resolve(&u, false, out),
+                    None => {
+                        for name in ["data-src", "data-original", "data-lazy-src", "src"] {
+                            if let Some(v) = attr(name)
+                                && !v.starts_with("data:")
+                            {
+                                resolve(&v, false, out);
+                                break;
+                            }
                         }
                     }
                 }
@@ -91,13 +116,43 @@ pub(super) fn parse_html(text: &str, base: Option<&Url>, out: &mut Collector) {
             _ => {}
         }
     }
+    title.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
-/// URLs of a `srcset` value: comma-separated candidates, each a URL and an optional descriptor.
-pub(super) fn srcset_urls(v: &str) -> impl Iterator<Item = &str> {
+/// The candidate of a `srcset` value with the largest descriptor (`800w` > `400w`, `2x` > `1x`;
+/// none means `1x`). Candidates are comma-separated, each a URL and an optional descriptor.
+pub(super) fn largest_in_srcset(v: &str) -> Option<&str> {
     v.split(", ")
         .flat_map(|part| part.split(",\n"))
-        .filter_map(|c| c.split_whitespace().next())
-        .map(|u| u.trim_end_matches(','))
-        .filter(|u| !u.is_empty() && !u.starts_with("data:"))
+        .filter_map(|c| {
+            let mut words = c.split_whitespace();
+            let url = words.next()?.trim_end_matches(',');
+            if url.is_empty() || url.starts_with("data:") {
+                return None;
+            }
+            let size = words.next().map_or(1.0, |d| {
+                let d = d.trim_end_matches(',');
+                d.strip_suffix('w')
+                    .and_then(|n| n.parse::<f64>().ok())
+                    // Width descriptors outrank density ones: 1x of a 300w image is 300.
+                    .or_else(|| d.strip_suffix('x').and_then(|n| n.parse::<f64>().ok()))
+                    .unwrap_or(1.0)
+            });
+            Some((size, url))
+        })
+        .fold(None, |best: Option<(f64, &str)>, (size, url)| match best {
+            Some((b, _)) if b >= size => best,
+            _ => Some((size, url)),
+        })
+        .map(|(_, url)| url)
+}
+
+/// URLs in `url(...)` of a style attribute (`background-image: url("a.jpg")`).
+fn style_urls(style: &str) -> impl Iterator<Item = &str> {
+    style.match_indices("url(").filter_map(move |(at, _)| {
+        let rest = &style[at + 4..];
+        let end = rest.find(')')?;
+        let u = rest[..end].trim().trim_matches(|c| c == '"' || c == '\'');
+        (!u.is_empty() && !u.starts_with("data:")).then_some(u)
+    })
 }

@@ -157,6 +157,7 @@ impl TestServer {
             .route("/stall-mid-body/{name}", get(stall_mid_body))
             .route("/hostile/{case}", get(hostile))
             .route("/hotlink/{name}", get(hotlink))
+            .route("/gallery.html", get(gallery_page))
             .route("/members/{name}", get(members))
             .route("/away/{*to}", get(away))
             .with_state(state);
@@ -221,6 +222,22 @@ fn count(state: &AppState, path: &str, headers: &HeaderMap) {
         let t = t.to_str().unwrap_or("").to_string();
         state.stats.tokens.lock().unwrap().push(t);
     }
+}
+
+/// A gallery page: images by relative links, a srcset, a lazy one, og:image, a style
+/// background, a hotlink-checked one, and one twice.
+async fn gallery_page(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    count(&s, "/gallery.html", &headers);
+    let html = r#"<!doctype html><html><head><title>Test gallery</title>
+<meta property="og:image" content="/img/og.png"></head><body>
+<img src="img/one.png">
+<img src="img/small.png" srcset="img/small.png 300w, img/large.png 1200w">
+<img data-src="img/lazy.png" src="data:image/gif;base64,R0lGOD">
+<div style="background-image:url(img/bg.png)"></div>
+<img src="hotlink/guarded.png">
+<a href="img/one.png">again</a>
+</body></html>"#;
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
 /// An image only for requests that carry a Referer (a hotlink check).

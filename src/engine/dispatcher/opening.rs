@@ -89,6 +89,7 @@ impl Dispatcher {
             .map(|url| Job {
                 id: JobId(self.next_id.fetch_add(1, Ordering::Relaxed)),
                 url,
+                page: None,
             })
             .collect();
         report.resumed = resumed.iter().map(|j| (j.id, j.url.clone())).collect();
