@@ -217,3 +217,72 @@ fn an_image_address_given_as_a_page_is_said_to_be_an_image() {
         "{error}"
     );
 }
+
+#[test]
+fn filters_leave_out_small_images_and_other_types_saving_nothing_for_them() {
+    let server = TestServer::start();
+    let settings = FetchSettings {
+        min_width: 300,
+        min_height: 300,
+        types: vec!["png".into()],
+        ..fast_settings()
+    };
+    let (engine, dir) = start(settings);
+    let ids = engine.submit(
+        dir.path(),
+        [
+            server.url("/sized/120/90/icon.png"),
+            server.url("/sized/640/480/photo.png"),
+            server.url("/sized/640/480/photo.jpg"),
+        ],
+    );
+    let out = run_to_end(&engine);
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(files_in(dir.path()), ["photo.png"]);
+    assert_eq!(out.skipped.len(), 2);
+    assert_eq!(out.saved.len(), 1);
+    assert!(out.saved.contains_key(&ids[1]));
+}
+
+#[test]
+fn a_small_image_is_skipped_with_its_size_in_words() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let out_dir = work.path().join("out");
+    let list = format!(
+        "{}\n{}\n",
+        server.url("/sized/120/90/icon.png"),
+        server.url("/sized/400/400/big.png")
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_magpie"))
+        .args(["fetch", "--min-dim", "300x300", "--out"])
+        .arg(&out_dir)
+        .arg("-")
+        .env("XDG_DATA_HOME", work.path())
+        .env("XDG_CONFIG_HOME", work.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(list.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("icon.png: 120×90 is smaller than 300×300"),
+        "{all}"
+    );
+    assert!(all.contains("1 left out by the filters"), "{all}");
+    assert_eq!(files_in(&out_dir), ["big.png"]);
+}

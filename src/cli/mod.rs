@@ -84,6 +84,16 @@ pub struct FetchArgs {
     /// environment's HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
+    /// Leave out images smaller than this (e.g. 20KB); nothing is saved for them
+    #[arg(long, value_name = "SIZE", value_parser = crate::format::parse_size)]
+    pub min_size: Option<u64>,
+    /// Leave out images smaller than WIDTHxHEIGHT (or N for both), read from the image header
+    /// while it downloads
+    #[arg(long, value_name = "WxH", value_parser = parse_dimensions)]
+    pub min_dim: Option<(u32, u32)>,
+    /// Keep only these types, by extension (e.g. jpg,png,webp)
+    #[arg(long = "type", value_name = "EXT,...", value_delimiter = ',')]
+    pub types: Vec<String>,
     /// Take only this machine's share of the URLs: shard K of N (numbered from 1), chosen by a
     /// stable hash of each URL, so N machines given the same list split it without talking
     #[arg(long, value_name = "K/N")]
@@ -162,6 +172,14 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
         proxy: args.proxy.clone().unwrap_or(base.proxy.clone()),
         cookies_file: args.cookies.clone().or(base.cookies_file.clone()),
         headers,
+        min_bytes: args.min_size.unwrap_or(base.min_bytes),
+        min_width: args.min_dim.map_or(base.min_width, |d| d.0),
+        min_height: args.min_dim.map_or(base.min_height, |d| d.1),
+        types: if args.types.is_empty() {
+            base.types.clone()
+        } else {
+            args.types.clone()
+        },
         ..base
     };
     if let Some(path) = &args.cookies
@@ -341,7 +359,8 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
             Event::Skipped { id, reason } => {
                 received.remove(&id);
                 let url = url_of.remove(&id).map_or_else(String::new, |u| shown(&u));
-                report.skipped(&url, &reason.to_string())?;
+                let filtered = matches!(reason, crate::engine::SkipReason::Filtered(_));
+                report.skipped(&url, &reason.to_string(), filtered)?;
             }
             Event::Finished
             | Event::PageFetched { .. }
@@ -381,6 +400,19 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `WxH` (or one number for both) for `--min-dim`.
+fn parse_dimensions(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("'{text}' is not WIDTHxHEIGHT (e.g. 300x300) or one number");
+    let t = text.trim().to_ascii_lowercase().replace('×', "x");
+    match t.split_once('x') {
+        Some((w, h)) => Ok((
+            w.trim().parse().map_err(|_| bad())?,
+            h.trim().parse().map_err(|_| bad())?,
+        )),
+        None => t.parse().map(|n| (n, n)).map_err(|_| bad()),
+    }
 }
 
 /// `"Name: value"` as a header for `--header`.

@@ -65,6 +65,8 @@ pub struct Report {
     pub skipped_saved: usize,
     /// URLs that belong to other machines' shards.
     pub other_shard: usize,
+    /// Images left out by the filters (--min-size, --min-dim, --type).
+    pub filtered: usize,
     /// URLs another Magpie was already fetching into the same folder.
     pub skipped_elsewhere: usize,
     pub submitted: usize,
@@ -101,6 +103,7 @@ impl Report {
             rejected: 0,
             skipped_saved: 0,
             other_shard: 0,
+            filtered: 0,
             skipped_elsewhere: 0,
             submitted: 0,
             bytes_seen: 0,
@@ -240,8 +243,12 @@ impl Report {
     }
 
     /// Not fetched here, for `reason` (another Magpie on the same folder has it).
-    pub fn skipped(&mut self, url: &str, reason: &str) -> std::io::Result<()> {
-        self.skipped_elsewhere += 1;
+    pub fn skipped(&mut self, url: &str, reason: &str, filtered: bool) -> std::io::Result<()> {
+        if filtered {
+            self.filtered += 1;
+        } else {
+            self.skipped_elsewhere += 1;
+        }
         if let Some(b) = &self.bar {
             b.inc(1);
         }
@@ -282,6 +289,7 @@ impl Report {
             (self.rejected, "input line(s) rejected"),
             (self.skipped_saved, "already saved earlier"),
             (self.other_shard, "in other shards"),
+            (self.filtered, "left out by the filters"),
             (
                 self.skipped_elsewhere,
                 "left to another Magpie on this folder",

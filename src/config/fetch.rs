@@ -71,6 +71,15 @@ pub struct FetchSettings {
     /// A Netscape `cookies.txt` file; each cookie goes only to the host it names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cookies_file: Option<PathBuf>,
+    /// Leave out images smaller than this many bytes (0: keep all).
+    pub min_bytes: u64,
+    /// Leave out images narrower than this (read from the header while it downloads).
+    pub min_width: u32,
+    /// Leave out images lower than this.
+    pub min_height: u32,
+    /// Keep only these types, by extension (`["jpg", "png", "webp"]`); empty keeps all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<String>,
     /// The `[hosts."name"]` tables (filled in from the config by [`super::Config::fetch_settings`]).
     #[serde(skip)]
     pub hosts: std::collections::BTreeMap<String, super::HostSettings>,
@@ -101,6 +110,10 @@ impl Default for FetchSettings {
             proxy: String::new(),
             headers: std::collections::BTreeMap::new(),
             cookies_file: None,
+            min_bytes: 0,
+            min_width: 0,
+            min_height: 0,
+            types: Vec::new(),
             hosts: std::collections::BTreeMap::new(),
         }
     }

@@ -526,6 +526,17 @@ impl Dispatcher {
                     Event::Saved { id, saved },
                 ),
                 Err(FetchError::Cancelled) => (Outcome::Cancelled, Event::Cancelled { id }),
+                // Journaled as failed (with the reason), so a resume does not fetch it again.
+                Err(FetchError::Filtered(why)) => (
+                    Outcome::Failed {
+                        error: format!("skipped: {why}"),
+                        disk_full: false,
+                    },
+                    Event::Skipped {
+                        id,
+                        reason: super::SkipReason::Filtered(why),
+                    },
+                ),
                 Err(error) => (
                     Outcome::Failed {
                         error: error.to_string(),

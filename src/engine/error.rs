@@ -8,6 +8,9 @@ use crate::store::StoreError;
 /// The reason one download did not produce a file.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    /// Left out by a filter (`min_width`, `types`, …): nothing was saved.
+    #[error("skipped: {0}")]
+    Filtered(String),
     #[error("this address is an image, not a web page: add it as an image URL instead")]
     NotAPage,
     #[error("HTTP {code}{}{}", if reason.is_empty() { "" } else { " " }, reason)]

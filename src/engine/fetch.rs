@@ -14,6 +14,7 @@ use url::Url;
 use tokio_util::sync::CancellationToken;
 
 use super::error::{FetchError, from_reqwest};
+use super::filters;
 use super::folders::Intents;
 use super::{Event, EventSink, JobId};
 use crate::config::FetchSettings;
@@ -266,6 +267,12 @@ async fn attempt_once(
     {
         return Err(FetchError::TooLarge(s.max_bytes));
     }
+    if let Some(len) = expected {
+        filters::check_size(s, len).map_err(FetchError::Filtered)?;
+    }
+    // The start of the body, kept until the header gives the dimensions (for the filters).
+    let filtering = filters::any(s);
+    let mut probe: Option<Vec<u8>> = (s.min_width > 0 || s.min_height > 0).then(Vec::new);
     let disposition = response
         .headers()
         .get(CONTENT_DISPOSITION)
@@ -293,8 +300,25 @@ async fn attempt_once(
             None => {
                 head.extend_from_slice(&chunk);
                 if head.len() >= store::SNIFF_LEN {
-                    part = Some(start_part(ctx, &head).await?);
+                    let started = start_part(ctx, &head).await?;
+                    if filtering {
+                        filters::check_type(s, started.1).map_err(FetchError::Filtered)?;
+                    }
+                    part = Some(started);
                 }
+            }
+        }
+        if let (Some(buf), Some((_, format))) = (probe.as_mut(), part.as_ref()) {
+            if buf.is_empty() {
+                buf.extend_from_slice(&head);
+            } else {
+                buf.extend_from_slice(&chunk);
+            }
+            if let Some(dims) = filters::dimensions(buf, *format) {
+                filters::check_dimensions(s, dims).map_err(FetchError::Filtered)?;
+                probe = None;
+            } else if buf.len() > PROBE_LIMIT {
+                probe = None; // a header this long is unusual; judged at the end
             }
         }
 
@@ -332,8 +356,20 @@ async fn attempt_once(
     }
     let (file, format) = match part {
         Some(p) => p,
-        None => start_part(ctx, &head).await?,
+        None => {
+            let started = start_part(ctx, &head).await?;
+            if filtering {
+                filters::check_type(s, started.1).map_err(FetchError::Filtered)?;
+                if let Some(dims) = filters::dimensions(&head, started.1) {
+                    filters::check_dimensions(s, dims).map_err(FetchError::Filtered)?;
+                }
+            }
+            started
+        }
     };
+    if filtering {
+        filters::check_size(s, received).map_err(FetchError::Filtered)?;
+    }
     let name = names::file_name(disposition.as_deref(), &final_url, Some(format));
     Ok(Downloaded {
         file,
@@ -356,6 +392,9 @@ async fn start_part(
     file.write(head).await?;
     Ok((file, format))
 }
+
+/// Most bytes kept to find an image's dimensions (a JPEG's can follow a large EXIF block).
+const PROBE_LIMIT: usize = 256 * 1024;
 
 /// Retry-After as seconds or an HTTP date.
 fn parse_retry_after(v: &str) -> Option<Duration> {

@@ -55,8 +55,11 @@ pub struct Job {
 }
 
 /// Why a download was not started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SkipReason {
+    /// Left out by a filter; the sentence says which ("120×90 is smaller than 300×300").
+    #[error("{0}")]
+    Filtered(String),
     #[error("another Magpie is already downloading it into this folder")]
     ElsewhereInProgress,
     #[error("another Magpie saved it into this folder a moment ago")]

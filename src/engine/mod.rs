@@ -13,6 +13,7 @@ pub mod cookies;
 mod dispatcher;
 mod error;
 mod fetch;
+pub mod filters;
 pub mod folders;
 mod messages;
 pub mod net;

@@ -158,6 +158,7 @@ impl TestServer {
             .route("/hostile/{case}", get(hostile))
             .route("/hotlink/{name}", get(hotlink))
             .route("/gallery.html", get(gallery_page))
+            .route("/sized/{w}/{h}/{name}", get(sized))
             .route("/members/{name}", get(members))
             .route("/away/{*to}", get(away))
             .with_state(state);
@@ -238,6 +239,20 @@ async fn gallery_page(State(s): State<AppState>, headers: HeaderMap) -> Response
 <a href="img/one.png">again</a>
 </body></html>"#;
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// A PNG (or JPEG, for `*.jpg`) of the size the path gives: `/sized/120/90/icon.png`.
+async fn sized(
+    State(s): State<AppState>,
+    UrlPath((w, h, name)): UrlPath<(u32, u32, String)>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, &format!("/sized/{w}/{h}/{name}"), &headers);
+    if name.ends_with(".jpg") {
+        ([(header::CONTENT_TYPE, "image/jpeg")], jpeg(w, h, 5)).into_response()
+    } else {
+        ([(header::CONTENT_TYPE, "image/png")], png(w, h, 5)).into_response()
+    }
 }
 
 /// An image only for requests that carry a Referer (a hotlink check).

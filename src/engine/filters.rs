@@ -1,0 +1,118 @@
+//! Filters: which images to keep, decided while the download streams so nothing unwanted is
+//! saved. Type from the first bytes, dimensions from the header as soon as it has arrived, size
+//! from `Content-Length` (before the body) or the bytes received.
+
+use image::ImageFormat;
+
+use crate::config::FetchSettings;
+use crate::format::human_bytes;
+
+/// Why an image was left out, as a sentence ("120×90 is smaller than 300×300").
+pub type Verdict = Result<(), String>;
+
+/// Whether any filter is set (so the header is worth parsing).
+pub fn any(s: &FetchSettings) -> bool {
+    s.min_bytes > 0 || s.min_width > 0 || s.min_height > 0 || !s.types.is_empty()
+}
+
+/// The format is one of the kept types (`jpg`, `png`, …; `jpeg` and `jpg` are the same).
+pub fn check_type(s: &FetchSettings, format: ImageFormat) -> Verdict {
+    if s.types.is_empty() {
+        return Ok(());
+    }
+    let exts = format.extensions_str();
+    let kept = s.types.iter().any(|t| {
+        let t = t.trim().trim_start_matches('.').to_ascii_lowercase();
+        exts.iter().any(|e| *e == t) || (t == "jpeg" && exts.contains(&"jpg"))
+    });
+    if kept {
+        Ok(())
+    } else {
+        let name = exts
+            .first()
+            .map_or("this type".to_string(), |e| e.to_uppercase());
+        Err(format!(
+            "{name} is not among the types kept ({})",
+            s.types.join(", ")
+        ))
+    }
+}
+
+/// The size is at least `min_bytes` (when the whole size is known).
+pub fn check_size(s: &FetchSettings, bytes: u64) -> Verdict {
+    if bytes < s.min_bytes {
+        Err(format!(
+            "{} is smaller than {}",
+            human_bytes(bytes),
+            human_bytes(s.min_bytes)
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The dimensions are at least `min_width`×`min_height`.
+pub fn check_dimensions(s: &FetchSettings, (w, h): (u32, u32)) -> Verdict {
+    if w < s.min_width || h < s.min_height {
+        Err(format!(
+            "{w}×{h} is smaller than {}×{}",
+            s.min_width, s.min_height
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The dimensions in the first bytes of an image, once its header is all there.
+pub fn dimensions(head: &[u8], format: ImageFormat) -> Option<(u32, u32)> {
+    image::ImageReader::with_format(std::io::Cursor::new(head), format)
+        .into_dimensions()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> FetchSettings {
+        FetchSettings {
+            min_bytes: 10_000,
+            min_width: 300,
+            min_height: 300,
+            types: vec!["jpg".into(), "webp".into()],
+            ..FetchSettings::default()
+        }
+    }
+
+    #[test]
+    fn each_filter_says_why_in_words() {
+        let s = settings();
+        assert_eq!(
+            check_dimensions(&s, (120, 90)).unwrap_err(),
+            "120×90 is smaller than 300×300"
+        );
+        assert!(check_dimensions(&s, (300, 300)).is_ok());
+        assert!(check_type(&s, ImageFormat::Jpeg).is_ok());
+        assert_eq!(
+            check_type(&s, ImageFormat::Png).unwrap_err(),
+            "PNG is not among the types kept (jpg, webp)"
+        );
+        assert!(
+            check_size(&s, 9_999)
+                .unwrap_err()
+                .contains("is smaller than")
+        );
+        assert!(!any(&FetchSettings::default()));
+    }
+
+    #[test]
+    fn dimensions_come_from_a_partial_file() {
+        let mut png = std::io::Cursor::new(Vec::new());
+        image::RgbImage::new(640, 480)
+            .write_to(&mut png, ImageFormat::Png)
+            .unwrap();
+        let png = png.into_inner();
+        assert_eq!(dimensions(&png[..64], ImageFormat::Png), Some((640, 480)));
+        assert_eq!(dimensions(&png[..10], ImageFormat::Png), None);
+    }
+}
