@@ -570,3 +570,35 @@ fn a_site_whose_certificates_are_not_checked_is_named_in_a_warning() {
         "the window says which site is unprotected"
     );
 }
+
+#[test]
+fn pasting_a_page_address_offers_its_images_to_choose_from() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    paste_urls(&mut h, &format!("{}\n", server.url("/gallery.html")));
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "the page's checklist", |h| {
+        h.query_by_label_contains("⬇ Download 6 images").is_some()
+    });
+    assert!(
+        h.query_by_label_contains("Images on “Test gallery”")
+            .is_some()
+    );
+    // Untick the lazy-loaded one, then download the other five.
+    h.get_by_label("lazy.png").click();
+    h.step();
+    h.get_by_label("⬇ Download 5 images").click();
+    step_until(&mut h, "five files", |_| files_in(dir.path()).len() == 5);
+    let mut files = files_in(dir.path());
+    files.sort();
+    assert_eq!(
+        files,
+        ["bg.png", "guarded.png", "large.png", "og.png", "one.png"]
+    );
+    assert!(
+        h.query_by_label_contains("Images on “Test gallery”")
+            .is_none(),
+        "the checklist closed"
+    );
+}

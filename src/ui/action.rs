@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use url::Url;
+
 use crate::config::Config;
 
 /// What the user asked for in this frame.
@@ -36,6 +38,12 @@ pub enum Action {
     ClearPaste,
     /// Use and save these settings.
     SaveSettings(Box<Config>),
+    /// Download these images found on `page` (with the page as their Referer).
+    DownloadFromPage {
+        page: Url,
+        images: Vec<Url>,
+    },
+    ClosePageList,
 }
 
 /// A message for the user, shown above the gallery until replaced or dismissed.

@@ -15,7 +15,7 @@ use super::platform::{Background, BackgroundError};
 use super::settings_panel::{self, Draft};
 use super::status::Status;
 use super::textures::Textures;
-use super::{gallery, panels, queue, viewer};
+use super::{gallery, page_list, panels, queue, viewer};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::thumbs::{ThumbCache, Thumbnailer};
@@ -78,6 +78,8 @@ pub struct MagpieApp {
     /// Gallery tiles drawn in the last frame.
     pub(super) on_screen: Vec<u64>,
     pub(super) help_open: bool,
+    /// The images of a web page, to choose from.
+    pub(super) page_list: Option<page_list::PageList>,
     pub(super) settings: Option<Draft>,
     pub(super) confirm_delete: Option<u64>,
     pub(super) dialog_open: bool,
@@ -169,6 +171,7 @@ impl MagpieApp {
             viewer: None,
             on_screen: Vec::new(),
             help_open: false,
+            page_list: None,
             settings: None,
             confirm_delete: None,
             dialog_open: false,
@@ -298,6 +301,9 @@ impl MagpieApp {
         }
         if let Some(draft) = &mut self.settings {
             settings_panel::settings_ui(&ctx, draft, &mut actions);
+        }
+        if let Some(list) = &mut self.page_list {
+            page_list::page_list_ui(&ctx, list, &mut actions);
         }
         if let Some(key) = self.confirm_delete {
             let name = self

@@ -167,10 +167,27 @@ impl MagpieApp {
                 };
             }
             Action::SaveSettings(config) => self.save_settings(*config),
+            Action::DownloadFromPage { page, images } => {
+                self.page_list = None;
+                let fresh: Vec<Url> = images
+                    .into_iter()
+                    .filter(|u| !self.items.contains_url(u))
+                    .collect();
+                if let Some(engine) = &self.engine
+                    && !matches!(self.folder.state, FolderState::Failed(_))
+                {
+                    let ids = engine.submit_from(&self.folder.asked, Some(&page), fresh.clone());
+                    self.items.start_batch();
+                    for (url, id) in fresh.into_iter().zip(ids) {
+                        self.items.add_download(url, id);
+                    }
+                }
+            }
+            Action::ClosePageList => self.page_list = None,
         }
     }
 
-    fn send(&self, command: Command) {
+    pub(super) fn send(&self, command: Command) {
         if let Some(engine) = &self.engine {
             engine.send(command);
         }

@@ -204,6 +204,17 @@ impl<T> Items<T> {
         self.by_key.get(&key).copied()
     }
 
+    /// The URL of the download `job`.
+    pub fn url_of_job(&self, job: JobId) -> Option<&Url> {
+        let &i = self.by_job.get(&job)?;
+        self.items.get(i)?.url.as_ref()
+    }
+
+    /// Removes the row of the download `job` (its address turned out to be something else).
+    pub fn forget_job(&mut self, job: JobId) {
+        self.remove_where(|i| i.job == Some(job));
+    }
+
     pub fn contains_url(&self, url: &Url) -> bool {
         self.urls.contains(url)
     }

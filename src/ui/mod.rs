@@ -22,6 +22,7 @@ mod apply;
 mod folder;
 mod gallery;
 pub mod items;
+mod page_list;
 mod panels;
 pub mod platform;
 mod pump;

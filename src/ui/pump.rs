@@ -29,6 +29,35 @@ impl MagpieApp {
                     self.folder_failed(asked, error.to_string());
                 }
                 Event::Finished => {}
+                Event::PageFetched { asked, result } => match result {
+                    Ok(page) if page.images.is_empty() => self.set_notice(
+                        &format!("No images found on {}", crate::format::redact_url(&asked)),
+                        true,
+                    ),
+                    Ok(page) => self.page_list = Some(super::page_list::PageList::new(page)),
+                    Err(e) => self.set_notice(
+                        &format!("Cannot read {}: {e}", crate::format::redact_url(&asked)),
+                        true,
+                    ),
+                },
+                Event::Failed {
+                    id,
+                    error: crate::engine::FetchError::NotAnImage("an HTML page"),
+                } => {
+                    // An address that answers with a web page: offer the images on it.
+                    let url = self.items.url_of_job(id).cloned();
+                    if let Some(url) = url {
+                        self.items.forget_job(id);
+                        self.set_notice(
+                            &format!(
+                                "{} is a web page: looking for the images on it…",
+                                crate::format::redact_url(&url)
+                            ),
+                            false,
+                        );
+                        self.send(crate::engine::Command::FetchPage { url });
+                    }
+                }
                 other => new_bytes += self.items.apply(other),
             }
         }
