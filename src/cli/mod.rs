@@ -362,6 +362,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
                 let filtered = matches!(reason, crate::engine::SkipReason::Filtered(_));
                 report.skipped(&url, &reason.to_string(), filtered)?;
             }
+            Event::Host { host, state } => report.note(&state.describe(&host))?,
             Event::Finished
             | Event::PageFetched { .. }
             | Event::Queued { .. }

@@ -261,6 +261,15 @@ impl Report {
         }
     }
 
+    /// A line about the run itself (a host slowing down, paused), on stderr.
+    pub fn note(&mut self, text: &str) -> std::io::Result<()> {
+        match &self.bar {
+            Some(b) => b.println(text),
+            None => eprintln!("{}", visible(text)),
+        }
+        Ok(())
+    }
+
     pub fn cancelled(&mut self, url: &str) -> std::io::Result<()> {
         self.cancelled += 1;
         if self.json {

@@ -71,6 +71,11 @@ pub struct FetchSettings {
     /// A Netscape `cookies.txt` file; each cookie goes only to the host it names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cookies_file: Option<PathBuf>,
+    /// Requests started per second on one host, at most (0: no limit); starts are jittered.
+    pub requests_per_second: f64,
+    /// Pause a host after this many failures in a row (0: never): its other downloads fail at
+    /// once with a sentence instead of each burning its retries.
+    pub pause_after_failures: u32,
     /// Leave out images smaller than this many bytes (0: keep all).
     pub min_bytes: u64,
     /// Leave out images narrower than this (read from the header while it downloads).
@@ -110,6 +115,8 @@ impl Default for FetchSettings {
             proxy: String::new(),
             headers: std::collections::BTreeMap::new(),
             cookies_file: None,
+            requests_per_second: 0.0,
+            pause_after_failures: 20,
             min_bytes: 0,
             min_width: 0,
             min_height: 0,

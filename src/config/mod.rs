@@ -86,6 +86,12 @@ pub struct HostSettings {
     /// A `Cookie` header value, e.g. `"session=abc; theme=dark"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cookie: Option<String>,
+    /// Downloads at once to this host (instead of `[fetch] per_host`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_host: Option<usize>,
+    /// Requests started per second on this host, at most.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests_per_second: Option<f64>,
     /// Accept this host's certificate even if it is invalid (expired, self-signed, wrong name).
     /// Off by default; Magpie warns while it is on.
     #[serde(skip_serializing_if = "std::ops::Not::not")]

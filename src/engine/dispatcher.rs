@@ -17,9 +17,11 @@ mod opening;
 
 use super::folders::{self, Claims, Folder, FolderError, OpenedFolder};
 use super::net::Net;
+use super::pacing::{HostState, Pacing};
 use super::{Command, Event, EventSink, FetchError, Job, JobId, fetch};
 use crate::config::FetchSettings;
 use crate::journal::{Record, Session};
+use tokio::time::Instant;
 
 /// What the engine's own tasks and threads tell the dispatcher.
 pub(crate) enum Internal {
@@ -28,6 +30,12 @@ pub(crate) enum Internal {
     Received(JobId, u64),
     /// A download ended.
     Done(JobId, Outcome),
+    /// A host answered 429 or 503: it slows down.
+    Throttled {
+        host: String,
+        status: u16,
+        retry_after: Option<std::time::Duration>,
+    },
     /// A folder open finished (on a blocking thread).
     Opened {
         asked: PathBuf,
@@ -88,6 +96,10 @@ pub(crate) struct Dispatcher {
     shutting_down: bool,
     internal_tx: mpsc::UnboundedSender<Internal>,
     internal_rx: mpsc::UnboundedReceiver<Internal>,
+    /// Each host's pace (rate, slow-downs, pauses).
+    pacing: Pacing,
+    /// When a host that is waiting may start again (the loop wakes then).
+    wake_at: Option<Instant>,
 }
 
 /// A download in progress, as the dispatcher tracks it.
@@ -104,13 +116,29 @@ struct Running {
 
 /// How a download ended, for the journal.
 pub(crate) enum Outcome {
-    Saved { path: PathBuf, bytes: u64 },
-    Failed { error: String, disk_full: bool },
+    Saved {
+        path: PathBuf,
+        bytes: u64,
+    },
+    Failed {
+        error: String,
+        disk_full: bool,
+        /// The host's fault (counts toward pausing it), not a filter's or the disk's.
+        host_failure: bool,
+    },
     Cancelled,
 }
 
+/// Sleeps until `at`, or forever when there is nothing to wait for.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Host and port: the unit the per-host limit counts.
-fn host_key(url: &Url) -> String {
+pub(super) fn host_key(url: &Url) -> String {
     format!(
         "{}:{}",
         url.host_str().unwrap_or(""),
@@ -154,6 +182,8 @@ impl Dispatcher {
             shutting_down: false,
             internal_tx,
             internal_rx,
+            pacing: Pacing::default(),
+            wake_at: None,
         }
     }
 
@@ -175,6 +205,7 @@ impl Dispatcher {
                     Some(command) => self.handle(command),
                 },
                 Some(internal) = self.internal_rx.recv() => self.internal(internal),
+                _ = sleep_until(self.wake_at) => self.wake_at = None,
             }
         }
         self.shutting_down = true;
@@ -229,6 +260,15 @@ impl Dispatcher {
                     events.send(Event::PageFetched { asked: url, result });
                 });
             }
+            Command::ResumeHosts => {
+                for host in self.pacing.paused_hosts() {
+                    self.pacing.resume(&host);
+                    self.events.send(Event::Host {
+                        host,
+                        state: HostState::Normal,
+                    });
+                }
+            }
             Command::Pause => self.paused = true,
             Command::Resume => self.paused = false,
             Command::Configure(settings) => {
@@ -269,6 +309,16 @@ impl Dispatcher {
                 }
             }
             Internal::Done(id, outcome) => self.finished(id, outcome),
+            Internal::Throttled {
+                host,
+                status,
+                retry_after,
+            } => {
+                let state = self
+                    .pacing
+                    .throttled(&host, status, retry_after, Instant::now());
+                self.events.send(Event::Host { host, state });
+            }
             Internal::Opened { asked, result } => self.opened(asked, result),
             Internal::Reread { asked, dir, result } => match result {
                 Ok(history) => self.events.send(Event::FolderOpened {
@@ -395,6 +445,28 @@ impl Dispatcher {
             self.naming_bytes = self.naming_bytes.saturating_sub(r.received);
         }
         match &outcome {
+            Outcome::Saved { .. } => {
+                if let Some(state) = self.pacing.succeeded(&r.host) {
+                    self.events.send(Event::Host {
+                        host: r.host.clone(),
+                        state,
+                    });
+                }
+            }
+            Outcome::Failed {
+                host_failure: true, ..
+            } => {
+                let pause = self.settings.pause_after_failures;
+                if let Some(state) = self.pacing.failed(&r.host, pause) {
+                    self.events.send(Event::Host {
+                        host: r.host.clone(),
+                        state,
+                    });
+                }
+            }
+            _ => {}
+        }
+        match &outcome {
             Outcome::Saved { bytes, .. } => self.saved_bytes += bytes,
             // Space may have gone: read it again before the next start.
             Outcome::Failed {
@@ -429,6 +501,8 @@ impl Dispatcher {
             return;
         }
         let mut skipped = 0;
+        let now = Instant::now();
+        self.wake_at = None;
         while self.receiving < self.settings.concurrency
             && self.running.len() < 2 * self.settings.concurrency
             && skipped < self.hosts.len()
@@ -436,12 +510,29 @@ impl Dispatcher {
             let Some(host) = self.hosts.pop_front() else {
                 break;
             };
+            if self.pacing.is_paused(&host) {
+                self.fail_paused(&host);
+                continue;
+            }
+            let Some(sample) = self
+                .pending
+                .get(&host)
+                .and_then(|q| q.front())
+                .map(|q| q.job.url.clone())
+            else {
+                continue;
+            };
             let active = self.per_host.get(&host).copied().unwrap_or(0);
-            if active >= self.settings.per_host {
+            let (gap, limit) = self.net.rules.pace(&sample, &self.settings);
+            if let Err(wake) = self.pacing.may_start(&host, active, gap, limit, now) {
+                if let Some(t) = wake {
+                    self.wake_at = Some(self.wake_at.map_or(t, |w| w.min(t)));
+                }
                 self.hosts.push_back(host);
                 skipped += 1;
                 continue;
             }
+            self.pacing.started(&host, now);
             skipped = 0;
             let queued = self.pending.get_mut(&host).and_then(VecDeque::pop_front);
             if self.pending.get(&host).is_some_and(|q| !q.is_empty()) {
@@ -455,6 +546,19 @@ impl Dispatcher {
                     Err(error) => self.refuse(queued, error),
                 }
             }
+        }
+    }
+
+    /// Fails every queued job of a paused host at once, with the reason.
+    fn fail_paused(&mut self, host: &str) {
+        let failures = self.pacing.failures(host);
+        let shown = host.rsplit_once(':').map_or(host, |(h, _)| h).to_string();
+        for queued in self.pending.remove(host).unwrap_or_default() {
+            let error = FetchError::HostPaused {
+                host: shown.clone(),
+                failures,
+            };
+            self.refuse(queued, error);
         }
     }
 
@@ -531,6 +635,7 @@ impl Dispatcher {
                     Outcome::Failed {
                         error: format!("skipped: {why}"),
                         disk_full: false,
+                        host_failure: false,
                     },
                     Event::Skipped {
                         id,
@@ -544,6 +649,7 @@ impl Dispatcher {
                             error,
                             FetchError::Store(crate::store::StoreError::DiskFull { .. })
                         ),
+                        host_failure: error.is_host_failure(),
                     },
                     Event::Failed { id, error },
                 ),

@@ -8,6 +8,11 @@ use crate::store::StoreError;
 /// The reason one download did not produce a file.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    /// Not tried: its host failed too often in a row and was paused.
+    #[error(
+        "not tried: {host} failed {failures} times in a row and was paused (Retry failed tries again)"
+    )]
+    HostPaused { host: String, failures: u32 },
     /// Left out by a filter (`min_width`, `types`, …): nothing was saved.
     #[error("skipped: {0}")]
     Filtered(String),
@@ -64,6 +69,21 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// Whether the failure is the host's doing (it counts toward pausing the host): not a
+    /// filter, the disk, the run's limits, a cancel or an earlier pause.
+    pub fn is_host_failure(&self) -> bool {
+        !matches!(
+            self,
+            FetchError::Filtered(_)
+                | FetchError::Cancelled
+                | FetchError::Store(_)
+                | FetchError::RunLimit(_)
+                | FetchError::DiskNearlyFull { .. }
+                | FetchError::HostPaused { .. }
+                | FetchError::Folder(_)
+        )
+    }
+
     /// Whether another attempt could succeed: connection trouble, 5xx, 408 and 429.
     pub fn is_retryable(&self) -> bool {
         match self {

@@ -163,6 +163,18 @@ async fn download(ctx: &JobCtx) -> Result<Downloaded, FetchError> {
                 });
             }
             Err(e) if e.is_retryable() && attempt < s.max_attempts => {
+                if let FetchError::Status {
+                    code: code @ (429 | 503),
+                    retry_after,
+                    ..
+                } = &e
+                {
+                    let _ = ctx.internal.send(super::dispatcher::Internal::Throttled {
+                        host: super::dispatcher::host_key(&ctx.url),
+                        status: *code,
+                        retry_after: *retry_after,
+                    });
+                }
                 let wait = e
                     .retry_after()
                     .unwrap_or_else(|| backoff(s.backoff_base, attempt))

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+
+pub use super::pacing::HostState;
 use std::time::Duration;
 
 use url::Url;
@@ -38,6 +40,8 @@ pub enum Command {
     /// Fetch the web page at `url` (with its host's settings) and report the images on it as
     /// [`Event::PageFetched`].
     FetchPage { url: Url },
+    /// Let paused hosts start downloads again.
+    ResumeHosts,
     /// Use these settings for downloads started from now on.
     Configure(Box<FetchSettings>),
     /// Cancel everything and stop the runtime.
@@ -115,6 +119,8 @@ pub enum Event {
         asked: Url,
         result: Result<Page, FetchError>,
     },
+    /// A host slowed down, recovered, or was paused (host:port).
+    Host { host: String, state: HostState },
     /// Nothing is queued or running any more.
     Finished,
 }

@@ -17,6 +17,7 @@ pub mod filters;
 pub mod folders;
 mod messages;
 pub mod net;
+mod pacing;
 mod page;
 mod writer;
 
@@ -31,7 +32,7 @@ use url::Url;
 pub use error::FetchError;
 pub use fetch::Saved;
 pub use folders::{FolderError, OpenedFolder};
-pub use messages::{Command, Event, Job, JobId, Page, SkipReason};
+pub use messages::{Command, Event, HostState, Job, JobId, Page, SkipReason};
 
 use crate::config::FetchSettings;
 use dispatcher::Dispatcher;

@@ -76,6 +76,8 @@ struct Rule {
     cookie: Option<String>,
     jars: Vec<PathBuf>,
     insecure: bool,
+    per_host: Option<usize>,
+    requests_per_second: Option<f64>,
 }
 
 /// Every host's rules, and the cookie files they name (loaded once).
@@ -99,6 +101,8 @@ impl RequestRules {
             cookies_file: settings.cookies_file.clone(),
             cookie: None,
             accept_invalid_certs: false,
+            per_host: None,
+            requests_per_second: None,
         };
         let mut jars = HashMap::new();
         let mut resolve = |label: &str, h: &HostSettings| {
@@ -113,6 +117,8 @@ impl RequestRules {
                 }),
                 cookie: h.cookie.clone(),
                 insecure: h.accept_invalid_certs,
+                per_host: h.per_host,
+                requests_per_second: h.requests_per_second,
                 ..Rule::default()
             };
             for (name, value) in &h.headers {
@@ -184,6 +190,26 @@ impl RequestRules {
     /// Whether a Referer is configured for `url` (else a 403 earns one retry with the origin).
     pub fn sets_referer(&self, url: &Url) -> bool {
         self.referer_policy(url) != Referer::None
+    }
+
+    /// The gap between starts and the connections allowed on `url`'s host: its table's
+    /// `requests_per_second` and `per_host`, else `[fetch]`'s.
+    pub fn pace(&self, url: &Url, settings: &FetchSettings) -> (std::time::Duration, usize) {
+        let rps = self
+            .matching(url)
+            .find_map(|r| r.requests_per_second)
+            .unwrap_or(settings.requests_per_second);
+        let limit = self
+            .matching(url)
+            .find_map(|r| r.per_host)
+            .unwrap_or(settings.per_host)
+            .max(1);
+        let gap = if rps > 0.0 && rps.is_finite() {
+            std::time::Duration::from_secs_f64(1.0 / rps)
+        } else {
+            std::time::Duration::ZERO
+        };
+        (gap, limit)
     }
 
     /// Whether the user accepts invalid certificates from `url`'s host.

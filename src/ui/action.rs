@@ -44,6 +44,8 @@ pub enum Action {
         images: Vec<Url>,
     },
     ClosePageList,
+    /// Let paused sites start downloads again, and retry what failed.
+    ResumeHosts,
 }
 
 /// A message for the user, shown above the gallery until replaced or dismissed.

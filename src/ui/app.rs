@@ -78,6 +78,8 @@ pub struct MagpieApp {
     /// Gallery tiles drawn in the last frame.
     pub(super) on_screen: Vec<u64>,
     pub(super) help_open: bool,
+    /// Hosts not at their usual pace (waiting after a 429/503, or paused), by host:port.
+    pub(super) hosts: std::collections::BTreeMap<String, crate::engine::HostState>,
     /// The images of a web page, to choose from.
     pub(super) page_list: Option<page_list::PageList>,
     pub(super) settings: Option<Draft>,
@@ -172,6 +174,7 @@ impl MagpieApp {
             on_screen: Vec::new(),
             help_open: false,
             page_list: None,
+            hosts: std::collections::BTreeMap::new(),
             settings: None,
             confirm_delete: None,
             dialog_open: false,
@@ -273,6 +276,7 @@ impl MagpieApp {
                     &mut actions,
                 );
                 ui.separator();
+                queue::hosts_ui(ui, &self.hosts, &mut actions);
                 queue::queue_ui(ui, &self.items, &mut actions);
             });
         egui::CentralPanel::default().show(ui, |ui| {

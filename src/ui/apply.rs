@@ -69,7 +69,13 @@ impl MagpieApp {
                 self.send(Command::Resume);
             }
             Action::CancelAll => self.send(Command::CancelAll),
-            Action::RetryFailed => self.retry_failed(),
+            // A retry is also the user saying "try those sites again".
+            Action::RetryFailed | Action::ResumeHosts => {
+                self.send(Command::ResumeHosts);
+                self.hosts
+                    .retain(|_, s| !matches!(s, crate::engine::HostState::Paused { .. }));
+                self.retry_failed();
+            }
             Action::ClearFinished => self.items.remove_where(|i| {
                 i.is_download()
                     && matches!(

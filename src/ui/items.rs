@@ -364,7 +364,8 @@ impl<T> Items<T> {
             | Event::FolderOpened { .. }
             | Event::FolderFailed { .. }
             | Event::FolderClosed { .. }
-            | Event::PageFetched { .. } => return 0,
+            | Event::PageFetched { .. }
+            | Event::Host { .. } => return 0,
         };
         let Some(&index) = self.by_job.get(&id) else {
             return 0;
@@ -423,7 +424,8 @@ impl<T> Items<T> {
             | Event::FolderOpened { .. }
             | Event::FolderFailed { .. }
             | Event::FolderClosed { .. }
-            | Event::PageFetched { .. } => 0,
+            | Event::PageFetched { .. }
+            | Event::Host { .. } => 0,
         }
     }
 

@@ -29,6 +29,14 @@ impl MagpieApp {
                     self.folder_failed(asked, error.to_string());
                 }
                 Event::Finished => {}
+                Event::Host { host, state } => match state {
+                    crate::engine::HostState::Normal => {
+                        self.hosts.remove(&host);
+                    }
+                    other => {
+                        self.hosts.insert(host, other);
+                    }
+                },
                 Event::PageFetched { asked, result } => match result {
                     Ok(page) if page.images.is_empty() => self.set_notice(
                         &format!("No images found on {}", crate::format::redact_url(&asked)),

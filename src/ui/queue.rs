@@ -151,3 +151,36 @@ fn queue_row_ui<T>(
         }
     });
 }
+
+/// Hosts that are slowed down or paused, one line each; paused ones get a Resume button.
+pub fn hosts_ui(
+    ui: &mut egui::Ui,
+    hosts: &std::collections::BTreeMap<String, crate::engine::HostState>,
+    actions: &mut Vec<Action>,
+) {
+    if hosts.is_empty() {
+        return;
+    }
+    for (host, state) in hosts {
+        ui.horizontal(|ui| {
+            let paused = matches!(state, crate::engine::HostState::Paused { .. });
+            let color = if paused {
+                ui.visuals().error_fg_color
+            } else {
+                ui.visuals().warn_fg_color
+            };
+            ui.label(RichText::new(state.describe(host)).small().color(color));
+            if paused
+                && ui
+                    .small_button("Resume")
+                    .on_hover_text(
+                        "Start downloads from this site again, and retry the failed ones",
+                    )
+                    .clicked()
+            {
+                actions.push(Action::ResumeHosts);
+            }
+        });
+    }
+    ui.separator();
+}

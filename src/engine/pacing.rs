@@ -1,0 +1,279 @@
+//! Politeness that adapts, per host: a pace (requests per second, with jitter, so a batch does
+//! not hit a server in lockstep), fewer connections and longer gaps when a host answers 429 or
+//! 503 (its `Retry-After` honoured before anything else starts there), a gentle return to the
+//! configured pace as downloads succeed, and a pause after many failures in a row, so a dead host
+//! costs one sentence instead of every URL's retries. Other hosts carry on meanwhile.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Longest gap between two starts on a slowed-down host.
+const MAX_GAP: Duration = Duration::from_secs(30);
+/// Successes that earn a slowed-down host one more connection and a shorter gap.
+const RECOVER_EVERY: u32 = 4;
+
+/// What one host's pace is now.
+#[derive(Debug, Clone)]
+struct Pace {
+    /// Gap between starts as configured (zero: none).
+    base_gap: Duration,
+    /// Connections as configured.
+    base_limit: usize,
+    gap: Duration,
+    limit: usize,
+    next_start: Option<Instant>,
+    /// After a 429/503: nothing starts before this.
+    waiting_until: Option<Instant>,
+    failures_in_a_row: u32,
+    successes: u32,
+    paused: bool,
+}
+
+/// What a host is doing, as the front ends show it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostState {
+    /// Back at its configured pace.
+    Normal,
+    /// Told to slow down: nothing starts there for `wait` ("i.example: waiting 30 s (429)").
+    Waiting { wait: Duration, status: u16 },
+    /// Stopped after this many failures in a row; its queued downloads failed at once.
+    Paused { failures: u32 },
+}
+
+impl HostState {
+    /// The state in words, with the host: "i.example: waiting 30 s (429)".
+    pub fn describe(&self, host: &str) -> String {
+        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        match self {
+            HostState::Normal => format!("{host}: back to its usual pace"),
+            HostState::Waiting { wait, status } => format!(
+                "{host}: waiting {} ({status}), fewer connections for a while",
+                crate::format::short_duration(*wait)
+            ),
+            HostState::Paused { failures } => {
+                format!("{host}: paused after {failures} failures in a row")
+            }
+        }
+    }
+}
+
+/// Every host's pace.
+#[derive(Debug, Default)]
+pub(crate) struct Pacing {
+    hosts: HashMap<String, Pace>,
+}
+
+impl Pacing {
+    fn pace(&mut self, host: &str, gap: Duration, limit: usize) -> &mut Pace {
+        let pace = self.hosts.entry(host.to_string()).or_insert_with(|| Pace {
+            base_gap: gap,
+            base_limit: limit,
+            gap,
+            limit,
+            next_start: None,
+            waiting_until: None,
+            failures_in_a_row: 0,
+            successes: 0,
+            paused: false,
+        });
+        // Settings changed: a slowed-down host keeps its slower pace until it recovers.
+        if pace.base_gap != gap || pace.base_limit != limit {
+            pace.base_gap = gap;
+            pace.base_limit = limit;
+            pace.gap = pace.gap.max(gap);
+            pace.limit = pace.limit.min(limit).max(1);
+        }
+        pace
+    }
+
+    /// Whether a download may start on `host` now, with `active` running there; else the
+    /// moment to look again (`None`: when one running there ends).
+    pub fn may_start(
+        &mut self,
+        host: &str,
+        active: usize,
+        gap: Duration,
+        limit: usize,
+        now: Instant,
+    ) -> Result<(), Option<Instant>> {
+        let pace = self.pace(host, gap, limit);
+        if let Some(until) = pace.waiting_until {
+            if now < until {
+                return Err(Some(until));
+            }
+            pace.waiting_until = None;
+        }
+        if active >= pace.limit {
+            return Err(None);
+        }
+        match pace.next_start {
+            Some(t) if now < t => Err(Some(t)),
+            _ => Ok(()),
+        }
+    }
+
+    /// A download started on `host`: the next may start one gap later (±25%).
+    pub fn started(&mut self, host: &str, now: Instant) {
+        if let Some(pace) = self.hosts.get_mut(host)
+            && !pace.gap.is_zero()
+        {
+            let jitter = 0.75 + fastrand::f64() * 0.5;
+            pace.next_start = Some(now + pace.gap.mul_f64(jitter));
+        }
+    }
+
+    /// `host` answered 429 or 503: halve its connections, double its gap, and start nothing
+    /// there for `retry_after` (or the new gap). Returns the state to show.
+    pub fn throttled(
+        &mut self,
+        host: &str,
+        status: u16,
+        retry_after: Option<Duration>,
+        now: Instant,
+    ) -> HostState {
+        let Some(pace) = self.hosts.get_mut(host) else {
+            return HostState::Normal;
+        };
+        pace.limit = (pace.limit / 2).max(1);
+        pace.gap = (pace.gap * 2).max(Duration::from_millis(250)).min(MAX_GAP);
+        pace.successes = 0;
+        let wait = retry_after
+            .unwrap_or(pace.gap)
+            .min(Duration::from_secs(300));
+        let until = now + wait;
+        pace.waiting_until = Some(pace.waiting_until.map_or(until, |u| u.max(until)));
+        HostState::Waiting { wait, status }
+    }
+
+    /// A download from `host` succeeded. Returns `Normal` when the host is back to its pace.
+    pub fn succeeded(&mut self, host: &str) -> Option<HostState> {
+        let pace = self.hosts.get_mut(host)?;
+        pace.failures_in_a_row = 0;
+        if pace.limit >= pace.base_limit && pace.gap <= pace.base_gap {
+            return None;
+        }
+        pace.successes += 1;
+        if pace.successes < RECOVER_EVERY {
+            return None;
+        }
+        pace.successes = 0;
+        pace.limit = (pace.limit + 1).min(pace.base_limit);
+        pace.gap = pace.gap.mul_f64(0.7).max(pace.base_gap);
+        if pace.gap < pace.base_gap + Duration::from_millis(10) {
+            pace.gap = pace.base_gap;
+        }
+        (pace.limit >= pace.base_limit && pace.gap <= pace.base_gap).then_some(HostState::Normal)
+    }
+
+    /// A download from `host` failed for good. Returns `Paused` when this makes `pause_after`
+    /// in a row (0: never).
+    pub fn failed(&mut self, host: &str, pause_after: u32) -> Option<HostState> {
+        let pace = self.hosts.get_mut(host)?;
+        pace.failures_in_a_row += 1;
+        if pause_after > 0 && pace.failures_in_a_row >= pause_after && !pace.paused {
+            pace.paused = true;
+            return Some(HostState::Paused {
+                failures: pace.failures_in_a_row,
+            });
+        }
+        None
+    }
+
+    pub fn is_paused(&self, host: &str) -> bool {
+        self.hosts.get(host).is_some_and(|p| p.paused)
+    }
+
+    /// Hosts paused now.
+    pub fn paused_hosts(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .hosts
+            .iter()
+            .filter(|(_, p)| p.paused)
+            .map(|(h, _)| h.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Lets a paused host start downloads again, afresh.
+    pub fn resume(&mut self, host: &str) {
+        if let Some(p) = self.hosts.get_mut(host) {
+            p.paused = false;
+            p.failures_in_a_row = 0;
+        }
+    }
+
+    /// Failures in a row on `host` so far.
+    pub fn failures(&self, host: &str) -> u32 {
+        self.hosts.get(host).map_or(0, |p| p.failures_in_a_row)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_throttled_host_waits_slows_down_and_recovers_gently() {
+        let mut p = Pacing::default();
+        let now = Instant::now();
+        let (gap, limit) = (Duration::ZERO, 6);
+        assert!(p.may_start("a", 0, gap, limit, now).is_ok());
+        let state = p.throttled("a", 429, Some(Duration::from_secs(30)), now);
+        assert_eq!(
+            state,
+            HostState::Waiting {
+                wait: Duration::from_secs(30),
+                status: 429
+            }
+        );
+        assert_eq!(
+            p.may_start("a", 0, gap, limit, now + Duration::from_secs(10)),
+            Err(Some(now + Duration::from_secs(30)))
+        );
+        // Another host is not touched.
+        assert!(p.may_start("b", 5, gap, limit, now).is_ok());
+        // After the wait: three connections (half of six), and a gap between starts.
+        let later = now + Duration::from_secs(31);
+        assert!(p.may_start("a", 2, gap, limit, later).is_ok());
+        assert_eq!(p.may_start("a", 3, gap, limit, later), Err(None));
+        p.started("a", later);
+        assert!(matches!(
+            p.may_start("a", 0, gap, limit, later),
+            Err(Some(_))
+        ));
+        // Successes bring it back, a step at a time.
+        let mut back = None;
+        for _ in 0..40 {
+            if let Some(s) = p.succeeded("a") {
+                back = Some(s);
+                break;
+            }
+        }
+        assert_eq!(back, Some(HostState::Normal));
+    }
+
+    #[test]
+    fn many_failures_in_a_row_pause_a_host_and_a_success_resets_the_count() {
+        let mut p = Pacing::default();
+        let now = Instant::now();
+        let _ = p.may_start("dead", 0, Duration::ZERO, 6, now);
+        for _ in 0..19 {
+            assert_eq!(p.failed("dead", 20), None);
+        }
+        p.succeeded("dead");
+        assert_eq!(p.failures("dead"), 0);
+        for _ in 0..19 {
+            p.failed("dead", 20);
+        }
+        assert_eq!(
+            p.failed("dead", 20),
+            Some(HostState::Paused { failures: 20 })
+        );
+        assert!(p.is_paused("dead"));
+        p.resume("dead");
+        assert!(!p.is_paused("dead"));
+    }
+}
