@@ -79,32 +79,6 @@ fn start_server(corpus: Arc<Corpus>) -> SocketAddr {
     support::serve(app, 2)
 }
 
-/// Loopback bandwidth in bytes/s: the best of a few single-connection transfers of the blob.
-fn loopback_bandwidth(addr: SocketAddr, blob_len: usize) -> f64 {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let client = reqwest::Client::new();
-        let mut best = 0.0f64;
-        for _ in 0..5 {
-            let t = Instant::now();
-            let body = client
-                .get(format!("http://{addr}/blob"))
-                .send()
-                .await
-                .expect("blob")
-                .bytes()
-                .await
-                .expect("body");
-            assert_eq!(body.len(), blob_len);
-            best = best.max(blob_len as f64 / t.elapsed().as_secs_f64());
-        }
-        best
-    })
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -154,7 +128,7 @@ fn main() {
         latency: Duration::from_millis(lat_ms),
     });
     let addr = start_server(corpus.clone());
-    let bw = loopback_bandwidth(addr, corpus.blob.len());
+    let bw = support::loopback_bandwidth(addr, corpus.blob.len());
     let total_bytes = (n * corpus.image.len()) as f64;
 
     // BENCH_TMP=/dev/shm takes the disk out of the measurement.

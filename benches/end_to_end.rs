@@ -59,31 +59,6 @@ fn photo() -> Vec<u8> {
     out
 }
 
-fn bandwidth(addr: std::net::SocketAddr, len: usize) -> f64 {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let client = reqwest::Client::new();
-        let mut best = 0.0f64;
-        for _ in 0..5 {
-            let t = Instant::now();
-            let body = client
-                .get(format!("http://{addr}/blob"))
-                .send()
-                .await
-                .expect("blob")
-                .bytes()
-                .await
-                .expect("body");
-            assert_eq!(body.len(), len);
-            best = best.max(len as f64 / t.elapsed().as_secs_f64());
-        }
-        best
-    })
-}
-
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
@@ -103,8 +78,8 @@ fn main() {
         .with_state(corpus.clone());
     let addr = support::serve(app, 2);
     let bytes = (n * corpus.image.len()) as f64;
-    let bound =
-        (n as f64 / c as f64) * lat_ms as f64 / 1e3 + bytes / bandwidth(addr, corpus.blob.len());
+    let bound = (n as f64 / c as f64) * lat_ms as f64 / 1e3
+        + bytes / support::loopback_bandwidth(addr, corpus.blob.len());
     let urls: String = (0..n)
         .map(|i| format!("http://{addr}/files/photo{i:04}.jpg\n"))
         .collect();

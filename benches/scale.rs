@@ -42,8 +42,11 @@ fn cli_peak(addr: std::net::SocketAddr, n: usize, dir: &std::path::Path) -> (f64
     // Every URL is asked (a host failing this often would otherwise be paused after 20).
     let config = dir.join("data/magpie");
     std::fs::create_dir_all(&config).expect("config dir");
-    std::fs::write(config.join("config.toml"), "[fetch]\npause_after_failures = 0\n")
-        .expect("config");
+    std::fs::write(
+        config.join("config.toml"),
+        "[fetch]\npause_after_failures = 0\n",
+    )
+    .expect("config");
     let t = Instant::now();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_magpie"))
         .args(["fetch", "-j", "64", "--per-host", "64", "--out"])

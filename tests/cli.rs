@@ -1042,3 +1042,34 @@ fn page_downloads_the_images_of_a_web_page_and_dry_run_lists_them() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn a_small_image_is_skipped_with_its_size_in_words() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let out_dir = work.path().join("out");
+    let list = format!(
+        "{}\n{}\n",
+        server.url("/sized/120/90/icon.png"),
+        server.url("/sized/400/400/big.png")
+    );
+    let out = magpie(
+        &[
+            "fetch",
+            "--min-dim",
+            "300x300",
+            "--out",
+            out_dir.to_str().unwrap(),
+            "-",
+        ],
+        Some(&list),
+    );
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("icon.png: 120×90 is smaller than 300×300"),
+        "{all}"
+    );
+    assert!(all.contains("1 left out by the filters"), "{all}");
+    assert_eq!(files_in(&out_dir), ["big.png"]);
+}

@@ -244,49 +244,6 @@ fn filters_leave_out_small_images_and_other_types_saving_nothing_for_them() {
     assert!(out.saved.contains_key(&ids[1]));
 }
 
-#[test]
-fn a_small_image_is_skipped_with_its_size_in_words() {
-    let server = TestServer::start();
-    let work = tempfile::tempdir().unwrap();
-    let out_dir = work.path().join("out");
-    let list = format!(
-        "{}\n{}\n",
-        server.url("/sized/120/90/icon.png"),
-        server.url("/sized/400/400/big.png")
-    );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_magpie"))
-        .args(["fetch", "--min-dim", "300x300", "--out"])
-        .arg(&out_dir)
-        .arg("-")
-        .env("XDG_DATA_HOME", work.path())
-        .env("XDG_CONFIG_HOME", work.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(list.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(0), "{all}");
-    assert!(
-        all.contains("icon.png: 120×90 is smaller than 300×300"),
-        "{all}"
-    );
-    assert!(all.contains("1 left out by the filters"), "{all}");
-    assert_eq!(files_in(&out_dir), ["big.png"]);
-}
-
 /// Waits for the engine to say something about a host; returns what it said.
 fn host_event(engine: &Engine) -> (String, magpie::engine::HostState) {
     loop {

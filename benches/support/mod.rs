@@ -82,3 +82,31 @@ pub fn wait_peak_mb(child: &mut std::process::Child) -> f64 {
     }
     peak_kb as f64 / 1e3
 }
+
+/// Loopback bandwidth in bytes/s: the best of five single-connection GETs of `/blob` on
+/// `addr`, which must answer `len` bytes.
+#[allow(dead_code)] // each bench uses what it needs
+pub fn loopback_bandwidth(addr: SocketAddr, len: usize) -> f64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let mut best = 0.0f64;
+        for _ in 0..5 {
+            let t = std::time::Instant::now();
+            let body = client
+                .get(format!("http://{addr}/blob"))
+                .send()
+                .await
+                .expect("blob")
+                .bytes()
+                .await
+                .expect("body");
+            assert_eq!(body.len(), len);
+            best = best.max(len as f64 / t.elapsed().as_secs_f64());
+        }
+        best
+    })
+}
