@@ -1073,3 +1073,20 @@ fn a_small_image_is_skipped_with_its_size_in_words() {
     assert!(all.contains("1 left out by the filters"), "{all}");
     assert_eq!(files_in(&out_dir), ["big.png"]);
 }
+
+#[test]
+fn an_image_address_can_be_given_on_the_command_line() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let out = magpie(
+        &[
+            "fetch",
+            "--out",
+            work.path().to_str().unwrap(),
+            server.url("/img/direct.png").as_str(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(files_in(work.path()), ["direct.png"]);
+}

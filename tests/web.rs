@@ -328,3 +328,44 @@ fn a_host_failing_twenty_times_in_a_row_is_paused_and_the_rest_finish() {
         .count();
     assert_eq!(paused, 5, "{:?}", out.failed);
 }
+
+/// An extended attribute of `path`, if set.
+#[cfg(target_os = "linux")]
+fn xattr(path: &std::path::Path, name: &str) -> Option<String> {
+    let mut buf = vec![0u8; 4096];
+    let n = rustix::fs::getxattr(path, name, &mut buf[..]).ok()?;
+    Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_saved_file_remembers_its_address_and_page_in_extended_attributes() {
+    let server = TestServer::start();
+    // tmpfs keeps user attributes; so does the usual disk.
+    let shm = std::path::Path::new("/dev/shm");
+    let dir = if shm.is_dir() {
+        tempfile::tempdir_in(shm).unwrap()
+    } else {
+        tempfile::tempdir().unwrap()
+    };
+    let engine = Engine::start(fast_settings(), None).unwrap();
+    open_folder(&engine, dir.path());
+    let page = server.url("/gallery.html");
+    let image = server.url("/img/kept.png?token=abc&w=2");
+    engine.submit_from(dir.path(), Some(&page), [image.clone()]);
+    let out = run_to_end(&engine);
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    let file = dir.path().join("kept.png");
+    let Some(origin) = xattr(&file, "user.xdg.origin.url") else {
+        // A file system without user attributes: nothing to check, and nothing failed.
+        return;
+    };
+    assert_eq!(
+        origin,
+        format!("http://{}/img/kept.png?token=***&w=2", server.addr)
+    );
+    assert_eq!(
+        xattr(&file, "user.xdg.referrer.url").as_deref(),
+        Some(page.as_str())
+    );
+}

@@ -36,6 +36,16 @@ pub enum Source {
 impl Source {
     /// Opens `input` (`-` is stdin), so a missing file is reported before anything downloads.
     pub fn open(input: &str) -> anyhow::Result<Self> {
+        // `magpie fetch https://…/a.jpg`, as with curl or wget: an address that is not a file.
+        let lower = input.to_ascii_lowercase();
+        if (lower.starts_with("http://") || lower.starts_with("https://"))
+            && !std::path::Path::new(input).exists()
+        {
+            return Ok(Source::Bytes {
+                label: "the command line".into(),
+                bytes: format!("{input}\n").into_bytes(),
+            });
+        }
         let (label, reader, countable): (String, Box<dyn Read>, Option<PathBuf>) = if input == "-" {
             ("stdin".into(), Box::new(std::io::stdin()), None)
         } else {

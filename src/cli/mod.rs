@@ -102,7 +102,8 @@ pub struct FetchArgs {
     /// and leaving the folder alone
     #[arg(long)]
     pub dry_run: bool,
-    /// URL lists (text, CSV, Markdown or HTML); `-` or nothing reads stdin
+    /// URL lists (text, CSV, Markdown or HTML), or image addresses themselves; `-` or nothing
+    /// reads stdin
     #[arg(value_name = "FILE|-")]
     pub inputs: Vec<String>,
 }

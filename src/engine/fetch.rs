@@ -89,12 +89,16 @@ struct Downloaded {
 /// Downloads `ctx.url` with retries until saved, failed for good, out of time, or cancelled.
 pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
     let Downloaded {
-        file,
+        mut file,
         format,
         name,
         bytes,
         note,
     } = download(ctx).await?;
+    file.set_origin(store::provenance::Origin {
+        url: crate::format::redact_url(&ctx.url),
+        referrer: ctx.page.as_ref().map(crate::format::redact_url),
+    });
     let _ = ctx
         .internal
         .send(super::dispatcher::Internal::Received(ctx.id, bytes));

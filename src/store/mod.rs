@@ -18,6 +18,7 @@
 
 mod claim;
 pub mod names;
+pub mod provenance;
 mod unnamed;
 pub mod verify;
 
@@ -158,6 +159,7 @@ impl Store {
                 hasher: blake3::Hasher::new(),
                 committed: false,
                 unnamed: self.unnamed.clone(),
+                origin: None,
             }),
             written: 0,
             disk: self.disk.clone(),
@@ -219,6 +221,8 @@ struct Part {
     hasher: blake3::Hasher,
     committed: bool,
     unnamed: Arc<AtomicBool>,
+    /// Where it came from, written on the file before it is named.
+    origin: Option<provenance::Origin>,
 }
 
 impl PartFile {
@@ -256,6 +260,14 @@ impl PartFile {
     /// The `.part` file on disk, once there is one (never for an unnamed file).
     pub fn path(&self) -> Option<&Path> {
         self.inner.as_ref()?.path.as_deref()
+    }
+
+    /// Remembers where the download came from, to be written on the file (extended attributes)
+    /// before it is named.
+    pub fn set_origin(&mut self, origin: provenance::Origin) {
+        if let Some(inner) = self.inner.as_mut() {
+            inner.origin = Some(origin);
+        }
     }
 
     /// Whether the bytes have started going to disk.
@@ -326,6 +338,9 @@ impl Part {
         let Some(file) = self.file.take() else {
             return Err(StoreError::Lost);
         };
+        if let Some(origin) = &self.origin {
+            provenance::tag(&file, origin);
+        }
         // On disk before it has a name: after a power cut a named file is a whole file.
         if durable {
             let shown = self.path.as_deref().unwrap_or(&self.dir);
