@@ -87,13 +87,15 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn run_magpie(list: &Path, out: &Path, c: usize, expect: usize) -> f64 {
     let _ = std::fs::remove_dir_all(out);
     let home = out.with_extension("xdg");
+    // Every URL serves the same bytes here: keep each copy, as the peers do.
+    let mut config_text = String::from("[fetch]\nkeep_duplicates = true\n");
     if std::env::var_os("BENCH_NO_SYNC").is_some() {
         // Measures what flushing each file before naming it costs.
-        let config = home.join("magpie");
-        std::fs::create_dir_all(&config).expect("config dir");
-        std::fs::write(config.join("config.toml"), "[fetch]\nsync_files = false\n")
-            .expect("config");
+        config_text.push_str("sync_files = false\n");
     }
+    let config = home.join("magpie");
+    std::fs::create_dir_all(&config).expect("config dir");
+    std::fs::write(config.join("config.toml"), config_text).expect("config");
     let t = Instant::now();
     let status = Command::new(env!("CARGO_BIN_EXE_magpie"))
         .args(["fetch", "--out"])

@@ -97,6 +97,8 @@ fn main() {
                 fetch: FetchSettings {
                     concurrency: c,
                     per_host: c,
+                    // Every URL serves the same photo here: keep each copy.
+                    keep_duplicates: true,
                     ..FetchSettings::default()
                 },
                 ..Config::default()

@@ -208,7 +208,12 @@ fn content_disposition_with_parent_dirs_lands_inside_the_folder() {
     let parent = tempfile::tempdir().unwrap();
     let inner = parent.path().join("out");
     let store = Store::open(&inner).unwrap();
-    let engine = Engine::start(fast_settings(), None).unwrap();
+    // The three answer the same bytes: kept, since this is about their names.
+    let settings = FetchSettings {
+        keep_duplicates: true,
+        ..fast_settings()
+    };
+    let engine = Engine::start(settings, None).unwrap();
     let ids = engine.submit(
         store.dir(),
         [
@@ -227,7 +232,11 @@ fn content_disposition_with_parent_dirs_lands_inside_the_folder() {
 #[test]
 fn same_file_name_from_two_urls_keeps_both() {
     let server = TestServer::start();
-    let (engine, dir, store) = setup(fast_settings());
+    // Both answer the same bytes: kept anyway here, to see that names never collide.
+    let (engine, dir, store) = setup(FetchSettings {
+        keep_duplicates: true,
+        ..fast_settings()
+    });
     engine.submit(
         store.dir(),
         [server.url("/a/same.png"), server.url("/b/same.png")],
@@ -597,4 +606,70 @@ fn a_nearly_full_disk_starts_no_doomed_downloads() {
         "no request for a file that cannot be saved"
     );
     assert_eq!(files_in(dir.path()), ["filler.bin"]);
+}
+
+#[test]
+fn identical_bytes_under_several_addresses_are_saved_once_also_against_files_already_there() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(FetchSettings {
+        concurrency: 1,
+        ..fast_settings()
+    });
+    // A copy of the image is in the folder before Magpie runs, under another name (fetched
+    // here into another folder first, to have its bytes).
+    let bytes = {
+        let (other, other_dir, other_store) = setup(fast_settings());
+        other.submit(other_store.dir(), [server.url("/same/probe.png")]);
+        run_to_end(&other);
+        std::fs::read(other_dir.path().join("probe.png")).unwrap()
+    };
+    std::fs::write(dir.path().join("mine.png"), &bytes).unwrap();
+    let ids = engine.submit(
+        store.dir(),
+        [server.url("/same/one.png"), server.url("/same/two.png")],
+    );
+    let out = run_to_end(&engine);
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(
+        files_in(dir.path()),
+        ["mine.png"],
+        "nothing new was written"
+    );
+    for id in &ids {
+        assert!(
+            out.notes[id].starts_with("duplicate of mine.png"),
+            "{:?}",
+            out.notes
+        );
+    }
+}
+
+#[test]
+fn the_same_image_twice_is_saved_once_unless_duplicates_are_kept() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(FetchSettings {
+        concurrency: 1,
+        ..fast_settings()
+    });
+    let ids = engine.submit(
+        store.dir(),
+        [server.url("/same/one.png"), server.url("/same/two.png")],
+    );
+    let out = run_to_end(&engine);
+    assert_eq!(files_in(dir.path()), ["one.png"]);
+    assert_eq!(
+        out.notes.get(&ids[1]).map(String::as_str),
+        Some("duplicate of one.png: the same image is already in the folder")
+    );
+
+    let (engine, dir, store) = setup(FetchSettings {
+        keep_duplicates: true,
+        ..fast_settings()
+    });
+    engine.submit(
+        store.dir(),
+        [server.url("/same/one.png"), server.url("/same/two.png")],
+    );
+    run_to_end(&engine);
+    assert_eq!(files_in(dir.path()), ["one.png", "two.png"]);
 }

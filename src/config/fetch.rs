@@ -76,6 +76,9 @@ pub struct FetchSettings {
     /// Pause a host after this many failures in a row (0: never): its other downloads fail at
     /// once with a sentence instead of each burning its retries.
     pub pause_after_failures: u32,
+    /// Save an image even when the folder already has the same bytes under another name (off:
+    /// the item says "duplicate of NAME" and nothing new is written).
+    pub keep_duplicates: bool,
     /// Leave out images smaller than this many bytes (0: keep all).
     pub min_bytes: u64,
     /// Leave out images narrower than this (read from the header while it downloads).
@@ -117,6 +120,7 @@ impl Default for FetchSettings {
             cookies_file: None,
             requests_per_second: 0.0,
             pause_after_failures: 20,
+            keep_duplicates: false,
             min_bytes: 0,
             min_width: 0,
             min_height: 0,

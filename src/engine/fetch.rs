@@ -57,6 +57,8 @@ pub struct Saved {
     pub format: ImageFormat,
     /// Something the user should know about how it was fetched ("the server wanted a Referer").
     pub note: Option<String>,
+    /// The same bytes were already in the folder (at `path`): nothing new was saved.
+    pub duplicate: bool,
 }
 
 /// Everything one download needs.
@@ -106,7 +108,8 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
     // arrives now loses the race and the download reports (and journals) Saved.
     let intents = ctx.intents.clone();
     let (url, wanted) = (ctx.url.clone(), name.clone());
-    let path = ctx
+    file.set_dedupe(!ctx.settings.keep_duplicates);
+    let committed = ctx
         .store
         .commit(
             file,
@@ -120,11 +123,23 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
             },
         )
         .await?;
+    let note = if committed.duplicate {
+        let existing = committed
+            .path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        Some(format!(
+            "duplicate of {existing}: the same image is already in the folder"
+        ))
+    } else {
+        note
+    };
     Ok(Saved {
-        path,
+        path: committed.path,
         bytes,
         format,
         note,
+        duplicate: committed.duplicate,
     })
 }
 

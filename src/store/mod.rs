@@ -19,6 +19,7 @@
 mod claim;
 pub mod names;
 pub mod provenance;
+mod same;
 mod unnamed;
 pub mod verify;
 
@@ -90,6 +91,17 @@ pub struct Store {
     unnamed: Arc<AtomicBool>,
     /// Permits for disk work on blocking threads.
     disk: Arc<Semaphore>,
+    /// The folder's files by size and content, listed on first use (duplicates are not saved).
+    contents: Arc<Mutex<Option<same::Contents>>>,
+}
+
+/// A finished download, named.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Committed {
+    /// Its file, or the file in the folder with the same bytes when it was a duplicate.
+    pub path: PathBuf,
+    /// The same bytes were already in the folder under `path`: nothing new was saved.
+    pub duplicate: bool,
 }
 
 /// Blocking threads writing into one folder at once: about the core count.
@@ -117,6 +129,7 @@ impl Store {
             taken: Arc::default(),
             unnamed: Arc::new(AtomicBool::new(true)),
             disk: Arc::new(Semaphore::new(disk_threads())),
+            contents: Arc::default(),
         })
     }
 
@@ -163,6 +176,7 @@ impl Store {
             }),
             written: 0,
             disk: self.disk.clone(),
+            dedupe: false,
         }
     }
 
@@ -177,17 +191,26 @@ impl Store {
         format: ImageFormat,
         durable: bool,
         before_naming: impl FnOnce(&Sealed) + Send + 'static,
-    ) -> Result<PathBuf, StoreError> {
+    ) -> Result<Committed, StoreError> {
         let Some(mut inner) = part.inner.take() else {
             return Err(StoreError::Lost);
         };
         let name = name.to_string();
         let taken = self.taken.clone();
+        let contents = part.dedupe.then(|| self.contents.clone());
         let bytes = part.written;
         let permit = self.disk.clone().acquire_owned().await;
         let (inner, result) = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let result = inner.finish(&name, format, &taken, bytes, durable, before_naming);
+            let result = inner.finish(
+                &name,
+                format,
+                &taken,
+                contents.as_deref(),
+                bytes,
+                durable,
+                before_naming,
+            );
             (inner, result)
         })
         .await
@@ -207,6 +230,8 @@ pub struct PartFile {
     inner: Option<Part>,
     written: u64,
     disk: Arc<Semaphore>,
+    /// Compare with the folder's files before naming, and keep only one copy of the same bytes.
+    dedupe: bool,
 }
 
 /// The state that moves to a blocking thread for disk work and comes back.
@@ -270,6 +295,11 @@ impl PartFile {
         }
     }
 
+    /// When the folder already has these exact bytes, name nothing and point to that file.
+    pub fn set_dedupe(&mut self, dedupe: bool) {
+        self.dedupe = dedupe;
+    }
+
     /// Whether the bytes have started going to disk.
     pub fn on_disk(&self) -> bool {
         self.inner.as_ref().is_some_and(|p| p.file.is_some())
@@ -311,15 +341,17 @@ impl Part {
     }
 
     /// Checks the image is whole, writes what is left, and claims the final name.
+    #[allow(clippy::too_many_arguments)] // one call site, each argument a different concern
     fn finish(
         &mut self,
         name: &str,
         format: ImageFormat,
         taken: &Mutex<Option<HashSet<String>>>,
+        contents: Option<&Mutex<Option<same::Contents>>>,
         bytes: u64,
         durable: bool,
         before_naming: impl FnOnce(&Sealed),
-    ) -> Result<PathBuf, StoreError> {
+    ) -> Result<Committed, StoreError> {
         if self.file.is_none() {
             // All of it is still in memory: check it there, before anything touches the disk.
             verify::check_header(std::io::Cursor::new(&self.buf), format)?;
@@ -335,6 +367,19 @@ impl Part {
                 verify::check_complete(&mut reader, format)?;
             }
         }
+        let blake3 = self.hasher.finalize().to_hex().to_string();
+        // The same bytes already in the folder: point to them, name nothing (Drop removes ours).
+        let mut contents =
+            contents.map(|c| c.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        if let Some(guard) = contents.as_mut() {
+            let listed = guard.get_or_insert_with(|| same::Contents::list(&self.dir));
+            if let Some(existing) = listed.find(&self.dir, bytes, &blake3) {
+                return Ok(Committed {
+                    path: self.dir.join(existing),
+                    duplicate: true,
+                });
+            }
+        }
         let Some(file) = self.file.take() else {
             return Err(StoreError::Lost);
         };
@@ -348,7 +393,7 @@ impl Part {
         }
         before_naming(&Sealed {
             bytes,
-            blake3: self.hasher.finalize().to_hex().to_string(),
+            blake3: blake3.clone(),
         });
         // One name claim at a time per folder, so two downloads never pick the same name.
         let mut guard = taken
@@ -362,10 +407,17 @@ impl Part {
             }
             None => claim_name(&self.dir, Pending::Unnamed(&file), name, taken),
         };
-        if result.is_ok() {
-            self.committed = true;
+        let path = result?;
+        self.committed = true;
+        if let Some(listed) = contents.as_mut().and_then(|g| g.as_mut())
+            && let Some(n) = path.file_name()
+        {
+            listed.add(n.to_string_lossy().into_owned(), bytes, blake3);
         }
-        result
+        Ok(Committed {
+            path,
+            duplicate: false,
+        })
     }
 }
 
@@ -526,7 +578,8 @@ mod tests {
         let path = store
             .commit(part, "a.png", ImageFormat::Png, true, |_| {})
             .await
-            .unwrap();
+            .unwrap()
+            .path;
         assert_eq!(std::fs::read(&path).unwrap(), png);
 
         let mut part = store.begin();
@@ -552,7 +605,8 @@ mod tests {
         let path = store
             .commit(part, "big.png", ImageFormat::Png, false, |_| {})
             .await
-            .unwrap();
+            .unwrap()
+            .path;
         assert_eq!(std::fs::read(&path).unwrap(), big);
         let mut part = store.begin();
         part.write(&big[..big.len() - 100]).await.unwrap();

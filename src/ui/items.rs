@@ -402,9 +402,14 @@ impl<T> Items<T> {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| item.name.clone());
+                item.note = saved.note;
+                if saved.duplicate {
+                    // The gallery already shows that file; this row just says so.
+                    item.state = ItemState::Duplicate;
+                    return new;
+                }
                 self.paths.insert(saved.path.clone());
                 item.path = Some(saved.path);
-                item.note = saved.note;
                 item.state = ItemState::Saved;
                 new
             }

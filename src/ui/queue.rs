@@ -129,10 +129,9 @@ fn queue_row_ui<T>(
                         }
                     }
                     other => {
-                        ui.add(
-                            egui::Label::new(RichText::new(other.label()).small().weak())
-                                .truncate(),
-                        );
+                        // A note (e.g. "duplicate of cat.jpg: …") says more than the state.
+                        let text = item.note.clone().unwrap_or_else(|| other.label());
+                        ui.add(egui::Label::new(RichText::new(text).small().weak()).truncate());
                     }
                 }
             });

@@ -44,9 +44,20 @@ pub fn jpeg(w: u32, h: u32, seed: u8) -> Vec<u8> {
 }
 
 fn encode(w: u32, h: u32, seed: u8, format: image::ImageFormat) -> Vec<u8> {
+    encode_tagged(w, h, seed, 0, format)
+}
+
+/// Like [`encode`], with `tag` written into the first pixels, so images of different tags differ
+/// (Magpie keeps one copy of identical bytes).
+fn encode_tagged(w: u32, h: u32, seed: u8, tag: u64, format: image::ImageFormat) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let mark = if y < 8 && x < 64 {
+            Some((tag >> (8 * (x / 8))) as u8)
+        } else {
+            None
+        };
         image::Rgb([
-            (x as u8).wrapping_add(seed),
+            mark.unwrap_or((x as u8).wrapping_add(seed)),
             (y as u8).wrapping_mul(3),
             seed.wrapping_mul(37),
         ])
@@ -159,6 +170,7 @@ impl TestServer {
             .route("/hotlink/{name}", get(hotlink))
             .route("/gallery.html", get(gallery_page))
             .route("/sized/{w}/{h}/{name}", get(sized))
+            .route("/same/{name}", get(same))
             .route("/members/{name}", get(members))
             .route("/away/{*to}", get(away))
             .with_state(state);
@@ -255,6 +267,16 @@ async fn sized(
     }
 }
 
+/// The same PNG whatever the name: one image under many addresses.
+async fn same(
+    State(s): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, &format!("/same/{name}"), &headers);
+    ([(header::CONTENT_TYPE, "image/png")], png(64, 48, 9)).into_response()
+}
+
 /// An image only for requests that carry a Referer (a hotlink check).
 async fn hotlink(
     State(s): State<AppState>,
@@ -304,10 +326,20 @@ fn image_for(name: &str) -> (Vec<u8>, &'static str) {
     let seed = name
         .bytes()
         .fold(7u8, |a, b| a.wrapping_mul(31).wrapping_add(b));
+    // FNV-1a of the name: every name its own image.
+    let tag = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     if name.ends_with(".jpg") || name.ends_with(".jpeg") {
-        (jpeg(64, 48, seed), "image/jpeg")
+        (
+            encode_tagged(64, 48, seed, tag, image::ImageFormat::Jpeg),
+            "image/jpeg",
+        )
     } else {
-        (png(64, 48, seed), "image/png")
+        (
+            encode_tagged(64, 48, seed, tag, image::ImageFormat::Png),
+            "image/png",
+        )
     }
 }
 

@@ -1,0 +1,107 @@
+//! Identical bytes are saved once per folder: before a finished download is named, it is compared
+//! (size, then BLAKE3) with what the folder already holds — files Magpie saved and files that
+//! were there before. Only files of the same size are ever hashed, each at most once per run, so
+//! a folder of thousands of photos costs a directory listing, not a read of every file.
+
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::path::Path;
+
+/// A file in the folder, by size, with its hash once known.
+#[derive(Debug, Clone)]
+struct Known {
+    name: String,
+    blake3: Option<String>,
+}
+
+/// The folder's files by size, listed on first use.
+#[derive(Debug, Default)]
+pub(super) struct Contents {
+    by_size: HashMap<u64, Vec<Known>>,
+}
+
+impl Contents {
+    /// Lists `dir`'s regular files (hidden ones, such as `.part` files, left out).
+    pub fn list(dir: &Path) -> Self {
+        let mut by_size: HashMap<u64, Vec<Known>> = HashMap::new();
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            if let Ok(meta) = entry.metadata()
+                && meta.is_file()
+            {
+                by_size
+                    .entry(meta.len())
+                    .or_default()
+                    .push(Known { name, blake3: None });
+            }
+        }
+        Self { by_size }
+    }
+
+    /// The name of a file in `dir` with exactly these bytes (`size`, `blake3`), if any.
+    pub fn find(&mut self, dir: &Path, size: u64, blake3: &str) -> Option<String> {
+        let same_size = self.by_size.get_mut(&size)?;
+        for known in same_size.iter_mut() {
+            if known.blake3.is_none() {
+                known.blake3 = hash_file(&dir.join(&known.name));
+            }
+            if known.blake3.as_deref() == Some(blake3) {
+                return Some(known.name.clone());
+            }
+        }
+        None
+    }
+
+    /// Records a file just saved.
+    pub fn add(&mut self, name: String, size: u64, blake3: String) {
+        self.by_size.entry(size).or_default().push(Known {
+            name,
+            blake3: Some(blake3),
+        });
+    }
+}
+
+/// BLAKE3 of a file, hex; `None` if it cannot be read (it is then never taken as a match).
+fn hash_file(path: &Path) -> Option<String> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Some(hasher.finalize().to_hex().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_identical_bytes_match_and_only_same_sized_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.jpg"), b"same bytes").unwrap();
+        std::fs::write(dir.path().join("b.jpg"), b"other byte").unwrap(); // same size
+        std::fs::write(dir.path().join(".magpie-x.part"), b"same bytes").unwrap();
+        let mut contents = Contents::list(dir.path());
+        let hash = blake3::hash(b"same bytes").to_hex().to_string();
+        assert_eq!(
+            contents.find(dir.path(), 10, &hash).as_deref(),
+            Some("a.jpg")
+        );
+        let other = blake3::hash(b"different!").to_hex().to_string();
+        assert_eq!(contents.find(dir.path(), 10, &other), None);
+        assert_eq!(contents.find(dir.path(), 11, &hash), None);
+        contents.add("c.jpg".into(), 3, "abc".into());
+        assert_eq!(
+            contents.find(dir.path(), 3, "abc").as_deref(),
+            Some("c.jpg")
+        );
+    }
+}
