@@ -49,6 +49,9 @@ pub enum Record {
         bytes: u64,
         #[serde(default, skip_serializing_if = "is_zero")]
         session: Session,
+        /// When it was saved (seconds since 1970; 0 in journals from before this was kept).
+        #[serde(default, skip_serializing_if = "is_zero_secs")]
+        at: u64,
     },
     Failed {
         url: Url,
@@ -74,6 +77,10 @@ impl Record {
             | Record::Cancelled { url } => url,
         }
     }
+}
+
+fn is_zero_secs(v: &u64) -> bool {
+    *v == 0
 }
 
 /// The journal file for downloads into `out_dir` (absolute), under `journal_dir`.
@@ -138,6 +145,14 @@ impl History {
     }
 
     /// URLs already saved.
+    /// URLs saved into the folder, with when (0: not recorded).
+    pub fn saved_at(&self) -> impl Iterator<Item = (&Url, u64)> {
+        self.entries.iter().filter_map(|r| match r {
+            Record::Saved { url, at, .. } => Some((url, *at)),
+            _ => None,
+        })
+    }
+
     pub fn saved(&self) -> impl Iterator<Item = &Url> {
         self.entries.iter().filter_map(|r| match r {
             Record::Saved { url, .. } => Some(url),
@@ -283,6 +298,7 @@ mod tests {
             file: "1.png".into(),
             bytes: 10,
             session: 7,
+            at: 0,
         }])
         .unwrap();
         j.append(&[Record::Failed {

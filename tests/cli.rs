@@ -1090,3 +1090,51 @@ fn an_image_address_can_be_given_on_the_command_line() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(files_in(work.path()), ["direct.png"]);
 }
+
+#[test]
+fn a_url_saved_before_is_skipped_even_after_its_file_was_deleted_unless_no_archive() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let out_dir = work.path().join("out");
+    let url = server.url("/img/archived.png").to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["fetch", "--out", out_dir.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.push(&url);
+        magpie_with_data(&args, None, Some(data.path()))
+    };
+    let first = run(&[]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    // The user deletes it, keeping the rest of the folder.
+    std::fs::remove_file(out_dir.join("archived.png")).unwrap();
+    std::fs::write(out_dir.join("notes.txt"), "my other files").unwrap();
+
+    let again = run(&[]);
+    let all = format!("{}{}", text(&again.stdout), text(&again.stderr));
+    assert_eq!(again.status.code(), Some(0), "{all}");
+    let today = magpie::format::date(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    );
+    assert!(
+        all.contains(&format!("downloaded before on {today}")),
+        "{all}"
+    );
+    assert_eq!(files_in(&out_dir), ["notes.txt"], "not fetched again");
+    assert_eq!(server.stats.hits("/img/archived.png"), 1);
+
+    let forced = run(&["--no-archive"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", text(&forced.stderr));
+    assert_eq!(files_in(&out_dir), ["archived.png", "notes.txt"]);
+    assert_eq!(server.stats.hits("/img/archived.png"), 2);
+
+    // An emptied folder starts afresh.
+    std::fs::remove_file(out_dir.join("archived.png")).unwrap();
+    std::fs::remove_file(out_dir.join("notes.txt")).unwrap();
+    let fresh = run(&[]);
+    assert_eq!(fresh.status.code(), Some(0), "{}", text(&fresh.stderr));
+    assert_eq!(files_in(&out_dir), ["archived.png"]);
+}

@@ -271,6 +271,7 @@ fn a_download_named_just_before_a_kill_is_recognised_not_fetched_again() {
         file: "kept (1).png".into(),
         bytes: kept.len() as u64,
         session: 0,
+        at: 0,
     }));
     run_to_end(&engine);
     assert_eq!(server.stats.hits("/img/kept.png"), 0);

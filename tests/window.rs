@@ -313,6 +313,7 @@ fn history_is_shown_and_pending_downloads_resume_on_start() {
             file: "kept.png".into(),
             bytes: 10,
             session: 0,
+            at: 0,
         },
         Record::Failed {
             url: server.url("/status/404"),

@@ -84,6 +84,10 @@ pub struct FetchArgs {
     /// environment's HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
+    /// Fetch URLs saved into this folder by an earlier run again (by default they are skipped,
+    /// even if the file was deleted or moved: the folder's journal is its download archive)
+    #[arg(long)]
+    pub no_archive: bool,
     /// Leave out images smaller than this (e.g. 20KB); nothing is saved for them
     #[arg(long, value_name = "SIZE", value_parser = crate::format::parse_size)]
     pub min_size: Option<u64>,
@@ -173,6 +177,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
         proxy: args.proxy.clone().unwrap_or(base.proxy.clone()),
         cookies_file: args.cookies.clone().or(base.cookies_file.clone()),
         headers,
+        archive: base.archive && !args.no_archive,
         min_bytes: args.min_size.unwrap_or(base.min_bytes),
         min_width: args.min_dim.map_or(base.min_width, |d| d.0),
         min_height: args.min_dim.map_or(base.min_height, |d| d.1),
@@ -360,8 +365,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
             Event::Skipped { id, reason } => {
                 received.remove(&id);
                 let url = url_of.remove(&id).map_or_else(String::new, |u| shown(&u));
-                let filtered = matches!(reason, crate::engine::SkipReason::Filtered(_));
-                report.skipped(&url, &reason.to_string(), filtered)?;
+                report.skipped(&url, &reason)?;
             }
             Event::Host { host, state } => report.note(&state.describe(&host))?,
             Event::Finished

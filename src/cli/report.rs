@@ -5,6 +5,8 @@ use std::io::{IsTerminal as _, Write};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::engine::SkipReason;
 use serde::Serialize;
 
 use crate::engine::Saved;
@@ -67,6 +69,8 @@ pub struct Report {
     pub other_shard: usize,
     /// Images left out by the filters (--min-size, --min-dim, --type).
     pub filtered: usize,
+    /// URLs saved into the folder by an earlier run (the download archive).
+    pub downloaded_before: usize,
     /// URLs another Magpie was already fetching into the same folder.
     pub skipped_elsewhere: usize,
     pub submitted: usize,
@@ -104,6 +108,7 @@ impl Report {
             skipped_saved: 0,
             other_shard: 0,
             filtered: 0,
+            downloaded_before: 0,
             skipped_elsewhere: 0,
             submitted: 0,
             bytes_seen: 0,
@@ -243,12 +248,13 @@ impl Report {
     }
 
     /// Not fetched here, for `reason` (another Magpie on the same folder has it).
-    pub fn skipped(&mut self, url: &str, reason: &str, filtered: bool) -> std::io::Result<()> {
-        if filtered {
-            self.filtered += 1;
-        } else {
-            self.skipped_elsewhere += 1;
+    pub fn skipped(&mut self, url: &str, reason: &SkipReason) -> std::io::Result<()> {
+        match reason {
+            SkipReason::Filtered(_) => self.filtered += 1,
+            SkipReason::DownloadedBefore(_) => self.downloaded_before += 1,
+            _ => self.skipped_elsewhere += 1,
         }
+        let reason = reason.to_string();
         if let Some(b) = &self.bar {
             b.inc(1);
         }
@@ -299,6 +305,10 @@ impl Report {
             (self.skipped_saved, "already saved earlier"),
             (self.other_shard, "in other shards"),
             (self.filtered, "left out by the filters"),
+            (
+                self.downloaded_before,
+                "downloaded before (--no-archive fetches them again)",
+            ),
             (
                 self.skipped_elsewhere,
                 "left to another Magpie on this folder",

@@ -76,6 +76,9 @@ pub struct FetchSettings {
     /// Pause a host after this many failures in a row (0: never): its other downloads fail at
     /// once with a sentence instead of each burning its retries.
     pub pause_after_failures: u32,
+    /// Skip URLs saved into the folder before, even if the file was deleted or moved since
+    /// (the download archive, kept in the folder's journal): "downloaded before on 2026-11-20".
+    pub archive: bool,
     /// Save an image even when the folder already has the same bytes under another name (off:
     /// the item says "duplicate of NAME" and nothing new is written).
     pub keep_duplicates: bool,
@@ -120,6 +123,7 @@ impl Default for FetchSettings {
             cookies_file: None,
             requests_per_second: 0.0,
             pause_after_failures: 20,
+            archive: true,
             keep_duplicates: false,
             min_bytes: 0,
             min_width: 0,

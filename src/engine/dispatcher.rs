@@ -483,6 +483,9 @@ impl Dispatcher {
                     .unwrap_or_default(),
                 bytes,
                 session: self.session,
+                at: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs()),
             },
             Outcome::Failed { error, .. } => Record::Failed { url: r.url, error },
             // Stopped by shutdown (Ctrl-C, window closed): still pending, for a resume.

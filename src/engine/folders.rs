@@ -141,15 +141,17 @@ impl Folder {
     /// Journals `jobs` as queued, minus the URLs another live Magpie has queued into this folder;
     /// the answer comes back as [`Internal::Claimed`]. Without a journal every job is accepted
     /// at once (`Some`).
-    pub fn claim(&self, jobs: Vec<Job>) -> Option<Claims> {
+    pub fn claim(&self, jobs: Vec<Job>, archive: bool) -> Option<Claims> {
         let unjournaled = |accepted| Claims {
             accepted,
             skipped: Vec::new(),
         };
         match &self.journal {
-            Some(tx) => match tx.send(JournalOp::Claim(jobs)) {
+            Some(tx) => match tx.send(JournalOp::Claim(jobs, archive)) {
                 Ok(()) => None,
-                Err(std::sync::mpsc::SendError(JournalOp::Claim(jobs))) => Some(unjournaled(jobs)),
+                Err(std::sync::mpsc::SendError(JournalOp::Claim(jobs, _))) => {
+                    Some(unjournaled(jobs))
+                }
                 Err(_) => Some(Claims::default()),
             },
             None => Some(unjournaled(jobs)),
@@ -274,6 +276,13 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
         elsewhere,
         saved_elsewhere: HashSet::new(),
         mine,
+        // The archive counts while the folder holds anything: a new or emptied folder (after
+        // `rm -rf` and a fresh start) fetches its list again.
+        archive: if has_files(store.dir()) {
+            history.saved_at().map(|(u, at)| (u.clone(), at)).collect()
+        } else {
+            Default::default()
+        },
         internal: req.internal,
     };
     let handle = std::thread::Builder::new()
@@ -346,7 +355,8 @@ fn recognise_named(dir: &Path, history: &mut History) -> usize {
         };
         let named = by_size.get(bytes).into_iter().flatten().find(|candidate| {
             crate::store::names::is_name_or_numbered(candidate, file)
-                && hash_file(&dir.join(candidate.as_str())).as_deref() == Some(blake3.as_str())
+                && crate::store::hash_file(&dir.join(candidate.as_str())).as_deref()
+                    == Some(blake3.as_str())
         });
         if let Some(name) = named {
             *r = Record::Saved {
@@ -354,6 +364,7 @@ fn recognise_named(dir: &Path, history: &mut History) -> usize {
                 file: name.clone(),
                 bytes: *bytes,
                 session: *session,
+                at: 0, // when is not known
             };
             found += 1;
         }
@@ -362,11 +373,13 @@ fn recognise_named(dir: &Path, history: &mut History) -> usize {
 }
 
 /// BLAKE3 of the file at `path`, hex.
-fn hash_file(path: &Path) -> Option<String> {
-    let mut hasher = blake3::Hasher::new();
-    let mut file = File::open(path).ok()?;
-    std::io::copy(&mut file, &mut hasher).ok()?;
-    Some(hasher.finalize().to_hex().to_string())
+/// Whether `dir` holds any file or folder other than hidden ones.
+fn has_files(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| !e.file_name().to_string_lossy().starts_with('.'))
+    })
 }
 
 /// Free bytes (for an unprivileged writer) and total bytes of the file system holding `dir`.

@@ -61,6 +61,9 @@ pub struct Job {
 /// Why a download was not started.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SkipReason {
+    /// Saved into this folder before (the download archive), on the day given.
+    #[error("downloaded before{}", .0.as_ref().map(|d| format!(" on {d}")).unwrap_or_default())]
+    DownloadedBefore(Option<String>),
     /// Left out by a filter; the sentence says which ("120×90 is smaller than 300×300").
     #[error("{0}")]
     Filtered(String),

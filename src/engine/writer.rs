@@ -21,7 +21,9 @@ pub(crate) struct Claims {
 
 pub(crate) enum JournalOp {
     Append(Vec<Record>),
-    Claim(Vec<Job>),
+    /// Claim these jobs; with `true`, URLs saved into the folder before are skipped (the
+    /// download archive).
+    Claim(Vec<Job>, bool),
     /// A `Naming` record, acknowledged once written.
     Intent(Record, std::sync::mpsc::SyncSender<()>),
 }
@@ -73,6 +75,8 @@ pub(crate) struct Writer {
     pub(crate) saved_elsewhere: HashSet<Url>,
     /// URLs this engine has queued here and not finished.
     pub(crate) mine: HashSet<Url>,
+    /// Every URL saved into this folder, with when (the download archive).
+    pub(crate) archive: std::collections::HashMap<Url, u64>,
     pub(crate) internal: tokio::sync::mpsc::UnboundedSender<Internal>,
 }
 
@@ -83,6 +87,9 @@ impl Writer {
                 JournalOp::Append(records) => {
                     for r in &records {
                         self.mine.remove(r.url());
+                        if let Record::Saved { url, at, .. } = r {
+                            self.archive.insert(url.clone(), *at);
+                        }
                     }
                     self.write(&records);
                 }
@@ -90,8 +97,8 @@ impl Writer {
                     self.write(std::slice::from_ref(&record));
                     let _ = ack.send(());
                 }
-                JournalOp::Claim(jobs) => {
-                    let claims = self.claim(jobs);
+                JournalOp::Claim(jobs, archive) => {
+                    let claims = self.claim(jobs, archive);
                     let _ = self.internal.send(Internal::Claimed {
                         dir: self.dir.clone(),
                         claims,
@@ -101,7 +108,7 @@ impl Writer {
         }
     }
 
-    fn claim(&mut self, jobs: Vec<Job>) -> Claims {
+    fn claim(&mut self, jobs: Vec<Job>, archive: bool) -> Claims {
         let locked = self.mutex.lock();
         if let Err(e) = &locked {
             tracing::warn!("cannot lock {}: {e}", self.path.display());
@@ -119,6 +126,10 @@ impl Writer {
                 Some(SkipReason::ElsewhereInProgress)
             } else if self.saved_elsewhere.contains(&job.url) {
                 Some(SkipReason::SavedElsewhere)
+            } else if let Some(&at) = self.archive.get(&job.url).filter(|_| archive) {
+                Some(SkipReason::DownloadedBefore(
+                    (at > 0).then(|| crate::format::date(at)),
+                ))
             } else {
                 None
             };
@@ -166,8 +177,11 @@ impl Writer {
                     self.elsewhere.insert(url);
                 }
                 Record::Queued { .. } => {}
-                Record::Saved { url, session, .. } if session != self.session => {
+                Record::Saved {
+                    url, session, at, ..
+                } if session != self.session => {
                     self.elsewhere.remove(&url);
+                    self.archive.insert(url.clone(), at);
                     self.saved_elsewhere.insert(url);
                 }
                 other => {

@@ -35,6 +35,14 @@ use image::ImageFormat;
 
 use claim::{Pending, claim_name, names_in};
 
+/// BLAKE3 of a file, hex; `None` if it cannot be read.
+pub(crate) fn hash_file(path: &Path) -> Option<String> {
+    let mut hasher = blake3::Hasher::new();
+    let mut file = std::fs::File::open(path).ok()?;
+    std::io::copy(&mut file, &mut hasher).ok()?;
+    Some(hasher.finalize().to_hex().to_string())
+}
+
 /// Suffix of in-progress downloads.
 pub const PART_SUFFIX: &str = ".part";
 

@@ -4,7 +4,6 @@
 //! a folder of thousands of photos costs a directory listing, not a read of every file.
 
 use std::collections::HashMap;
-use std::io::Read as _;
 use std::path::Path;
 
 /// A file in the folder, by size, with its hash once known.
@@ -46,7 +45,7 @@ impl Contents {
         let same_size = self.by_size.get_mut(&size)?;
         for known in same_size.iter_mut() {
             if known.blake3.is_none() {
-                known.blake3 = hash_file(&dir.join(&known.name));
+                known.blake3 = super::hash_file(&dir.join(&known.name));
             }
             if known.blake3.as_deref() == Some(blake3) {
                 return Some(known.name.clone());
@@ -62,21 +61,6 @@ impl Contents {
             blake3: Some(blake3),
         });
     }
-}
-
-/// BLAKE3 of a file, hex; `None` if it cannot be read (it is then never taken as a match).
-fn hash_file(path: &Path) -> Option<String> {
-    let mut file = std::fs::File::open(path).ok()?;
-    let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Some(hasher.finalize().to_hex().to_string())
 }
 
 #[cfg(test)]

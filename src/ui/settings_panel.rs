@@ -26,6 +26,8 @@ pub struct Draft {
     user_agent: String,
     referer: String,
     proxy: String,
+    archive: bool,
+    keep_duplicates: bool,
     thumb_size: f32,
     error: Option<String>,
 }
@@ -55,6 +57,8 @@ impl Draft {
             user_agent: f.user_agent.clone(),
             referer: f.referer.clone(),
             proxy: f.proxy.clone(),
+            archive: f.archive,
+            keep_duplicates: f.keep_duplicates,
             thumb_size: config.window.thumb_size,
             error: None,
         }
@@ -96,6 +100,8 @@ impl Draft {
             reqwest::Proxy::all(proxy).map_err(|e| format!("Proxy: {e}"))?;
         }
         c.fetch.proxy = proxy.to_string();
+        c.fetch.archive = self.archive;
+        c.fetch.keep_duplicates = self.keep_duplicates;
         let folder = self.folder.trim();
         c.window.folder = (!folder.is_empty()).then(|| PathBuf::from(folder));
         c.window.thumb_size = self.thumb_size;
@@ -181,6 +187,20 @@ pub fn settings_ui(ctx: &egui::Context, draft: &mut Draft, actions: &mut Vec<Act
                             .on_hover_text(help);
                         ui.end_row();
                     }
+                    ui.label("");
+                    ui.checkbox(&mut draft.archive, "Skip images this folder had before")
+                        .on_hover_text(
+                            "A URL saved into this folder once is not fetched again, even if \
+                             the file was deleted or moved since",
+                        );
+                    ui.end_row();
+                    ui.label("");
+                    ui.checkbox(&mut draft.keep_duplicates, "Keep identical copies")
+                        .on_hover_text(
+                            "Off: an image whose bytes are already in the folder is not saved \
+                             again; the queue says which file it duplicates",
+                        );
+                    ui.end_row();
                     let l = ui.label("Thumbnail size");
                     ui.add(egui::Slider::new(&mut draft.thumb_size, 96.0..=320.0).suffix(" px"))
                         .labelled_by(l.id);

@@ -115,7 +115,7 @@ impl Dispatcher {
 
     pub(super) fn claim(&mut self, folder: &Arc<Folder>, jobs: Vec<Job>) {
         let ids: Vec<JobId> = jobs.iter().map(|j| j.id).collect();
-        match folder.claim(jobs) {
+        match folder.claim(jobs, self.settings.archive) {
             Some(claims) => self.claimed(folder, claims),
             None => {
                 self.claiming.extend(ids);
