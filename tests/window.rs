@@ -603,3 +603,46 @@ fn pasting_a_page_address_offers_its_images_to_choose_from() {
         "the checklist closed"
     );
 }
+
+#[test]
+fn a_file_named_in_japanese_shows_real_glyphs() {
+    // Needs a CJK font on the machine (CI installs fonts-noto-cjk); elsewhere there is nothing
+    // to fall back to, and the test says so instead of failing.
+    let has_cjk_font = std::process::Command::new("fc-list")
+        .arg(":lang=ja")
+        .output()
+        .is_ok_and(|o| !o.stdout.is_empty());
+    if !has_cjk_font {
+        eprintln!("no Japanese font installed: skipping the glyph check");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("猫の写真.png"), png(40, 30, 1)).unwrap();
+    // What eframe installs in the real window (its `system_fonts` feature), added before the
+    // app's first frame. Without it egui's own fonts have no kanji, and a test harness refuses
+    // to draw boxes instead (it panics).
+    let provider = Arc::new(egui_system_font_provider::SystemFontProvider::new());
+    let options = options(dir.path());
+    let mut h: Harness<'static, App> = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_ui_state(
+            move |ui, app: &mut App| {
+                app.get_or_insert_with(|| {
+                    ui.ctx().add_font_provider(provider.clone());
+                    MagpieApp::new(ui.ctx(), options.clone())
+                })
+                .show(ui);
+            },
+            None,
+        );
+    step_until(&mut h, "the tile", |h| {
+        h.query_all_by_label_contains("猫の写真.png")
+            .next()
+            .is_some()
+    });
+    let font = egui::FontId::proportional(14.0);
+    assert!(
+        h.ctx.fonts_mut(|f| f.has_glyphs(&font, "猫の写真")),
+        "the name is drawn with real glyphs, not empty boxes"
+    );
+}
