@@ -646,3 +646,30 @@ fn a_file_named_in_japanese_shows_real_glyphs() {
         "the name is drawn with real glyphs, not empty boxes"
     );
 }
+
+#[test]
+fn failed_urls_are_exported_as_a_list_magpie_fetch_takes() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    let missing = server.url("/status/404?token=secret");
+    paste_urls(
+        &mut h,
+        &format!("{}\n{missing}\n", server.url("/img/ok.png")),
+    );
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "one saved, one failed", |h| {
+        h.query_by_label_contains("2/2 done").is_some()
+    });
+    h.get_by_label("Export failed").click();
+    let list = dir.path().join("failed-urls.txt");
+    step_until(&mut h, "the list", |_| list.exists());
+    assert_eq!(
+        std::fs::read_to_string(&list).unwrap(),
+        format!("{missing}\n"),
+        "whole URLs, one per line"
+    );
+    step_until(&mut h, "the notice", |h| {
+        h.query_by_label_contains("Wrote 1 failed URL").is_some()
+    });
+}

@@ -44,6 +44,8 @@ pub enum Action {
         images: Vec<Url>,
     },
     ClosePageList,
+    /// Write the failed URLs to a list in the folder.
+    ExportFailed,
     /// Let paused sites start downloads again, and retry what failed.
     ResumeHosts,
 }

@@ -190,6 +190,18 @@ impl MagpieApp {
                 }
             }
             Action::ClosePageList => self.page_list = None,
+            Action::ExportFailed => {
+                // Whole URLs (tokens included): the list is for fetching them again.
+                let urls: Vec<String> = self
+                    .items
+                    .as_slice()
+                    .iter()
+                    .filter(|i| matches!(i.state, ItemState::Failed(_)))
+                    .filter_map(|i| i.url.as_ref().map(Url::to_string))
+                    .collect();
+                let dir = self.folder.dir.clone();
+                self.background("export-failed", move || platform::export_failed(dir, urls));
+            }
         }
     }
 

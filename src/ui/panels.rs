@@ -232,6 +232,13 @@ pub fn status_ui(
                 actions.push(Action::RetryFailed);
             }
             if ui
+                .add_enabled(totals.failed > 0, egui::Button::new("Export failed"))
+                .on_hover_text("Write the failed URLs to failed-urls.txt in the folder")
+                .clicked()
+            {
+                actions.push(Action::ExportFailed);
+            }
+            if ui
                 .add_enabled(totals.active > 0, egui::Button::new("Cancel all"))
                 .clicked()
             {

@@ -20,6 +20,11 @@ pub enum BackgroundError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("Cannot write the list of failed URLs in {}: {source}", dir.display())]
+    Export {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("Cannot save settings to {}: {source}", path.display())]
     SaveConfig {
         path: PathBuf,
@@ -43,6 +48,11 @@ pub enum Background {
     FolderScanned {
         dir: PathBuf,
         files: Vec<(PathBuf, u64)>,
+    },
+    /// The failed URLs were written to a list (`count` of them).
+    Exported {
+        count: usize,
+        result: Result<PathBuf, BackgroundError>,
     },
     /// A file was deleted (or not).
     Deleted {
@@ -171,4 +181,37 @@ pub fn show_in_folder(path: &Path) -> std::io::Result<()> {
         .map(|_| ());
     #[cfg(not(any(target_os = "macos", target_os = "windows")))]
     open_with_system(path.parent().unwrap_or(path))
+}
+
+/// Writes `urls` one per line to a new `failed-urls.txt` in `dir` (`failed-urls (1).txt` … if
+/// taken: nothing is overwritten), a list `magpie fetch` takes as it is.
+pub fn export_failed(dir: PathBuf, urls: Vec<String>) -> Background {
+    use std::io::Write as _;
+    let count = urls.len();
+    let write = || -> std::io::Result<PathBuf> {
+        for n in 0..1000 {
+            let name = match n {
+                0 => "failed-urls.txt".to_string(),
+                n => format!("failed-urls ({n}).txt"),
+            };
+            let path = dir.join(name);
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut file) => {
+                    file.write_all((urls.join("\n") + "\n").as_bytes())?;
+                    return Ok(path);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(std::io::Error::other("no free name"))
+    };
+    Background::Exported {
+        count,
+        result: write().map_err(|source| BackgroundError::Export { dir, source }),
+    }
 }

@@ -129,6 +129,17 @@ impl MagpieApp {
                 }
                 Err(e) => self.set_notice(&e.to_string(), true),
             },
+            Background::Exported { count, result } => match result {
+                Ok(path) => self.set_notice(
+                    &format!(
+                        "Wrote {count} failed URL{} to {} — `magpie fetch` takes it as it is.",
+                        if count == 1 { "" } else { "s" },
+                        path.display()
+                    ),
+                    false,
+                ),
+                Err(e) => self.set_notice(&e.to_string(), true),
+            },
             Background::ConfigSaved { result } => {
                 if let Err(e) = result {
                     self.set_notice(&e.to_string(), true);
