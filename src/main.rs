@@ -32,7 +32,10 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                // The font fallback warns about locales like "C" it cannot use; that is no news.
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new("warn,egui_system_font_provider=error")
+                }),
         )
         .with_writer(std::io::stderr)
         .init();
