@@ -72,8 +72,8 @@ pub struct FetchArgs {
     #[arg(long, value_name = "none|origin|URL",
           value_parser = |s: &str| crate::engine::net::Referer::parse(s).map(|_| s.to_string()))]
     pub referer: Option<String>,
-    /// Extra request header, "Name: value" (repeat for more); sent to every host in the lists,
-    /// never to a host a redirect leads to unless it is in the lists too
+    /// Extra request header, "Name: value" (repeat for more), sent with every request; for one
+    /// site only, use a [hosts."name"] table in the settings file
     #[arg(long = "header", short = 'H', value_name = "NAME: VALUE", value_parser = parse_header)]
     pub headers: Vec<(String, String)>,
     /// A Netscape cookies.txt file (as browser extensions export it); each cookie goes only to
