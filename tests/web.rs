@@ -369,3 +369,24 @@ fn a_saved_file_remembers_its_address_and_page_in_extended_attributes() {
         Some(page.as_str())
     );
 }
+
+#[test]
+fn a_socks5_proxy_carries_the_downloads_and_resolves_the_names() {
+    let server = TestServer::start();
+    let (proxy, asked) = socks5_proxy(server.addr);
+    let settings = FetchSettings {
+        // socks5h: the proxy resolves host names (the name is not looked up here).
+        proxy: format!("socks5h://{proxy}"),
+        ..fast_settings()
+    };
+    let (engine, dir) = start(settings);
+    engine.submit(
+        dir.path(),
+        [url::Url::parse("http://images.invalid/img/socks.png").unwrap()],
+    );
+    let out = run_to_end(&engine);
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(files_in(dir.path()), ["socks.png"]);
+    assert_eq!(*asked.lock().unwrap(), ["images.invalid"]);
+    assert_eq!(server.stats.hits("/img/socks.png"), 1);
+}

@@ -685,6 +685,77 @@ pub fn raw_server(response: Vec<u8>) -> SocketAddr {
     addr
 }
 
+/// A minimal SOCKS5 proxy (no authentication, CONNECT only) that records the host names it was
+/// asked for and splices the connection to `target` whatever the name (so `images.invalid` can
+/// stand for a test server).
+pub fn socks5_proxy(target: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let listener = runtime().block_on(async {
+        tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind")
+    });
+    let addr = listener.local_addr().expect("addr");
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let seen = asked.clone();
+    runtime().spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                // Greeting: VER, NMETHODS, METHODS…; answer "no authentication".
+                let mut head = [0u8; 2];
+                if client.read_exact(&mut head).await.is_err() {
+                    return;
+                }
+                let mut methods = vec![0u8; usize::from(head[1])];
+                if client.read_exact(&mut methods).await.is_err() {
+                    return;
+                }
+                if client.write_all(&[5, 0]).await.is_err() {
+                    return;
+                }
+                // Request: VER, CMD=1 (CONNECT), RSV, ATYP, address, port.
+                let mut req = [0u8; 4];
+                if client.read_exact(&mut req).await.is_err() {
+                    return;
+                }
+                let host = match req[3] {
+                    1 => {
+                        let mut ip = [0u8; 4];
+                        let _ = client.read_exact(&mut ip).await;
+                        std::net::Ipv4Addr::from(ip).to_string()
+                    }
+                    3 => {
+                        let mut len = [0u8; 1];
+                        let _ = client.read_exact(&mut len).await;
+                        let mut name = vec![0u8; usize::from(len[0])];
+                        let _ = client.read_exact(&mut name).await;
+                        String::from_utf8_lossy(&name).into_owned()
+                    }
+                    _ => return,
+                };
+                let mut port = [0u8; 2];
+                if client.read_exact(&mut port).await.is_err() {
+                    return;
+                }
+                seen.lock().unwrap().push(host);
+                let Ok(mut upstream) = tokio::net::TcpStream::connect(target).await else {
+                    let _ = client.write_all(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await;
+                    return;
+                };
+                if client
+                    .write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0])
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            });
+        }
+    });
+    (addr, asked)
+}
+
 /// A server that accepts connections and never says a word.
 pub fn silent_server() -> SocketAddr {
     let listener = runtime().block_on(async {
