@@ -390,3 +390,33 @@ fn a_socks5_proxy_carries_the_downloads_and_resolves_the_names() {
     assert_eq!(*asked.lock().unwrap(), ["images.invalid"]);
     assert_eq!(server.stats.hits("/img/socks.png"), 1);
 }
+
+#[test]
+fn a_broken_certificate_is_refused_unless_that_host_is_trusted_anyway() {
+    let addr = self_signed_https_server();
+    let url = url::Url::parse(&format!("https://127.0.0.1:{}/cam/snap.png", addr.port())).unwrap();
+
+    let (engine, dir) = start(fast_settings());
+    let ids = engine.submit(dir.path(), [url.clone()]);
+    let out = run_to_end(&engine);
+    assert!(files_in(dir.path()).is_empty());
+    let error = &out.failed[&ids[0]];
+    assert!(error.to_lowercase().contains("certificate"), "{error}");
+
+    let mut hosts = BTreeMap::new();
+    hosts.insert(
+        "127.0.0.1".to_string(),
+        HostSettings {
+            accept_invalid_certs: true,
+            ..HostSettings::default()
+        },
+    );
+    let (engine, dir) = start(FetchSettings {
+        hosts,
+        ..fast_settings()
+    });
+    engine.submit(dir.path(), [url]);
+    let out = run_to_end(&engine);
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(files_in(dir.path()), ["snap.png"]);
+}
