@@ -14,11 +14,12 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 mod opening;
+mod starting;
 
 use super::folders::{self, Claims, Folder, FolderError, OpenedFolder};
 use super::net::Net;
 use super::pacing::{HostState, Pacing};
-use super::{Command, Event, EventSink, FetchError, Job, JobId, fetch};
+use super::{Command, Event, EventSink, FetchError, Job, JobId};
 use crate::config::FetchSettings;
 use crate::journal::{Record, Session};
 use tokio::time::Instant;
@@ -493,174 +494,5 @@ impl Dispatcher {
             Outcome::Cancelled => Record::Cancelled { url: r.url },
         };
         r.folder.record(vec![record]);
-    }
-
-    /// Starts queued jobs while the global limit has room, taking hosts in turn and skipping
-    /// those at their own limit. The limits count downloads on the network; those being checked
-    /// and named (waiting on the disk) are at most as many again, so a slow disk slows the
-    /// downloads down instead of piling finished bodies up in memory.
-    fn start_what_fits(&mut self) {
-        if self.paused {
-            return;
-        }
-        let mut skipped = 0;
-        let now = Instant::now();
-        self.wake_at = None;
-        while self.receiving < self.settings.concurrency
-            && self.running.len() < 2 * self.settings.concurrency
-            && skipped < self.hosts.len()
-        {
-            let Some(host) = self.hosts.pop_front() else {
-                break;
-            };
-            if self.pacing.is_paused(&host) {
-                self.fail_paused(&host);
-                continue;
-            }
-            let Some(sample) = self
-                .pending
-                .get(&host)
-                .and_then(|q| q.front())
-                .map(|q| q.job.url.clone())
-            else {
-                continue;
-            };
-            let active = self.per_host.get(&host).copied().unwrap_or(0);
-            let (gap, limit) = self.net.rules.pace(&sample, &self.settings);
-            if let Err(wake) = self.pacing.may_start(&host, active, gap, limit, now) {
-                if let Some(t) = wake {
-                    self.wake_at = Some(self.wake_at.map_or(t, |w| w.min(t)));
-                }
-                self.hosts.push_back(host);
-                skipped += 1;
-                continue;
-            }
-            self.pacing.started(&host, now);
-            skipped = 0;
-            let queued = self.pending.get_mut(&host).and_then(VecDeque::pop_front);
-            if self.pending.get(&host).is_some_and(|q| !q.is_empty()) {
-                self.hosts.push_back(host.clone());
-            } else {
-                self.pending.remove(&host);
-            }
-            if let Some(queued) = queued {
-                match self.may_start(&queued.folder) {
-                    Ok(()) => self.spawn(host, queued),
-                    Err(error) => self.refuse(queued, error),
-                }
-            }
-        }
-    }
-
-    /// Fails every queued job of a paused host at once, with the reason.
-    fn fail_paused(&mut self, host: &str) {
-        let failures = self.pacing.failures(host);
-        let shown = host.rsplit_once(':').map_or(host, |(h, _)| h).to_string();
-        for queued in self.pending.remove(host).unwrap_or_default() {
-            let error = FetchError::HostPaused {
-                host: shown.clone(),
-                failures,
-            };
-            self.refuse(queued, error);
-        }
-    }
-
-    /// Whether the run's size limit and the folder's free space let a new download start.
-    fn may_start(&self, folder: &Folder) -> Result<(), FetchError> {
-        if let Some(limit) = self.settings.max_total_bytes
-            && self.saved_bytes + self.naming_bytes >= limit
-        {
-            return Err(FetchError::RunLimit(limit));
-        }
-        folder
-            .has_room(
-                self.settings.keep_free_bytes,
-                self.settings.keep_free_percent,
-            )
-            .map_err(|(free, keep)| FetchError::DiskNearlyFull { free, keep })
-    }
-
-    /// Fails a job that may not start, without a request.
-    fn refuse(&mut self, queued: Queued, error: FetchError) {
-        queued.folder.record(vec![Record::Failed {
-            url: queued.job.url,
-            error: error.to_string(),
-        }]);
-        self.events.send(Event::Failed {
-            id: queued.job.id,
-            error,
-        });
-    }
-
-    fn spawn(&mut self, host: String, queued: Queued) {
-        let Queued { job, folder } = queued;
-        let token = CancellationToken::new();
-        *self.per_host.entry(host.clone()).or_default() += 1;
-        self.receiving += 1;
-        self.running.insert(
-            job.id,
-            Running {
-                host,
-                token: token.clone(),
-                url: job.url.clone(),
-                folder: folder.clone(),
-                receiving: true,
-                received: 0,
-            },
-        );
-        let ctx = fetch::JobCtx {
-            id: job.id,
-            url: job.url,
-            store: folder.store.clone(),
-            intents: folder.intents(),
-            net: self.net.clone(),
-            page: job.page,
-            settings: self.settings.clone(),
-            events: self.events.clone(),
-            token,
-            internal: self.internal_tx.clone(),
-        };
-        let done = self.internal_tx.clone();
-        tokio::spawn(async move {
-            let id = ctx.id;
-            let result = fetch::fetch(&ctx).await;
-            let (outcome, event) = match result {
-                Ok(saved) => (
-                    Outcome::Saved {
-                        path: saved.path.clone(),
-                        bytes: saved.bytes,
-                    },
-                    Event::Saved { id, saved },
-                ),
-                Err(FetchError::Cancelled) => (Outcome::Cancelled, Event::Cancelled { id }),
-                // Journaled as failed (with the reason), so a resume does not fetch it again.
-                Err(FetchError::Filtered(why)) => (
-                    Outcome::Failed {
-                        error: format!("skipped: {why}"),
-                        disk_full: false,
-                        host_failure: false,
-                    },
-                    Event::Skipped {
-                        id,
-                        reason: super::SkipReason::Filtered(why),
-                    },
-                ),
-                Err(error) => (
-                    Outcome::Failed {
-                        error: error.to_string(),
-                        disk_full: matches!(
-                            error,
-                            FetchError::Store(crate::store::StoreError::DiskFull { .. })
-                        ),
-                        host_failure: error.is_host_failure(),
-                    },
-                    Event::Failed { id, error },
-                ),
-            };
-            // The event goes first so it precedes `Finished`; the dispatcher journals the
-            // outcome before it can report `Finished`.
-            ctx.events.send(event);
-            let _ = done.send(Internal::Done(id, outcome));
-        });
     }
 }
