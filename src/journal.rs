@@ -27,6 +27,9 @@ pub enum Record {
         /// Journals written before sessions existed read as session 0.
         #[serde(default, skip_serializing_if = "is_zero")]
         session: Session,
+        /// The page it came from and its place in its list, for a resume.
+        #[serde(flatten)]
+        info: crate::engine::JobInfo,
     },
     /// The download is complete and checked, and is about to get a name based on `file`
     /// (`file` itself, or `file (1)`, …): written before the rename, so a run killed between the
@@ -282,14 +285,17 @@ mod tests {
             Record::Queued {
                 url: u("http://a/1.png"),
                 session: 7,
+                info: Default::default(),
             },
             Record::Queued {
                 url: u("http://a/2.png"),
                 session: 7,
+                info: Default::default(),
             },
             Record::Queued {
                 url: u("http://a/3.png"),
                 session: 0,
+                info: Default::default(),
             },
         ])
         .unwrap();
@@ -341,7 +347,8 @@ mod tests {
             h.entries,
             [Record::Queued {
                 url: u("http://a/1.png"),
-                session: 0
+                session: 0,
+                info: Default::default(),
             }]
         );
     }

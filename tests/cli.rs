@@ -4,64 +4,10 @@
 mod support;
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
+use support::cli::*;
 use support::*;
-
-fn magpie(args: &[&str], stdin: Option<&str>) -> Output {
-    magpie_with_data(args, stdin, None)
-}
-
-/// Runs magpie with its data dir (journals) under `data`, or a throwaway one.
-fn magpie_with_data(args: &[&str], stdin: Option<&str>, data: Option<&std::path::Path>) -> Output {
-    let scratch = tempfile::tempdir().unwrap();
-    let data = data.unwrap_or(scratch.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_magpie"))
-        .args(args)
-        .env("XDG_DATA_HOME", data)
-        .env("XDG_CONFIG_HOME", data)
-        .env("XDG_CACHE_HOME", data)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-/// Starts `magpie ARGS` in the background with its data and config dirs under `data`.
-fn spawn_magpie(args: &[&str], data: &std::path::Path, output: Stdio) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_magpie"))
-        .args(args)
-        .env("XDG_DATA_HOME", data)
-        .env("XDG_CONFIG_HOME", data)
-        .stdout(output)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-/// How many `event` lines (`"queued"`, `"saved"`, …) the journals under `data` hold.
-fn journal_lines(data: &std::path::Path, event: &str) -> usize {
-    let needle = format!("\"event\":\"{event}\"");
-    std::fs::read_dir(data.join("magpie/journals"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
-        .map(|t| t.matches(&needle).count())
-        .sum()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 #[test]
 fn fetch_a_list_file_saves_everything_and_exits_zero() {

@@ -171,6 +171,7 @@ fn leftover_part_files_are_removed_when_alone_never_under_a_live_magpie() {
     j.append(&[Record::Queued {
         url: pending.clone(),
         session: 0,
+        info: Default::default(),
     }])
     .unwrap();
     drop(j);
@@ -352,4 +353,74 @@ fn a_folder_let_go_of_becomes_free_for_another_magpie_once_its_downloads_end() {
     let opened = open_resuming(&other, out.path());
     assert!(!opened.shared, "nobody else holds it now");
     assert_eq!(files_in(out.path()), ["last.png"]);
+}
+
+#[test]
+fn a_resumed_page_image_keeps_its_referer_and_its_place_in_the_template() {
+    let server = TestServer::start();
+    let out = tempfile::tempdir().unwrap();
+    let journals = tempfile::tempdir().unwrap();
+    let dir = canonical(out.path());
+    let page = server.url("/gallery.html");
+    let image = server.url("/hotlink/guarded.png");
+    // A killed run had queued an image from a page (the server 403s without a Referer).
+    let mut j = Journal::open(&journal::path_for(journals.path(), &dir)).unwrap();
+    j.append(&[Record::Queued {
+        url: image.clone(),
+        session: 0,
+        info: magpie::engine::JobInfo {
+            page: Some(page.clone()),
+            page_title: Some("Trip".into()),
+            index: Some((7, 12)),
+        },
+    }])
+    .unwrap();
+    drop(j);
+
+    let mut settings = fast_settings();
+    settings.template = magpie::store::Template::parse("{page_title}/{index}-{name}").unwrap();
+    let engine =
+        Engine::start_journaled(settings, Some(journals.path().to_path_buf()), None).unwrap();
+    let opened = open_resuming(&engine, out.path());
+    assert_eq!(opened.resumed.len(), 1);
+    let done = run_to_end(&engine);
+    assert_eq!(done.saved.len(), 1, "{:?}", done.failed);
+    assert_eq!(
+        server.stats.hits("/hotlink/guarded.png"),
+        1,
+        "asked once, with the page as Referer, as the first run would have"
+    );
+    assert_eq!(
+        server.stats.referers.lock().unwrap().as_slice(),
+        [page.to_string()]
+    );
+    assert_eq!(files_under(&dir), ["Trip/07-guarded.png"]);
+}
+
+#[test]
+fn a_file_named_into_a_subfolder_before_a_kill_is_recognised_not_fetched_again() {
+    let server = TestServer::start();
+    let out = tempfile::tempdir().unwrap();
+    let journals = tempfile::tempdir().unwrap();
+    let dir = canonical(out.path());
+    let url = server.url("/img/kept.png");
+    let bytes = png(10, 10, 3);
+    std::fs::create_dir(dir.join("127.0.0.1")).unwrap();
+    std::fs::write(dir.join("127.0.0.1/kept.png"), &bytes).unwrap();
+    // Killed between naming the file and journaling it saved.
+    let mut j = Journal::open(&journal::path_for(journals.path(), &dir)).unwrap();
+    j.append(&[Record::Naming {
+        url: url.clone(),
+        file: "127.0.0.1/kept.png".into(),
+        bytes: bytes.len() as u64,
+        blake3: blake3::hash(&bytes).to_hex().to_string(),
+        session: 0,
+    }])
+    .unwrap();
+    drop(j);
+    let engine = journaled(journals.path());
+    let opened = open_resuming(&engine, out.path());
+    assert_eq!(opened.recognised, 1);
+    assert!(opened.resumed.is_empty());
+    assert_eq!(server.stats.hits("/img/kept.png"), 0);
 }

@@ -187,7 +187,7 @@ fn a_page_lists_its_images_once_and_they_are_fetched_with_the_page_as_referer() 
             "/hotlink/guarded.png",
         ]
     );
-    engine.submit_from(dir.path(), Some(&found.url), found.images.clone());
+    engine.submit_jobs(dir.path(), from_page(&found.url, &found.images));
     let out = run_to_end(&engine);
     assert!(out.failed.is_empty(), "{:?}", out.failed);
     assert_eq!(files_in(dir.path()).len(), 6);
@@ -352,7 +352,7 @@ fn a_saved_file_remembers_its_address_and_page_in_extended_attributes() {
     open_folder(&engine, dir.path());
     let page = server.url("/gallery.html");
     let image = server.url("/img/kept.png?token=abc&w=2");
-    engine.submit_from(dir.path(), Some(&page), [image.clone()]);
+    engine.submit_jobs(dir.path(), from_page(&page, std::slice::from_ref(&image)));
     let out = run_to_end(&engine);
     assert!(out.failed.is_empty(), "{:?}", out.failed);
     let file = dir.path().join("kept.png");
@@ -419,4 +419,18 @@ fn a_broken_certificate_is_refused_unless_that_host_is_trusted_anyway() {
     let out = run_to_end(&engine);
     assert!(out.failed.is_empty(), "{:?}", out.failed);
     assert_eq!(files_in(dir.path()), ["snap.png"]);
+}
+
+/// Jobs for images found on `page` (their Referer).
+fn from_page(page: &url::Url, images: &[url::Url]) -> Vec<(url::Url, magpie::engine::JobInfo)> {
+    images
+        .iter()
+        .map(|u| {
+            let info = magpie::engine::JobInfo {
+                page: Some(page.clone()),
+                ..Default::default()
+            };
+            (u.clone(), info)
+        })
+        .collect()
 }

@@ -12,63 +12,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use magpie::config::Config;
 use magpie::ui::{AppOptions, MagpieApp};
+use support::window::*;
 use support::*;
-
-type App = Option<MagpieApp>;
-
-fn harness(options: AppOptions) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 900.0))
-        .build_ui_state(
-            move |ui, app: &mut App| {
-                app.get_or_insert_with(|| MagpieApp::new(ui.ctx(), options.clone()))
-                    .show(ui);
-            },
-            None,
-        )
-}
-
-fn options(dir: &Path) -> AppOptions {
-    AppOptions {
-        out_dir: Some(dir.to_path_buf()),
-        config: Config {
-            fetch: fast_settings(),
-            ..Config::default()
-        },
-        ..AppOptions::default()
-    }
-}
-
-fn app<'h>(h: &'h Harness<'_, App>) -> &'h MagpieApp {
-    h.state().as_ref().expect("app created on the first frame")
-}
-
-/// Steps frames until `done` holds (the engine and decoders work on their own threads).
-fn step_until(h: &mut Harness<'_, App>, what: &str, done: impl Fn(&Harness<'_, App>) -> bool) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        if done(h) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "timed out waiting for: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-fn thumbnails_shown(h: &Harness<'_, App>) -> usize {
-    h.query_all_by_label_contains(", image ").count()
-}
-
-fn paste_urls(h: &mut Harness<'_, App>, text: &str) {
-    h.get_by_label("Image URLs").focus();
-    h.step();
-    h.event(egui::Event::Paste(text.to_string()));
-    h.step();
-}
 
 #[test]
 fn paste_five_urls_download_and_see_five_thumbnails() {
@@ -322,6 +267,7 @@ fn history_is_shown_and_pending_downloads_resume_on_start() {
         Record::Queued {
             url: server.url("/img/unfinished.png"),
             session: 0,
+            info: Default::default(),
         },
     ])
     .unwrap();
@@ -384,16 +330,6 @@ fn without_a_folder_dialog_the_window_says_so_and_keeps_the_folder() {
         app(&h).out_dir(),
         std::fs::canonicalize(dir.path()).unwrap()
     );
-}
-
-/// Replaces the text of the box labelled `label`, as a person would: click, select all, type.
-fn retype(h: &mut Harness<'_, App>, label: &str, text: &str) {
-    h.get_by_label(label).focus();
-    h.step();
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.step();
-    h.get_by_label(label).type_text(text);
-    h.step();
 }
 
 #[test]

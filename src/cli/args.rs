@@ -76,18 +76,28 @@ pub struct FetchArgs {
     /// Keep only these types, by extension (e.g. jpg,png,webp)
     #[arg(long = "type", value_name = "EXT,...", value_delimiter = ',')]
     pub types: Vec<String>,
+    /// Name saved files by a template: {name} {ext} {host} {index} {date} {hash8} {page_title},
+    /// `/` for subfolders (e.g. '{host}/{name}.{ext}'); every part is made safe and stays inside
+    /// the folder
+    #[arg(long, value_name = "TEMPLATE", value_parser = parse_template)]
+    pub template: Option<crate::store::Template>,
     /// Take only this machine's share of the URLs: shard K of N (numbered from 1), chosen by a
     /// stable hash of each URL, so N machines given the same list split it without talking
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
-    /// Read the lists and print the URLs that would be fetched (one per line), fetching nothing
-    /// and leaving the folder alone
+    /// Read the lists and print the URLs that would be fetched (one per line; with --template,
+    /// a tab and the name each would get), fetching nothing and leaving the folder alone
     #[arg(long)]
     pub dry_run: bool,
     /// URL lists (text, CSV, Markdown or HTML), or image addresses themselves; `-` or nothing
     /// reads stdin
     #[arg(value_name = "FILE|-")]
     pub inputs: Vec<String>,
+}
+
+/// A name template for `--template`, checked before anything downloads.
+fn parse_template(text: &str) -> Result<crate::store::Template, String> {
+    crate::store::Template::parse(text).map_err(|e| e.to_string())
 }
 
 /// `WxH` (or one number for both) for `--min-dim`.

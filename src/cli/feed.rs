@@ -76,6 +76,17 @@ impl Source {
         }
     }
 
+    /// Whether [`Source::estimate`] counts this input (a pipe cannot be counted ahead).
+    pub fn counted_ahead(&self) -> bool {
+        !matches!(
+            self,
+            Source::Lines {
+                countable: None,
+                ..
+            }
+        )
+    }
+
     /// About how many URLs this input holds (for the progress bar): a quick count, not a parse,
     /// of a regular file; 0 (unknown) for a pipe.
     pub fn estimate(&self, base: Option<&Url>) -> anyhow::Result<u64> {

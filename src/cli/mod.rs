@@ -24,7 +24,7 @@ use anyhow::Context as _;
 use url::Url;
 
 use crate::config::{Config, FetchSettings};
-use crate::engine::{Command, Engine, Event, JobId, Page};
+use crate::engine::{Command, Engine, Event, JobId, JobInfo, Page};
 use crate::urls::Found;
 use feed::{Feed, Source};
 use report::Report;
@@ -59,9 +59,12 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
     // Open every input first, so a typo in the last name fails before anything downloads.
     let mut sources = Vec::new();
     let mut estimate = 0;
+    // `{index}` is padded to the list's length when every input could be counted ahead.
+    let mut counted = true;
     for input in &inputs {
         let opened = Source::open(input).and_then(|s| {
             estimate += s.estimate(args.base.as_ref())?;
+            counted &= s.counted_ahead();
             Ok(s)
         });
         match opened {
@@ -95,6 +98,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
         cookies_file: args.cookies.clone().or(base.cookies_file.clone()),
         headers,
         archive: base.archive && !args.no_archive,
+        template: args.template.clone().unwrap_or(base.template.clone()),
         min_bytes: args.min_size.unwrap_or(base.min_bytes),
         min_width: args.min_dim.map_or(base.min_width, |d| d.0),
         min_height: args.min_dim.map_or(base.min_height, |d| d.1),
@@ -132,7 +136,13 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
         Err(code) => return Ok(code),
     };
     if args.dry_run {
-        return dry_run(sources, &pages, &args);
+        return dry_run(
+            sources,
+            &pages,
+            &args,
+            &settings.template,
+            counted.then_some(estimate),
+        );
     }
     // Enough queued ahead that no slot waits for the list to be read.
     let window = (settings.concurrency * 4).max(64);
@@ -206,16 +216,14 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
     report.submitted(url_of.len());
     let in_shard = |u: &Url| args.shard.is_none_or(|s| s.contains(u));
     for page in &pages {
-        let mine: Vec<Url> = page
-            .images
-            .iter()
-            .filter(|u| in_shard(u))
-            .cloned()
-            .collect();
+        let mine: Vec<(Url, JobInfo)> = page_jobs(page).filter(|(u, _)| in_shard(u)).collect();
         report.submitted(mine.len());
-        let ids = engine.submit_from(&folder.dir, Some(&page.url), mine.iter().cloned());
-        url_of.extend(ids.into_iter().zip(mine));
+        let urls: Vec<Url> = mine.iter().map(|(u, _)| u.clone()).collect();
+        let ids = engine.submit_jobs(&folder.dir, mine);
+        url_of.extend(ids.into_iter().zip(urls));
     }
+    let list_len = if counted { estimate } else { 0 };
+    let mut listed = 0u64;
     let mut received: HashMap<JobId, u64> = HashMap::new();
     let mut feed_done = false;
 
@@ -223,21 +231,36 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
         // Top up the engine's queue from the lists.
         let mut batch = Vec::new();
         while !feed_done && url_of.len() + batch.len() < window {
-            match feed.next() {
+            let next = feed.next();
+            if let Some((_, Found::Url(_))) = next {
+                // Counted in every shard alike, so `{index}` means the place in the whole list.
+                listed += 1;
+            }
+            match next {
                 None => feed_done = true,
                 Some((_, Found::Url(u))) if !in_shard(&u.url) => report.other_shard(),
                 Some((_, Found::Url(u))) if already_saved.contains(&u.url) => {
                     report.already_saved();
                 }
-                Some((_, Found::Url(u))) => batch.push(u.url),
+                Some((_, Found::Url(u))) => batch.push((u.url, listed)),
                 Some((_, Found::Duplicate(d))) => report.duplicate(&d)?,
                 Some((place, Found::Rejected(r))) => report.rejected(&place, &r)?,
             }
         }
         if !batch.is_empty() {
             report.submitted(batch.len());
-            let ids = engine.submit(&folder.dir, batch.iter().cloned());
-            url_of.extend(ids.into_iter().zip(batch));
+            let urls: Vec<Url> = batch.iter().map(|(u, _)| u.clone()).collect();
+            let ids = engine.submit_jobs(
+                &folder.dir,
+                batch.into_iter().map(|(url, n)| {
+                    let info = JobInfo {
+                        index: Some((n, list_len.max(n))),
+                        ..JobInfo::default()
+                    };
+                    (url, info)
+                }),
+            );
+            url_of.extend(ids.into_iter().zip(urls));
         }
         if url_of.is_empty() {
             break;
@@ -325,29 +348,66 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
     })
 }
 
+/// A page's images as jobs: the page as their Referer and its title for `{page_title}`,
+/// numbered in page order.
+fn page_jobs(page: &Page) -> impl Iterator<Item = (Url, JobInfo)> + '_ {
+    let of = page.images.len() as u64;
+    page.images.iter().enumerate().map(move |(i, url)| {
+        let info = JobInfo {
+            page: Some(page.url.clone()),
+            page_title: page.title.clone(),
+            index: Some((i as u64 + 1, of)),
+        };
+        (url.clone(), info)
+    })
+}
+
 /// `--dry-run`: the URLs `fetch` would take from the lists (after duplicates, rejected lines and
 /// `--shard`), one per line on stdout, with a count on stderr. The folder is not touched, so
 /// what an earlier run saved there is listed too.
-fn dry_run(sources: Vec<Source>, pages: &[Page], args: &FetchArgs) -> anyhow::Result<ExitCode> {
+fn dry_run(
+    sources: Vec<Source>,
+    pages: &[Page],
+    args: &FetchArgs,
+    template: &crate::store::Template,
+    list_len: Option<u64>,
+) -> anyhow::Result<ExitCode> {
     use std::io::Write as _;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // With a name template, each URL is followed by a tab and the name it would get.
+    let line = |out: &mut std::io::BufWriter<_>, url: &Url, info: &JobInfo| {
+        if template.is_default() {
+            writeln!(out, "{url}")
+        } else {
+            let name = crate::engine::preview_name(template, url, info);
+            writeln!(out, "{url}\t{name}")
+        }
+    };
     let page_images: Vec<&Url> = pages.iter().flat_map(|p| p.images.iter()).collect();
     let mut feed = Feed::new(sources, page_images.iter().copied(), args.base.clone());
     let (mut listed, mut other_shard, mut duplicates, mut rejected) = (0u64, 0u64, 0u64, 0u64);
-    for url in page_images {
-        if args.shard.is_some_and(|s| !s.contains(url)) {
+    for (url, info) in pages.iter().flat_map(page_jobs) {
+        if args.shard.is_some_and(|s| !s.contains(&url)) {
             other_shard += 1;
         } else {
             listed += 1;
-            writeln!(out, "{url}")?;
+            line(&mut out, &url, &info)?;
         }
     }
+    let mut n = 0;
     for (place, found) in &mut feed {
+        if let Found::Url(_) = found {
+            n += 1;
+        }
         match found {
             Found::Url(u) if args.shard.is_some_and(|s| !s.contains(&u.url)) => other_shard += 1,
             Found::Url(u) => {
                 listed += 1;
-                writeln!(out, "{}", u.url)?;
+                let info = JobInfo {
+                    index: Some((n, list_len.unwrap_or(0).max(n))),
+                    ..JobInfo::default()
+                };
+                line(&mut out, &u.url, &info)?;
             }
             Found::Duplicate(_) => duplicates += 1,
             Found::Rejected(r) => {

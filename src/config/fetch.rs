@@ -82,6 +82,9 @@ pub struct FetchSettings {
     /// Save an image even when the folder already has the same bytes under another name (off:
     /// the item says "duplicate of NAME" and nothing new is written).
     pub keep_duplicates: bool,
+    /// What saved files are called, inside the folder: `{name}.{ext}` (the server's name) by
+    /// default; `{host}/{name}.{ext}`, `{index}-{hash8}.{ext}`, … (see the README).
+    pub template: crate::store::Template,
     /// Leave out images smaller than this many bytes (0: keep all).
     pub min_bytes: u64,
     /// Leave out images narrower than this (read from the header while it downloads).
@@ -125,6 +128,7 @@ impl Default for FetchSettings {
             pause_after_failures: 20,
             archive: true,
             keep_duplicates: false,
+            template: crate::store::Template::default(),
             min_bytes: 0,
             min_width: 0,
             min_height: 0,

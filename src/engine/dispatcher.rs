@@ -478,8 +478,11 @@ impl Dispatcher {
         let record = match outcome {
             Outcome::Saved { path, bytes } => Record::Saved {
                 url: r.url,
+                // Its path inside the folder (a name template may have put it in a subfolder).
                 file: path
-                    .file_name()
+                    .strip_prefix(r.folder.store.dir())
+                    .ok()
+                    .or_else(|| path.file_name().map(std::path::Path::new))
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default(),
                 bytes,

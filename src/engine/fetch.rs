@@ -69,8 +69,8 @@ pub(crate) struct JobCtx {
     /// Where the intent to name a finished file is journaled (`None`: no journal).
     pub intents: Option<Intents>,
     pub net: std::sync::Arc<super::net::Net>,
-    /// The page the image was found on (its Referer).
-    pub page: Option<Url>,
+    /// The page the image was found on (its Referer) and its place in its list.
+    pub info: super::JobInfo,
     pub settings: FetchSettings,
     pub events: EventSink,
     /// Stops the download, up to the moment its file is complete.
@@ -99,15 +99,16 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
     } = download(ctx).await?;
     file.set_origin(store::provenance::Origin {
         url: crate::format::redact_url(&ctx.url),
-        referrer: ctx.page.as_ref().map(crate::format::redact_url),
+        referrer: ctx.info.page.as_ref().map(crate::format::redact_url),
     });
     let _ = ctx
         .internal
         .send(super::dispatcher::Internal::Received(ctx.id, bytes));
     // The file is complete: naming it is neither cancelled nor timed out, so a cancel that
     // arrives now loses the race and the download reports (and journals) Saved.
+    let name = super::naming::place(ctx, &name, format, &file);
     let intents = ctx.intents.clone();
-    let (url, wanted) = (ctx.url.clone(), name.clone());
+    let (url, wanted) = (ctx.url.clone(), name.to_string());
     file.set_dedupe(!ctx.settings.keep_duplicates);
     let committed = ctx
         .store
@@ -163,7 +164,7 @@ async fn download(ctx: &JobCtx) -> Result<Downloaded, FetchError> {
             }
             Err(FetchError::Status { code: 403, .. })
                 if referer.is_none()
-                    && ctx.page.is_none()
+                    && ctx.info.page.is_none()
                     && !ctx.net.rules.sets_referer(&ctx.url) =>
             {
                 referer = super::net::origin_of(&ctx.url);
@@ -260,7 +261,7 @@ async fn attempt_once(
     let get = super::net::get(
         &ctx.net,
         &ctx.url,
-        ctx.page.as_ref(),
+        ctx.info.page.as_ref(),
         referer,
         s.allow_https_downgrade,
     );

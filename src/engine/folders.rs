@@ -11,7 +11,7 @@
 //!   live Magpie has queued or has just saved, so two runs into one folder fetch each URL once.
 //!   (A URL this engine itself has queued and not finished is skipped too.)
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, TryLockError};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -174,7 +174,7 @@ pub(crate) struct OpenRequest {
 pub(crate) struct Opened {
     pub folder: Arc<Folder>,
     pub report: OpenedFolder,
-    pub resume: Vec<Url>,
+    pub resume: Vec<(Url, super::JobInfo)>,
     pub writer: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -227,16 +227,18 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
         if req.resume {
             recognised = recognise_named(store.dir(), &mut history);
             for r in &mut history.entries {
-                let pending = match r {
-                    Record::Queued { url, .. } | Record::Naming { url, .. } => url.clone(),
+                let (pending, info) = match r {
+                    Record::Queued { url, info, .. } => (url.clone(), info.clone()),
+                    Record::Naming { url, .. } => (url.clone(), Default::default()),
                     _ => continue,
                 };
                 *r = Record::Queued {
                     url: pending.clone(),
                     session: req.session,
+                    info: info.clone(),
                 };
                 mine.insert(pending.clone());
-                resume.push(pending);
+                resume.push((pending, info));
             }
         }
         journal::compact(&path, &history).map_err(FolderError::journal(&path))?;
@@ -328,19 +330,8 @@ fn recognise_named(dir: &Path, history: &mut History) -> usize {
     {
         return 0;
     }
-    // Files by size: only those of the right size are hashed.
-    let mut by_size: std::collections::HashMap<u64, Vec<String>> = Default::default();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let (Ok(meta), Some(name)) = (
-            entry.metadata(),
-            entry.file_name().to_str().map(String::from),
-        ) else {
-            continue;
-        };
-        if meta.is_file() && !name.starts_with('.') {
-            by_size.entry(meta.len()).or_default().push(name);
-        }
-    }
+    // Files by size, per subfolder a name template used: only those of the right size are hashed.
+    let mut listed: HashMap<String, HashMap<u64, Vec<String>>> = HashMap::new();
     let mut found = 0;
     for r in &mut history.entries {
         let Record::Naming {
@@ -353,10 +344,24 @@ fn recognise_named(dir: &Path, history: &mut History) -> usize {
         else {
             continue;
         };
+        let (sub, wanted) = file.rsplit_once('/').unwrap_or(("", file.as_str()));
+        if sub.split('/').any(|c| c == ".." || c.starts_with('/')) || sub.starts_with('/') {
+            continue; // not a path Magpie writes: never look outside the folder
+        }
+        let by_size = listed
+            .entry(sub.to_string())
+            .or_insert_with(|| files_by_size(&dir.join(sub)));
         let named = by_size.get(bytes).into_iter().flatten().find(|candidate| {
-            crate::store::names::is_name_or_numbered(candidate, file)
-                && crate::store::hash_file(&dir.join(candidate.as_str())).as_deref()
+            crate::store::names::is_name_or_numbered(candidate, wanted)
+                && crate::store::hash_file(&dir.join(sub).join(candidate.as_str())).as_deref()
                     == Some(blake3.as_str())
+        });
+        let named = named.map(|n| {
+            if sub.is_empty() {
+                n.clone()
+            } else {
+                format!("{sub}/{n}")
+            }
         });
         if let Some(name) = named {
             *r = Record::Saved {
@@ -372,7 +377,23 @@ fn recognise_named(dir: &Path, history: &mut History) -> usize {
     found
 }
 
-/// BLAKE3 of the file at `path`, hex.
+/// The visible regular files in `dir`, by size.
+fn files_by_size(dir: &Path) -> HashMap<u64, Vec<String>> {
+    let mut by_size: HashMap<u64, Vec<String>> = HashMap::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let (Ok(meta), Some(name)) = (
+            entry.metadata(),
+            entry.file_name().to_str().map(String::from),
+        ) else {
+            continue;
+        };
+        if meta.is_file() && !name.starts_with('.') {
+            by_size.entry(meta.len()).or_default().push(name);
+        }
+    }
+    by_size
+}
+
 /// Whether `dir` holds any file or folder other than hidden ones.
 fn has_files(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|entries| {

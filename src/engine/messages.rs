@@ -53,9 +53,24 @@ pub enum Command {
 pub struct Job {
     pub id: JobId,
     pub url: Url,
+    pub info: JobInfo,
+}
+
+/// Where a download came from beyond its URL: what its Referer and its name template use. Kept
+/// in the journal, so a resumed download is asked for and named as the first run would have.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct JobInfo {
     /// The page it was found on: sent as its Referer, as a browser would (unless the host's
     /// settings say otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<Url>,
+    /// That page's title (`{page_title}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_title: Option<String>,
+    /// Its place in the list it came in, from 1, and the list's length (0: not known ahead), for
+    /// `{index}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<(u64, u64)>,
 }
 
 /// Why a download was not started.

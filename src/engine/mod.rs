@@ -16,6 +16,7 @@ mod fetch;
 pub mod filters;
 pub mod folders;
 mod messages;
+mod naming;
 pub mod net;
 mod pacing;
 mod page;
@@ -32,7 +33,8 @@ use url::Url;
 pub use error::FetchError;
 pub use fetch::Saved;
 pub use folders::{FolderError, OpenedFolder};
-pub use messages::{Command, Event, HostState, Job, JobId, Page, SkipReason};
+pub use messages::{Command, Event, HostState, Job, JobId, JobInfo, Page, SkipReason};
+pub use naming::preview as preview_name;
 
 use crate::config::FetchSettings;
 use dispatcher::Dispatcher;
@@ -67,24 +69,36 @@ pub struct EngineHandle {
 }
 
 impl EngineHandle {
-    /// Queues `urls` for download into the folder `dir`; returns their ids in the same order.
+    /// Queues `urls` for download into the folder `dir`, numbered as one list (`{index}`);
+    /// returns their ids in the same order.
     pub fn submit(&self, dir: &Path, urls: impl IntoIterator<Item = Url>) -> Vec<JobId> {
-        self.submit_from(dir, None, urls)
+        let urls: Vec<Url> = urls.into_iter().collect();
+        let of = urls.len() as u64;
+        self.submit_jobs(
+            dir,
+            urls.into_iter().enumerate().map(|(i, url)| {
+                let info = JobInfo {
+                    index: Some((i as u64 + 1, of)),
+                    ..JobInfo::default()
+                };
+                (url, info)
+            }),
+        )
     }
 
-    /// Queues downloads of images found on `page` (their Referer is the page).
-    pub fn submit_from(
+    /// Queues downloads with what is known of where each came from (the page it is on, its
+    /// place in a longer list).
+    pub fn submit_jobs(
         &self,
         dir: &Path,
-        page: Option<&Url>,
-        urls: impl IntoIterator<Item = Url>,
+        jobs: impl IntoIterator<Item = (Url, JobInfo)>,
     ) -> Vec<JobId> {
-        let jobs: Vec<Job> = urls
+        let jobs: Vec<Job> = jobs
             .into_iter()
-            .map(|url| Job {
+            .map(|(url, info)| Job {
                 id: JobId(self.next_id.fetch_add(1, Ordering::Relaxed)),
                 url,
-                page: page.cloned(),
+                info,
             })
             .collect();
         let ids = jobs.iter().map(|j| j.id).collect();
@@ -190,14 +204,13 @@ impl Engine {
         self.handle.submit(dir, urls)
     }
 
-    /// See [`EngineHandle::submit_from`].
-    pub fn submit_from(
+    /// See [`EngineHandle::submit_jobs`].
+    pub fn submit_jobs(
         &self,
         dir: &Path,
-        page: Option<&Url>,
-        urls: impl IntoIterator<Item = Url>,
+        jobs: impl IntoIterator<Item = (Url, JobInfo)>,
     ) -> Vec<JobId> {
-        self.handle.submit_from(dir, page, urls)
+        self.handle.submit_jobs(dir, jobs)
     }
 
     /// See [`EngineHandle::open_folder`].

@@ -25,7 +25,7 @@ pub(crate) enum JournalOp {
     /// download archive).
     Claim(Vec<Job>, bool),
     /// A `Naming` record, acknowledged once written.
-    Intent(Record, std::sync::mpsc::SyncSender<()>),
+    Intent(Box<Record>, std::sync::mpsc::SyncSender<()>),
 }
 
 /// Journals the intent to name a finished download, from the blocking thread that names it.
@@ -51,7 +51,7 @@ impl Intents {
             blake3: sealed.blake3.clone(),
             session: self.session,
         };
-        if self.tx.send(JournalOp::Intent(record, ack)).is_ok() {
+        if self.tx.send(JournalOp::Intent(Box::new(record), ack)).is_ok() {
             let _ = done.recv_timeout(std::time::Duration::from_secs(10));
         }
     }
@@ -146,6 +146,7 @@ impl Writer {
             .map(|j| Record::Queued {
                 url: j.url.clone(),
                 session: self.session,
+                info: j.info.clone(),
             })
             .collect();
         self.write(&records);
@@ -173,7 +174,7 @@ impl Writer {
     fn learn(&mut self, records: Vec<Record>) {
         for r in records {
             match r {
-                Record::Queued { url, session } if session != self.session => {
+                Record::Queued { url, session, .. } if session != self.session => {
                     self.elsewhere.insert(url);
                 }
                 Record::Queued { .. } => {}

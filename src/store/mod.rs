@@ -21,10 +21,11 @@ mod kind;
 pub mod names;
 pub mod provenance;
 mod same;
+pub mod template;
 mod unnamed;
 pub mod verify;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Seek as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,6 +37,7 @@ use image::ImageFormat;
 
 use claim::{Pending, claim_name, names_in};
 pub use kind::{SNIFF_LEN, describe_non_image, sniff};
+pub use template::{RelPath, Template, TemplateError};
 
 /// BLAKE3 of a file, hex; `None` if it cannot be read.
 pub(crate) fn hash_file(path: &Path) -> Option<String> {
@@ -55,6 +57,8 @@ pub enum StoreError {
     CreateDir { path: PathBuf, source: io::Error },
     #[error("the output path is not a folder: {}", path.display())]
     NotADir { path: PathBuf },
+    #[error("{} is a link: Magpie saves only inside the folder and does not follow links out of it", path.display())]
+    Link { path: PathBuf },
     #[error("cannot write in the output folder {}: {source}", path.display())]
     Write { path: PathBuf, source: io::Error },
     #[error("the disk is full while writing {}", path.display())]
@@ -94,9 +98,10 @@ pub struct Sealed {
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,
-    /// Lower-cased names in the folder, loaded on first use: names are kept distinct ignoring
-    /// case, so the folder survives a copy to a case-insensitive disk (macOS, Windows, USB).
-    taken: Arc<Mutex<Option<HashSet<String>>>>,
+    /// Lower-cased names in the folder and in each subfolder a template made, each loaded on
+    /// first use: names are kept distinct ignoring case, so the folder survives a copy to a
+    /// case-insensitive disk (macOS, Windows, USB).
+    taken: Arc<Mutex<HashMap<PathBuf, HashSet<String>>>>,
     /// Whether unnamed files work in this folder (cleared the first time they don't).
     unnamed: Arc<AtomicBool>,
     /// Permits for disk work on blocking threads.
@@ -192,12 +197,13 @@ impl Store {
 
     /// Checks the finished download is a whole image of `format`, calls `before_naming` with
     /// its size and hash (to journal the intent), then gives it the name `name` (or `name (1)`,
-    /// `name (2)`, … if taken) and returns the final path. On any error the `.part` file is
+    /// `name (2)`, … if taken), in the subfolders `name` says (made as needed, never through
+    /// a symbolic link), and returns the final path. On any error the `.part` file is
     /// removed. Once started, it runs to the end even if the caller stops waiting.
     pub async fn commit(
         &self,
         mut part: PartFile,
-        name: &str,
+        name: &template::RelPath,
         format: ImageFormat,
         durable: bool,
         before_naming: impl FnOnce(&Sealed) + Send + 'static,
@@ -205,7 +211,7 @@ impl Store {
         let Some(mut inner) = part.inner.take() else {
             return Err(StoreError::Lost);
         };
-        let name = name.to_string();
+        let name = name.clone();
         let taken = self.taken.clone();
         let contents = part.dedupe.then(|| self.contents.clone());
         let bytes = part.written;
@@ -310,6 +316,14 @@ impl PartFile {
         self.dedupe = dedupe;
     }
 
+    /// BLAKE3 of the bytes written so far, hex.
+    pub fn content_hash(&self) -> String {
+        self.inner
+            .as_ref()
+            .map(|p| p.hasher.finalize().to_hex().to_string())
+            .unwrap_or_default()
+    }
+
     /// Whether the bytes have started going to disk.
     pub fn on_disk(&self) -> bool {
         self.inner.as_ref().is_some_and(|p| p.file.is_some())
@@ -354,9 +368,9 @@ impl Part {
     #[allow(clippy::too_many_arguments)] // one call site, each argument a different concern
     fn finish(
         &mut self,
-        name: &str,
+        name: &template::RelPath,
         format: ImageFormat,
-        taken: &Mutex<Option<HashSet<String>>>,
+        taken: &Mutex<HashMap<PathBuf, HashSet<String>>>,
         contents: Option<&Mutex<Option<same::Contents>>>,
         bytes: u64,
         durable: bool,
@@ -409,20 +423,23 @@ impl Part {
         let mut guard = taken
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let taken = guard.get_or_insert_with(|| names_in(&self.dir));
+        let target = make_dirs(&self.dir, &name.dirs)?;
+        let taken = guard
+            .entry(target.clone())
+            .or_insert_with(|| names_in(&target));
         let result = match self.path.clone() {
             Some(path) => {
                 drop(file); // closed before it is renamed (Windows needs that)
-                claim_name(&self.dir, Pending::Named(&path), name, taken)
+                claim_name(&target, Pending::Named(&path), &name.file, taken)
             }
-            None => claim_name(&self.dir, Pending::Unnamed(&file), name, taken),
+            None => claim_name(&target, Pending::Unnamed(&file), &name.file, taken),
         };
         let path = result?;
         self.committed = true;
         if let Some(listed) = contents.as_mut().and_then(|g| g.as_mut())
-            && let Some(n) = path.file_name()
+            && let Ok(relative) = path.strip_prefix(&self.dir)
         {
-            listed.add(n.to_string_lossy().into_owned(), bytes, blake3);
+            listed.add(relative.to_string_lossy().into_owned(), bytes, blake3);
         }
         Ok(Committed {
             path,
@@ -441,6 +458,27 @@ impl Drop for Part {
             }
         }
     }
+}
+
+/// Makes the subfolders `dirs` inside `root` (each a sanitized component) and returns the
+/// innermost. An existing one is used only if it is a real folder, not a symbolic link, so a
+/// name never leads out of the output folder.
+fn make_dirs(root: &Path, dirs: &[String]) -> Result<PathBuf, StoreError> {
+    let mut at = root.to_path_buf();
+    for d in dirs {
+        at.push(d);
+        match std::fs::create_dir(&at) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(source) => return Err(StoreError::CreateDir { path: at, source }),
+        }
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.is_dir() => {}
+            Ok(m) if m.file_type().is_symlink() => return Err(StoreError::Link { path: at }),
+            _ => return Err(StoreError::NotADir { path: at }),
+        }
+    }
+    Ok(at)
 }
 
 /// Creates a new hidden, uniquely named `.part` file in `dir`.

@@ -189,7 +189,7 @@ pub fn sanitize(name: &str) -> String {
     s
 }
 
-fn split_ext(name: &str) -> (&str, &str) {
+pub(crate) fn split_ext(name: &str) -> (&str, &str) {
     match name.rsplit_once('.') {
         Some((stem, ext))
             if !stem.is_empty()
@@ -239,7 +239,7 @@ fn fallback_stem(url: &Url) -> String {
     format!("{host}-{:08x}", hash as u32)
 }
 
-fn join_limited(stem: &str, ext: &str) -> String {
+pub(crate) fn join_limited(stem: &str, ext: &str) -> String {
     let ext_part = if ext.is_empty() {
         String::new()
     } else {
@@ -250,7 +250,7 @@ fn join_limited(stem: &str, ext: &str) -> String {
     format!("{stem}{ext_part}")
 }
 
-fn truncate_bytes(s: &str, max: usize) -> &str {
+pub(crate) fn truncate_bytes(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }

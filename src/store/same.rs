@@ -1,10 +1,13 @@
 //! Identical bytes are saved once per folder: before a finished download is named, it is compared
 //! (size, then BLAKE3) with what the folder already holds — files Magpie saved and files that
-//! were there before. Only files of the same size are ever hashed, each at most once per run, so
-//! a folder of thousands of photos costs a directory listing, not a read of every file.
+//! were there before, in subfolders too. Only files of the same size are ever hashed, each at
+//! most once per run, so a folder of thousands of photos costs a listing, not a read of every file.
 
 use std::collections::HashMap;
 use std::path::Path;
+
+/// Subfolder levels looked into (name templates make at most a few).
+const MAX_DEPTH: usize = 8;
 
 /// A file in the folder, by size, with its hash once known.
 #[derive(Debug, Clone)]
@@ -20,24 +23,35 @@ pub(super) struct Contents {
 }
 
 impl Contents {
-    /// Lists `dir`'s regular files (hidden ones, such as `.part` files, left out).
+    /// Lists `dir`'s regular files, in subfolders too (hidden ones, such as `.part` files, left
+    /// out; links not followed), by their path inside `dir`.
     pub fn list(dir: &Path) -> Self {
-        let mut by_size: HashMap<u64, Vec<Known>> = HashMap::new();
+        let mut contents = Self::default();
+        contents.walk(dir, "", 0);
+        contents
+    }
+
+    fn walk(&mut self, dir: &Path, prefix: &str, depth: usize) {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
             if name.starts_with('.') {
                 continue;
             }
-            if let Ok(meta) = entry.metadata()
-                && meta.is_file()
+            let relative = format!("{prefix}{name}");
+            if kind.is_dir() && depth < MAX_DEPTH {
+                self.walk(&entry.path(), &format!("{relative}/"), depth + 1);
+            } else if kind.is_file()
+                && let Ok(meta) = entry.metadata()
             {
-                by_size
-                    .entry(meta.len())
-                    .or_default()
-                    .push(Known { name, blake3: None });
+                self.by_size.entry(meta.len()).or_default().push(Known {
+                    name: relative,
+                    blake3: None,
+                });
             }
         }
-        Self { by_size }
     }
 
     /// The name of a file in `dir` with exactly these bytes (`size`, `blake3`), if any.

@@ -1,4 +1,4 @@
-//! Tests of k/main/src/store/mod.rs.
+//! Tests of the store (`src/store/mod.rs`).
 
 use super::*;
 
@@ -67,7 +67,13 @@ async fn commit_checks_the_image_and_names_it_with(named_parts: bool) {
     let mut part = store.begin();
     part.write(&png).await.unwrap();
     let path = store
-        .commit(part, "a.png", ImageFormat::Png, true, |_| {})
+        .commit(
+            part,
+            &RelPath::file("a.png"),
+            ImageFormat::Png,
+            true,
+            |_| {},
+        )
         .await
         .unwrap()
         .path;
@@ -76,7 +82,13 @@ async fn commit_checks_the_image_and_names_it_with(named_parts: bool) {
     let mut part = store.begin();
     part.write(&png[..png.len() - 5]).await.unwrap();
     let err = store
-        .commit(part, "b.png", ImageFormat::Png, false, |_| {})
+        .commit(
+            part,
+            &RelPath::file("b.png"),
+            ImageFormat::Png,
+            false,
+            |_| {},
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().starts_with("damaged image"), "{err}");
@@ -94,7 +106,13 @@ async fn commit_checks_the_image_and_names_it_with(named_parts: bool) {
         part.write(chunk).await.unwrap();
     }
     let path = store
-        .commit(part, "big.png", ImageFormat::Png, false, |_| {})
+        .commit(
+            part,
+            &RelPath::file("big.png"),
+            ImageFormat::Png,
+            false,
+            |_| {},
+        )
         .await
         .unwrap()
         .path;
@@ -102,7 +120,13 @@ async fn commit_checks_the_image_and_names_it_with(named_parts: bool) {
     let mut part = store.begin();
     part.write(&big[..big.len() - 100]).await.unwrap();
     let err = store
-        .commit(part, "cut.png", ImageFormat::Png, false, |_| {})
+        .commit(
+            part,
+            &RelPath::file("cut.png"),
+            ImageFormat::Png,
+            false,
+            |_| {},
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().starts_with("damaged image"), "{err}");

@@ -38,9 +38,11 @@ pub enum Action {
     ClearPaste,
     /// Use and save these settings.
     SaveSettings(Box<Config>),
-    /// Download these images found on `page` (with the page as their Referer).
+    /// Download these images found on `page` (with the page as their Referer; its title for
+    /// `{page_title}`).
     DownloadFromPage {
         page: Url,
+        title: Option<String>,
         images: Vec<Url>,
     },
     ClosePageList,

@@ -169,11 +169,15 @@ impl MagpieApp {
             Action::ToggleSettings => {
                 self.settings = match self.settings {
                     Some(_) => None,
-                    None => Some(Draft::new(&self.config)),
+                    None => Some(Draft::new(&self.config, self.preview_samples())),
                 };
             }
             Action::SaveSettings(config) => self.save_settings(*config),
-            Action::DownloadFromPage { page, images } => {
+            Action::DownloadFromPage {
+                page,
+                title,
+                images,
+            } => {
                 self.page_list = None;
                 let fresh: Vec<Url> = images
                     .into_iter()
@@ -182,7 +186,16 @@ impl MagpieApp {
                 if let Some(engine) = &self.engine
                     && !matches!(self.folder.state, FolderState::Failed(_))
                 {
-                    let ids = engine.submit_from(&self.folder.asked, Some(&page), fresh.clone());
+                    let of = fresh.len() as u64;
+                    let jobs = fresh.iter().enumerate().map(|(i, url)| {
+                        let info = crate::engine::JobInfo {
+                            page: Some(page.clone()),
+                            page_title: title.clone(),
+                            index: Some((i as u64 + 1, of)),
+                        };
+                        (url.clone(), info)
+                    });
+                    let ids = engine.submit_jobs(&self.folder.asked, jobs);
                     self.items.start_batch();
                     for (url, id) in fresh.into_iter().zip(ids) {
                         self.items.add_download(url, id);
@@ -217,6 +230,20 @@ impl MagpieApp {
     }
 
     /// Uses `config` from now on (new downloads get its limits) and saves it.
+    /// Addresses for the Settings panel's name preview: the paste box's, else the queue's.
+    fn preview_samples(&self) -> Vec<Url> {
+        let typed = crate::urls::parse(&self.input, None).urls;
+        if !typed.is_empty() {
+            return typed.into_iter().take(3).map(|u| u.url).collect();
+        }
+        self.items
+            .as_slice()
+            .iter()
+            .filter_map(|i| i.url.clone())
+            .take(3)
+            .collect()
+    }
+
     fn save_settings(&mut self, config: crate::config::Config) {
         self.settings = None;
         self.send(Command::Configure(Box::new(config.fetch_settings())));

@@ -100,6 +100,7 @@ pub fn page_list_ui(ctx: &egui::Context, list: &mut PageList, actions: &mut Vec<
                 if ui.add_enabled(n > 0, egui::Button::new(label)).clicked() {
                     actions.push(Action::DownloadFromPage {
                         page: list.page.url.clone(),
+                        title: list.page.title.clone(),
                         images: list.chosen(),
                     });
                 }

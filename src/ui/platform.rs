@@ -128,30 +128,40 @@ pub fn read_lists(paths: Vec<PathBuf>) -> Background {
     )
 }
 
-/// Lists the images in `dir` (not hidden files, not in-progress downloads), oldest first.
+/// Lists the images in `dir` and its subfolders (a name template may make them; not hidden
+/// files, not in-progress downloads, links not followed), oldest first.
 pub fn scan_folder(dir: PathBuf) -> Background {
-    let mut files: Vec<(PathBuf, u64, std::time::SystemTime)> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let path = entry.path();
-            let hidden = entry.file_name().to_string_lossy().starts_with('.');
-            if hidden || !crate::thumbs::is_image_file(&path) {
-                return None;
-            }
-            // symlink_metadata: a link is not followed out of the folder.
-            let meta = std::fs::symlink_metadata(&path).ok()?;
-            meta.is_file().then(|| {
-                let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
-                (path, meta.len(), modified)
-            })
-        })
-        .collect();
+    let mut files: Vec<(PathBuf, u64, std::time::SystemTime)> = Vec::new();
+    scan_into(&dir, 0, &mut files);
     files.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.0.cmp(&b.0)));
     Background::FolderScanned {
         dir,
         files: files.into_iter().map(|(p, s, _)| (p, s)).collect(),
+    }
+}
+
+/// Subfolder levels the gallery looks into.
+const SCAN_DEPTH: usize = 8;
+
+fn scan_into(dir: &Path, depth: usize, files: &mut Vec<(PathBuf, u64, std::time::SystemTime)>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        // file_type does not follow links: a link never leads the gallery out of the folder.
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let path = entry.path();
+        if kind.is_dir() && depth < SCAN_DEPTH {
+            scan_into(&path, depth + 1, files);
+        } else if kind.is_file()
+            && crate::thumbs::is_image_file(&path)
+            && let Ok(meta) = entry.metadata()
+        {
+            let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+            files.push((path, meta.len(), modified));
+        }
     }
 }
 

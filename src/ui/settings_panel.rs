@@ -8,6 +8,9 @@ use egui::{Grid, TextEdit};
 
 use super::action::Action;
 use crate::config::Config;
+use crate::engine::JobInfo;
+use crate::store::Template;
+use url::Url;
 
 use humantime_serde::re::humantime;
 
@@ -28,6 +31,9 @@ pub struct Draft {
     proxy: String,
     archive: bool,
     keep_duplicates: bool,
+    template: String,
+    /// Addresses the name preview shows (the queue's first, or the paste box's).
+    samples: Vec<Url>,
     thumb_size: f32,
     error: Option<String>,
 }
@@ -36,8 +42,13 @@ fn duration_text(d: Duration) -> String {
     humantime::format_duration(d).to_string()
 }
 
+/// Names shown in the preview.
+const PREVIEWED: usize = 3;
+
 impl Draft {
-    pub fn new(config: &Config) -> Self {
+    /// A draft of `config`; the name preview shows what `samples` (up to three) would be called,
+    /// or an example address when there are none.
+    pub fn new(config: &Config, samples: Vec<Url>) -> Self {
         let f = &config.fetch;
         Self {
             base: config.clone(),
@@ -59,6 +70,14 @@ impl Draft {
             proxy: f.proxy.clone(),
             archive: f.archive,
             keep_duplicates: f.keep_duplicates,
+            template: f.template.as_str().to_string(),
+            samples: if samples.is_empty() {
+                Url::parse("https://images.example.org/photos/cat.jpg")
+                    .into_iter()
+                    .collect()
+            } else {
+                samples.into_iter().take(PREVIEWED).collect()
+            },
             thumb_size: config.window.thumb_size,
             error: None,
         }
@@ -102,10 +121,38 @@ impl Draft {
         c.fetch.proxy = proxy.to_string();
         c.fetch.archive = self.archive;
         c.fetch.keep_duplicates = self.keep_duplicates;
+        c.fetch.template =
+            Template::parse(self.template.trim()).map_err(|e| format!("File names: {e}"))?;
         let folder = self.folder.trim();
         c.window.folder = (!folder.is_empty()).then(|| PathBuf::from(folder));
         c.window.thumb_size = self.thumb_size;
         Ok(c)
+    }
+}
+
+/// What the first addresses would be called with the template as typed, or what is wrong with it.
+fn name_preview(ui: &mut egui::Ui, draft: &Draft) {
+    match Template::parse(draft.template.trim()) {
+        Ok(template) => {
+            let of = draft.samples.len() as u64;
+            let names: Vec<String> = draft
+                .samples
+                .iter()
+                .enumerate()
+                .map(|(i, url)| {
+                    let info = JobInfo {
+                        index: Some((i as u64 + 1, of)),
+                        ..JobInfo::default()
+                    };
+                    crate::engine::preview_name(&template, url, &info)
+                })
+                .collect();
+            ui.weak(format!("Saved as: {}", names.join(", ")))
+                .on_hover_text("What the first addresses would be called");
+        }
+        Err(e) => {
+            ui.colored_label(ui.visuals().error_fg_color, e.to_string());
+        }
     }
 }
 
@@ -200,6 +247,16 @@ pub fn settings_ui(ctx: &egui::Context, draft: &mut Draft, actions: &mut Vec<Act
                             "Off: an image whose bytes are already in the folder is not saved \
                              again; the queue says which file it duplicates",
                         );
+                    ui.end_row();
+                    let help = "{name} {ext} {host} {index} {date} {hash8} {page_title}; / makes \
+                                a subfolder, e.g. {host}/{name}.{ext}";
+                    let l = ui.label("File names").on_hover_text(help);
+                    ui.add(TextEdit::singleline(&mut draft.template).desired_width(260.0))
+                        .labelled_by(l.id)
+                        .on_hover_text(help);
+                    ui.end_row();
+                    ui.label("");
+                    name_preview(ui, draft);
                     ui.end_row();
                     let l = ui.label("Thumbnail size");
                     ui.add(egui::Slider::new(&mut draft.thumb_size, 96.0..=320.0).suffix(" px"))

@@ -1,4 +1,4 @@
-//! Tests of k/main/src/urls.rs.
+//! Tests of the URL parser (`src/urls.rs`).
 
 #[test]
 fn twenty_thousand_urls_on_one_line_parse_in_linear_time() {

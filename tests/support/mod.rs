@@ -3,6 +3,9 @@
 //! block on the engine's events like a front end does.
 #![allow(dead_code)]
 
+pub mod cli;
+pub mod window;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -169,6 +172,7 @@ impl TestServer {
             .route("/hostile/{case}", get(hostile))
             .route("/hotlink/{name}", get(hotlink))
             .route("/gallery.html", get(gallery_page))
+            .route("/titled/{title}", get(titled_page))
             .route("/sized/{w}/{h}/{name}", get(sized))
             .route("/same/{name}", get(same))
             .route("/members/{name}", get(members))
@@ -250,6 +254,21 @@ async fn gallery_page(State(s): State<AppState>, headers: HeaderMap) -> Response
 <img src="hotlink/guarded.png">
 <a href="img/one.png">again</a>
 </body></html>"#;
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// A page titled by its path (decoded: `/titled/..%2Fup` is titled `../up`) with two images.
+async fn titled_page(
+    State(s): State<AppState>,
+    UrlPath(title): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, "/titled", &headers);
+    let title = title.replace('&', "&amp;").replace('<', "&lt;");
+    let html = format!(
+        "<!doctype html><html><head><title>{title}</title></head><body>\
+         <img src=\"/img/first.png\"><img src=\"/img/second.jpg\"></body></html>"
+    );
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
@@ -937,6 +956,24 @@ pub fn wait_for_entries(dir: &Path, n: usize) {
 }
 
 /// Every file name in `dir`, sorted.
+/// Every file under `dir`, as `sub/name` paths, sorted.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+            let name = format!("{prefix}{}", e.file_name().to_string_lossy());
+            if e.file_type().expect("file type").is_dir() {
+                walk(&e.path(), &format!("{name}/"), out);
+            } else {
+                out.push(name);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, "", &mut out);
+    out.sort();
+    out
+}
+
 pub fn files_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("read dir")

@@ -86,10 +86,10 @@ impl Dispatcher {
         let resumed: Vec<Job> = opened
             .resume
             .into_iter()
-            .map(|url| Job {
+            .map(|(url, info)| Job {
                 id: JobId(self.next_id.fetch_add(1, Ordering::Relaxed)),
                 url,
-                page: None,
+                info,
             })
             .collect();
         report.resumed = resumed.iter().map(|j| (j.id, j.url.clone())).collect();

@@ -132,7 +132,7 @@ impl Dispatcher {
             store: folder.store.clone(),
             intents: folder.intents(),
             net: self.net.clone(),
-            page: job.page,
+            info: job.info,
             settings: self.settings.clone(),
             events: self.events.clone(),
             token,

@@ -1,4 +1,4 @@
-//! Tests of k/main/src/engine/net.rs.
+//! Tests of the request rules (`src/engine/net.rs`).
 
 use super::*;
 

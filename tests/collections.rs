@@ -1,0 +1,189 @@
+//! Collections that stay clean: name templates, sidecar metadata, formats — through
+//! `magpie fetch` as a user or a script would run it, against a real server.
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+mod support;
+
+use support::cli::*;
+use support::*;
+
+/// Writes `urls` one per line into `dir/list.txt` and returns its path.
+fn list(dir: &std::path::Path, urls: &[url::Url]) -> String {
+    let path = dir.join("list.txt");
+    let text: String = urls.iter().map(|u| format!("{u}\n")).collect();
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn a_name_template_sorts_files_into_subfolders_and_numbers_them() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let urls: Vec<url::Url> = ["one.png", "two.jpg", "three.png"]
+        .iter()
+        .map(|n| server.url(&format!("/img/{n}")))
+        .collect();
+    let list = list(work.path(), &urls);
+    let out_dir = work.path().join("pics");
+    let out = out_dir.to_str().unwrap();
+    let template = "{host}/{index}-{name}.{ext}";
+
+    let dry = magpie(
+        &[
+            "fetch",
+            "--dry-run",
+            "--template",
+            template,
+            "--out",
+            out,
+            &list,
+        ],
+        None,
+    );
+    let lines: Vec<String> = text(&dry.stdout).lines().map(String::from).collect();
+    assert_eq!(
+        lines,
+        [
+            format!("{}\t127.0.0.1/1-one.png", urls[0]),
+            format!("{}\t127.0.0.1/2-two.jpg", urls[1]),
+            format!("{}\t127.0.0.1/3-three.png", urls[2]),
+        ]
+    );
+    assert!(!out_dir.exists(), "a dry run touches nothing");
+
+    let data = tempfile::tempdir().unwrap();
+    let run = magpie_with_data(
+        &["fetch", "--template", template, "--out", out, &list],
+        None,
+        Some(data.path()),
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert_eq!(
+        files_under(&out_dir),
+        [
+            "127.0.0.1/1-one.png",
+            "127.0.0.1/2-two.jpg",
+            "127.0.0.1/3-three.png"
+        ]
+    );
+    // The journal knows where each went: a second run skips them all (the archive).
+    let again = magpie_with_data(
+        &["fetch", "--template", template, "--out", out, &list],
+        None,
+        Some(data.path()),
+    );
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        text(&again.stdout).contains("3 downloaded before"),
+        "{}",
+        text(&again.stdout)
+    );
+    assert_eq!(server.stats.hits("/img/one.png"), 1);
+}
+
+#[test]
+fn hostile_page_titles_and_names_stay_inside_the_folder() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let out_dir = work.path().join("pics");
+    let page = server.url("/titled/..%2F..%2F..%2Fescaped");
+    let run = magpie(
+        &[
+            "fetch",
+            "--page",
+            page.as_str(),
+            "--template",
+            "../{page_title}/../{name}",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    // The title's slashes are characters, the template's `..` is nothing; the extension is added.
+    assert_eq!(
+        files_under(&out_dir),
+        ["_.._.._escaped/first.png", "_.._.._escaped/second.jpg"]
+    );
+    assert_eq!(
+        files_under(work.path()).len(),
+        2,
+        "nothing outside the folder"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_where_a_subfolder_would_go_is_not_followed() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let elsewhere = work.path().join("elsewhere");
+    let out_dir = work.path().join("pics");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::create_dir_all(&out_dir).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out_dir.join("127.0.0.1")).unwrap();
+    let list = list(work.path(), &[server.url("/img/one.png")]);
+    let run = magpie(
+        &[
+            "fetch",
+            "--template",
+            "{host}/{name}.{ext}",
+            "--out",
+            out_dir.to_str().unwrap(),
+            &list,
+        ],
+        None,
+    );
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        text(&run.stdout).contains("127.0.0.1 is a link: Magpie saves only inside the folder"),
+        "{}",
+        text(&run.stdout)
+    );
+    assert!(files_under(&elsewhere).is_empty());
+}
+
+#[test]
+fn a_bad_template_is_a_usage_error_that_names_the_field() {
+    let run = magpie(&["fetch", "--template", "{host}/{nmae}", "-"], Some(""));
+    assert_eq!(run.status.code(), Some(2));
+    let err = text(&run.stderr);
+    assert!(err.contains("{nmae} is not a field"), "{err}");
+}
+
+#[test]
+fn the_settings_panel_previews_a_template_and_downloads_follow_it() {
+    use egui_kittest::kittest::Queryable;
+    use support::window::*;
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut opts = options(&out);
+    opts.config_path = Some(dir.path().join("config.toml"));
+    let mut h = harness(opts);
+    let urls = [server.url("/img/a.png"), server.url("/img/b.jpg")];
+    paste_urls(&mut h, &format!("{}\n{}", urls[0], urls[1]));
+    h.get_by_label("⚙ Settings").click();
+    step_until(&mut h, "the settings window", |h| {
+        h.query_by_label("File names").is_some()
+    });
+    retype(&mut h, "File names", "{host}/{nmae}");
+    step_until(&mut h, "the mistake explained", |h| {
+        h.query_by_label_contains("{nmae} is not a field").is_some()
+    });
+    retype(&mut h, "File names", "{host}/{index}-{name}.{ext}");
+    step_until(&mut h, "the preview", |h| {
+        h.query_by_label("Saved as: 127.0.0.1/1-a.png, 127.0.0.1/2-b.jpg")
+            .is_some()
+    });
+    h.get_by_label("Save").click();
+    step_until(&mut h, "the settings saved", |h| {
+        h.query_by_label("File names").is_none()
+    });
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "two images", |h| thumbnails_shown(h) == 2);
+    assert_eq!(
+        files_under(&out),
+        ["127.0.0.1/1-a.png", "127.0.0.1/2-b.jpg"]
+    );
+}

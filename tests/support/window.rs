@@ -1,0 +1,77 @@
+//! Driving the window in tests as a person would: by labels, typing, pasting and clicking.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use magpie::config::Config;
+use magpie::ui::{AppOptions, MagpieApp};
+
+use super::fast_settings;
+
+pub type App = Option<MagpieApp>;
+
+pub fn harness(options: AppOptions) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_ui_state(
+            move |ui, app: &mut App| {
+                app.get_or_insert_with(|| MagpieApp::new(ui.ctx(), options.clone()))
+                    .show(ui);
+            },
+            None,
+        )
+}
+
+pub fn options(dir: &Path) -> AppOptions {
+    AppOptions {
+        out_dir: Some(dir.to_path_buf()),
+        config: Config {
+            fetch: fast_settings(),
+            ..Config::default()
+        },
+        ..AppOptions::default()
+    }
+}
+
+pub fn app<'h>(h: &'h Harness<'_, App>) -> &'h MagpieApp {
+    h.state().as_ref().expect("app created on the first frame")
+}
+
+/// Steps frames until `done` holds (the engine and decoders work on their own threads).
+pub fn step_until(h: &mut Harness<'_, App>, what: &str, done: impl Fn(&Harness<'_, App>) -> bool) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if done(h) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+pub fn thumbnails_shown(h: &Harness<'_, App>) -> usize {
+    h.query_all_by_label_contains(", image ").count()
+}
+
+pub fn paste_urls(h: &mut Harness<'_, App>, text: &str) {
+    h.get_by_label("Image URLs").focus();
+    h.step();
+    h.event(egui::Event::Paste(text.to_string()));
+    h.step();
+}
+
+/// Replaces the text of the box labelled `label`, as a person would: click, select all, type.
+pub fn retype(h: &mut Harness<'_, App>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label(label).type_text(text);
+    h.step();
+}
