@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-/// `1.5 MB`, `340 KB`, `12 B`: decimal units, as file managers show them.
 /// A day as `2026-11-20` (UTC) from seconds since 1970.
 pub fn date(secs: u64) -> String {
     // Howard Hinnant's days-to-civil algorithm.
@@ -19,6 +18,19 @@ pub fn date(secs: u64) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
+/// A moment as `2026-11-20T09:05:00Z` (UTC, RFC 3339) from seconds since 1970.
+pub fn timestamp(secs: u64) -> String {
+    let t = secs % 86_400;
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        date(secs),
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    )
+}
+
+/// `1.5 MB`, `340 KB`, `12 B`: decimal units, as file managers show them.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut v = n as f64;
@@ -163,6 +175,11 @@ pub fn redact_url(url: &url::Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(timestamp(1_764_147_900), "2025-11-26T09:05:00Z");
+    }
 
     #[test]
     fn dates_are_calendar_days() {

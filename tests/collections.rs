@@ -187,3 +187,56 @@ fn the_settings_panel_previews_a_template_and_downloads_follow_it() {
         ["127.0.0.1/1-a.png", "127.0.0.1/2-b.jpg"]
     );
 }
+
+#[test]
+fn write_metadata_puts_a_sidecar_beside_each_image_and_remote_time_dates_it() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let out_dir = work.path().join("pics");
+    let page = server.url("/titled/Cats");
+    let run = magpie(
+        &[
+            "fetch",
+            "--write-metadata",
+            "--remote-time",
+            "--page",
+            page.as_str(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert_eq!(
+        files_under(&out_dir),
+        [
+            "first.png",
+            "first.png.json",
+            "second.jpg",
+            "second.jpg.json"
+        ]
+    );
+    let image = std::fs::read(out_dir.join("second.jpg")).unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("second.jpg.json")).unwrap()).unwrap();
+    assert_eq!(meta["url"], server.url("/img/second.jpg").as_str());
+    assert_eq!(meta["page"], page.as_str());
+    assert_eq!(meta["file"], "second.jpg");
+    assert_eq!(meta["bytes"], image.len() as u64);
+    assert_eq!(meta["type"], "image/jpeg");
+    assert_eq!(
+        (meta["width"].as_u64(), meta["height"].as_u64()),
+        (Some(64), Some(48))
+    );
+    assert_eq!(meta["blake3"], blake3::hash(&image).to_hex().as_str());
+    assert_eq!(meta["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(meta["last_modified"], LAST_MODIFIED);
+    let saved = meta["saved"].as_str().unwrap();
+    assert!(saved.len() == 20 && saved.ends_with('Z'), "{saved}");
+    // The file carries the server's time, not the download's.
+    let mtime = std::fs::metadata(out_dir.join("second.jpg"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(mtime, httpdate::parse_http_date(LAST_MODIFIED).unwrap());
+}

@@ -81,6 +81,13 @@ pub struct FetchArgs {
     /// the folder
     #[arg(long, value_name = "TEMPLATE", value_parser = parse_template)]
     pub template: Option<crate::store::Template>,
+    /// Write NAME.json beside each saved image: URL, page, time, size, dimensions, SHA-256 and
+    /// the server's Last-Modified
+    #[arg(long)]
+    pub write_metadata: bool,
+    /// Give each file the server's Last-Modified time (as curl -R)
+    #[arg(long)]
+    pub remote_time: bool,
     /// Take only this machine's share of the URLs: shard K of N (numbered from 1), chosen by a
     /// stable hash of each URL, so N machines given the same list split it without talking
     #[arg(long, value_name = "K/N")]

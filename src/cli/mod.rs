@@ -99,6 +99,8 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
         headers,
         archive: base.archive && !args.no_archive,
         template: args.template.clone().unwrap_or(base.template.clone()),
+        write_metadata: base.write_metadata || args.write_metadata,
+        remote_time: base.remote_time || args.remote_time,
         min_bytes: args.min_size.unwrap_or(base.min_bytes),
         min_width: args.min_dim.map_or(base.min_width, |d| d.0),
         min_height: args.min_dim.map_or(base.min_height, |d| d.1),

@@ -85,6 +85,11 @@ pub struct FetchSettings {
     /// What saved files are called, inside the folder: `{name}.{ext}` (the server's name) by
     /// default; `{host}/{name}.{ext}`, `{index}-{hash8}.{ext}`, … (see the README).
     pub template: crate::store::Template,
+    /// Write `NAME.json` beside each saved image: URL, page, time, size, dimensions, SHA-256,
+    /// Last-Modified (`--write-metadata`).
+    pub write_metadata: bool,
+    /// Give each file the server's Last-Modified time (`--remote-time`, as `curl -R`).
+    pub remote_time: bool,
     /// Leave out images smaller than this many bytes (0: keep all).
     pub min_bytes: u64,
     /// Leave out images narrower than this (read from the header while it downloads).
@@ -129,6 +134,8 @@ impl Default for FetchSettings {
             archive: true,
             keep_duplicates: false,
             template: crate::store::Template::default(),
+            write_metadata: false,
+            remote_time: false,
             min_bytes: 0,
             min_width: 0,
             min_height: 0,

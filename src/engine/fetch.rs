@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use image::ImageFormat;
-use reqwest::header::{CONTENT_DISPOSITION, LOCATION, RETRY_AFTER};
+use reqwest::header::{CONTENT_DISPOSITION, LAST_MODIFIED, LOCATION, RETRY_AFTER};
 use tokio::time::Instant;
 use url::Url;
 
@@ -19,35 +19,6 @@ use super::folders::Intents;
 use super::{Event, EventSink, JobId};
 use crate::config::FetchSettings;
 use crate::store::{self, Store, names};
-
-/// Most redirects followed for one request.
-pub(super) const MAX_REDIRECTS: usize = 10;
-
-/// Why a redirect is not followed.
-#[derive(Debug, PartialEq)]
-pub(super) enum Refusal {
-    TooMany,
-    Scheme,
-    Downgrade,
-}
-
-/// Whether the `followed`+1-th redirect, to a URL with scheme `to`, may be followed.
-pub(super) fn redirect_verdict(
-    followed: usize,
-    from_https: bool,
-    to: &str,
-    allow_downgrade: bool,
-) -> Option<Refusal> {
-    if followed > MAX_REDIRECTS {
-        Some(Refusal::TooMany)
-    } else if !matches!(to, "http" | "https") {
-        Some(Refusal::Scheme)
-    } else if from_https && to == "http" && !allow_downgrade {
-        Some(Refusal::Downgrade)
-    } else {
-        None
-    }
-}
 
 /// What a successful download produced.
 #[derive(Debug, Clone)]
@@ -86,6 +57,8 @@ struct Downloaded {
     name: String,
     bytes: u64,
     note: Option<String>,
+    /// The server's Last-Modified header, as sent.
+    last_modified: Option<String>,
 }
 
 /// Downloads `ctx.url` with retries until saved, failed for good, out of time, or cancelled.
@@ -96,11 +69,18 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
         name,
         bytes,
         note,
+        last_modified,
     } = download(ctx).await?;
+    let modified = last_modified
+        .as_deref()
+        .filter(|_| ctx.settings.remote_time)
+        .and_then(|t| httpdate::parse_http_date(t).ok());
     file.set_origin(store::provenance::Origin {
         url: crate::format::redact_url(&ctx.url),
         referrer: ctx.info.page.as_ref().map(crate::format::redact_url),
+        modified,
     });
+    let blake3 = ctx.settings.write_metadata.then(|| file.content_hash());
     let _ = ctx
         .internal
         .send(super::dispatcher::Internal::Received(ctx.id, bytes));
@@ -124,6 +104,9 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
             },
         )
         .await?;
+    if let Some(blake3) = blake3.filter(|_| !committed.duplicate) {
+        write_sidecar(ctx, &committed.path, format, blake3, last_modified).await;
+    }
     let note = if committed.duplicate {
         let existing = committed
             .path
@@ -142,6 +125,32 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
         note,
         duplicate: committed.duplicate,
     })
+}
+
+/// `--write-metadata`: the image's sidecar, on a blocking thread; failing to write it is said in
+/// the log, not a failed download (the image is saved).
+async fn write_sidecar(
+    ctx: &JobCtx,
+    path: &std::path::Path,
+    format: ImageFormat,
+    blake3: String,
+    last_modified: Option<String>,
+) {
+    let about = store::sidecar::About {
+        url: crate::format::redact_url(&ctx.url),
+        page: ctx.info.page.as_ref().map(crate::format::redact_url),
+        saved_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        mime: format.to_mime_type(),
+        blake3,
+        last_modified,
+    };
+    let path = path.to_path_buf();
+    let written = tokio::task::spawn_blocking(move || store::sidecar::write(&path, &about)).await;
+    if let Ok(Err(e)) = written {
+        tracing::warn!("metadata for {} not written: {e}", ctx.url);
+    }
 }
 
 /// Attempts the download until one attempt brings a complete, checked body.
@@ -310,6 +319,11 @@ async fn attempt_once(
         .get(CONTENT_DISPOSITION)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let final_url = response.url().clone();
+    let last_modified = response
+        .headers()
+        .get(LAST_MODIFIED)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
 
     let mut head: Vec<u8> = Vec::with_capacity(store::SNIFF_LEN);
     let mut part: Option<(store::PartFile, ImageFormat)> = None;
@@ -409,6 +423,7 @@ async fn attempt_once(
         name,
         bytes: received,
         note: None,
+        last_modified,
     })
 }
 
@@ -444,25 +459,6 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redirects_from_https_to_http_are_refused_unless_allowed() {
-        assert_eq!(
-            redirect_verdict(1, true, "http", false),
-            Some(Refusal::Downgrade)
-        );
-        assert_eq!(redirect_verdict(1, true, "http", true), None);
-        assert_eq!(redirect_verdict(1, true, "https", false), None);
-        assert_eq!(redirect_verdict(1, false, "http", false), None);
-        assert_eq!(
-            redirect_verdict(1, false, "file", true),
-            Some(Refusal::Scheme)
-        );
-        assert_eq!(
-            redirect_verdict(11, false, "http", false),
-            Some(Refusal::TooMany)
-        );
-    }
 
     #[test]
     fn retry_after_forms() {

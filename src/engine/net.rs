@@ -294,7 +294,7 @@ pub(crate) async fn get(
     referer: Option<&Url>,
     allow_downgrade: bool,
 ) -> Result<reqwest::Response, FetchError> {
-    use super::fetch::{MAX_REDIRECTS, Refusal, redirect_verdict};
+    use redirects::{MAX_REDIRECTS, Refusal, redirect_verdict};
     let mut url = url.clone();
     let mut hops = 0;
     loop {
@@ -392,7 +392,7 @@ fn build(
     let policy = reqwest::redirect::Policy::custom(move |attempt| {
         let previous = attempt.previous().last().cloned();
         let from_https = previous.as_ref().is_some_and(|u| u.scheme() == "https");
-        match super::fetch::redirect_verdict(
+        match redirects::redirect_verdict(
             attempt.previous().len(),
             from_https,
             attempt.url().scheme(),
@@ -427,15 +427,17 @@ fn build(
 }
 
 /// Keeps the type in use where the error is built.
-impl super::fetch::Refusal {
+impl redirects::Refusal {
     fn into_error(self, to: String) -> RedirectRefused {
         match self {
-            super::fetch::Refusal::TooMany => RedirectRefused::TooMany(super::fetch::MAX_REDIRECTS),
-            super::fetch::Refusal::Scheme => RedirectRefused::Scheme(to),
-            super::fetch::Refusal::Downgrade => RedirectRefused::Downgrade(to),
+            redirects::Refusal::TooMany => RedirectRefused::TooMany(redirects::MAX_REDIRECTS),
+            redirects::Refusal::Scheme => RedirectRefused::Scheme(to),
+            redirects::Refusal::Downgrade => RedirectRefused::Downgrade(to),
         }
     }
 }
+
+mod redirects;
 
 #[cfg(test)]
 mod tests;

@@ -51,7 +51,11 @@ impl Intents {
             blake3: sealed.blake3.clone(),
             session: self.session,
         };
-        if self.tx.send(JournalOp::Intent(Box::new(record), ack)).is_ok() {
+        if self
+            .tx
+            .send(JournalOp::Intent(Box::new(record), ack))
+            .is_ok()
+        {
             let _ = done.recv_timeout(std::time::Duration::from_secs(10));
         }
     }

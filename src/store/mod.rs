@@ -21,6 +21,7 @@ mod kind;
 pub mod names;
 pub mod provenance;
 mod same;
+pub mod sidecar;
 pub mod template;
 mod unnamed;
 pub mod verify;

@@ -31,6 +31,8 @@ pub struct Draft {
     proxy: String,
     archive: bool,
     keep_duplicates: bool,
+    write_metadata: bool,
+    remote_time: bool,
     template: String,
     /// Addresses the name preview shows (the queue's first, or the paste box's).
     samples: Vec<Url>,
@@ -70,6 +72,8 @@ impl Draft {
             proxy: f.proxy.clone(),
             archive: f.archive,
             keep_duplicates: f.keep_duplicates,
+            write_metadata: f.write_metadata,
+            remote_time: f.remote_time,
             template: f.template.as_str().to_string(),
             samples: if samples.is_empty() {
                 Url::parse("https://images.example.org/photos/cat.jpg")
@@ -121,6 +125,8 @@ impl Draft {
         c.fetch.proxy = proxy.to_string();
         c.fetch.archive = self.archive;
         c.fetch.keep_duplicates = self.keep_duplicates;
+        c.fetch.write_metadata = self.write_metadata;
+        c.fetch.remote_time = self.remote_time;
         c.fetch.template =
             Template::parse(self.template.trim()).map_err(|e| format!("File names: {e}"))?;
         let folder = self.folder.trim();
@@ -247,6 +253,20 @@ pub fn settings_ui(ctx: &egui::Context, draft: &mut Draft, actions: &mut Vec<Act
                             "Off: an image whose bytes are already in the folder is not saved \
                              again; the queue says which file it duplicates",
                         );
+                    ui.end_row();
+                    ui.label("");
+                    ui.checkbox(
+                        &mut draft.write_metadata,
+                        "Write NAME.json beside each image",
+                    )
+                    .on_hover_text(
+                        "Where it came from (URL, page), when, its size, dimensions, \
+                             SHA-256 and the server's Last-Modified",
+                    );
+                    ui.end_row();
+                    ui.label("");
+                    ui.checkbox(&mut draft.remote_time, "Keep the server's file times")
+                        .on_hover_text("A file's modification time is the server's Last-Modified");
                     ui.end_row();
                     let help = "{name} {ext} {host} {index} {date} {hash8} {page_title}; / makes \
                                 a subfolder, e.g. {host}/{name}.{ext}";

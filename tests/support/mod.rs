@@ -362,10 +362,20 @@ fn image_for(name: &str) -> (Vec<u8>, &'static str) {
     }
 }
 
-/// The image for `name`, with its content type.
+/// When every `/img/` image was last modified, as its server says.
+pub const LAST_MODIFIED: &str = "Wed, 21 Oct 2015 07:28:00 GMT";
+
+/// The image for `name`, with its content type and a Last-Modified time.
 fn image_response(name: &str) -> Response {
     let (bytes, ct) = image_for(name);
-    ([(header::CONTENT_TYPE, ct)], bytes).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, ct),
+            (header::LAST_MODIFIED, LAST_MODIFIED),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 async fn img(
