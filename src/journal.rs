@@ -50,6 +50,9 @@ pub enum Record {
         #[serde(alias = "path")]
         file: String,
         bytes: u64,
+        /// The page it was found on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page: Option<Url>,
         #[serde(default, skip_serializing_if = "is_zero")]
         session: Session,
         /// When it was saved (seconds since 1970; 0 in journals from before this was kept).
@@ -303,6 +306,7 @@ mod tests {
             url: u("http://a/1.png"),
             file: "1.png".into(),
             bytes: 10,
+            page: None,
             session: 7,
             at: 0,
         }])

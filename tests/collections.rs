@@ -194,7 +194,8 @@ fn write_metadata_puts_a_sidecar_beside_each_image_and_remote_time_dates_it() {
     let work = tempfile::tempdir().unwrap();
     let out_dir = work.path().join("pics");
     let page = server.url("/titled/Cats");
-    let run = magpie(
+    let data = tempfile::tempdir().unwrap();
+    let run = magpie_with_data(
         &[
             "fetch",
             "--write-metadata",
@@ -205,8 +206,22 @@ fn write_metadata_puts_a_sidecar_beside_each_image_and_remote_time_dates_it() {
             out_dir.to_str().unwrap(),
         ],
         None,
+        Some(data.path()),
     );
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    // The journal's history keeps the page too (the window's "Open source page").
+    let journal: String = std::fs::read_dir(data.path().join("magpie/journals"))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    let saved_with_page = journal
+        .lines()
+        .filter(|l| {
+            l.contains("\"event\":\"saved\"") && l.contains(&format!("\"page\":\"{page}\""))
+        })
+        .count();
+    assert_eq!(saved_with_page, 2, "{journal}");
     assert_eq!(
         files_under(&out_dir),
         [
@@ -239,4 +254,38 @@ fn write_metadata_puts_a_sidecar_beside_each_image_and_remote_time_dates_it() {
         .modified()
         .unwrap();
     assert_eq!(mtime, httpdate::parse_http_date(LAST_MODIFIED).unwrap());
+}
+
+#[test]
+fn a_tile_offers_its_source_page_and_re_downloads_past_the_archive() {
+    use egui_kittest::kittest::Queryable;
+    use support::window::*;
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    let page = server.url("/titled/Cats");
+    paste_urls(&mut h, &format!("{page}\n"));
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "the page's checklist", |h| {
+        h.query_by_label_contains("⬇ Download 2 images").is_some()
+    });
+    h.get_by_label("second.jpg").click(); // untick: only first.png
+    h.step();
+    h.get_by_label("⬇ Download 1 image").click();
+    step_until(&mut h, "the image", |h| thumbnails_shown(h) == 1);
+    assert_eq!(server.stats.hits("/img/first.png"), 1);
+
+    h.get_by_label_contains(", image ").click_secondary();
+    step_until(&mut h, "the tile's menu", |h| {
+        h.query_by_label("Open source page").is_some()
+    });
+    h.get_by_label("Re-download").click();
+    // The archive would skip it ("downloaded before"); Re-download asks again, and the same
+    // bytes are not saved twice.
+    step_until(&mut h, "the second download", |h| {
+        h.query_by_label_contains("duplicate of first.png")
+            .is_some()
+    });
+    assert_eq!(server.stats.hits("/img/first.png"), 2);
+    assert_eq!(files_in(dir.path()), ["first.png"]);
 }

@@ -271,6 +271,7 @@ fn a_download_named_just_before_a_kill_is_recognised_not_fetched_again() {
         url: kept_url,
         file: "kept (1).png".into(),
         bytes: kept.len() as u64,
+        page: None,
         session: 0,
         at: 0,
     }));
@@ -372,6 +373,7 @@ fn a_resumed_page_image_keeps_its_referer_and_its_place_in_the_template() {
             page: Some(page.clone()),
             page_title: Some("Trip".into()),
             index: Some((7, 12)),
+            again: false,
         },
     }])
     .unwrap();

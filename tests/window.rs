@@ -257,6 +257,7 @@ fn history_is_shown_and_pending_downloads_resume_on_start() {
             url: server.url("/img/kept.png"),
             file: "kept.png".into(),
             bytes: 10,
+            page: None,
             session: 0,
             at: 0,
         },

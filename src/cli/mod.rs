@@ -359,6 +359,7 @@ fn page_jobs(page: &Page) -> impl Iterator<Item = (Url, JobInfo)> + '_ {
             page: Some(page.url.clone()),
             page_title: page.title.clone(),
             index: Some((i as u64 + 1, of)),
+            again: false,
         };
         (url.clone(), info)
     })

@@ -108,6 +108,8 @@ struct Running {
     host: String,
     token: CancellationToken,
     url: Url,
+    /// The page it was found on (for the journal).
+    page: Option<Url>,
     folder: Arc<Folder>,
     /// Still on the network (holds a slot of the global and per-host limits).
     receiving: bool,
@@ -486,6 +488,7 @@ impl Dispatcher {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default(),
                 bytes,
+                page: r.page,
                 session: self.session,
                 at: std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)

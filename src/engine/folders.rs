@@ -368,6 +368,7 @@ fn recognise_named(dir: &Path, history: &mut History) -> usize {
                 url: url.clone(),
                 file: name.clone(),
                 bytes: *bytes,
+                page: None,
                 session: *session,
                 at: 0, // when is not known
             };

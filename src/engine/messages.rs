@@ -71,6 +71,9 @@ pub struct JobInfo {
     /// `{index}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<(u64, u64)>,
+    /// Fetch it even if the folder's download archive has it (Re-download).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub again: bool,
 }
 
 /// Why a download was not started.

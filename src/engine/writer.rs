@@ -130,7 +130,11 @@ impl Writer {
                 Some(SkipReason::ElsewhereInProgress)
             } else if self.saved_elsewhere.contains(&job.url) {
                 Some(SkipReason::SavedElsewhere)
-            } else if let Some(&at) = self.archive.get(&job.url).filter(|_| archive) {
+            } else if let Some(&at) = self
+                .archive
+                .get(&job.url)
+                .filter(|_| archive && !job.info.again)
+            {
                 Some(SkipReason::DownloadedBefore(
                     (at > 0).then(|| crate::format::date(at)),
                 ))

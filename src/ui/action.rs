@@ -29,6 +29,10 @@ pub enum Action {
     ShowInFolder(u64),
     CopyImage(u64),
     CopyText(String),
+    /// Fetch this item's URL again, even if the folder's archive has it.
+    Redownload(u64),
+    /// Open an address (the page an image came from) in the browser.
+    OpenUrl(Url),
     AskDelete(u64),
     ConfirmDelete(u64),
     CancelDelete,

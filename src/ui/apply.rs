@@ -11,7 +11,8 @@ use super::panels::Pasted;
 use super::platform::{self, Background, BackgroundError};
 use super::settings_panel::Draft;
 use super::viewer;
-use crate::engine::{Command, JobId};
+use crate::engine::{Command, JobId, JobInfo};
+use crate::format::redact_url;
 use crate::thumbs::{Purpose, Request};
 use crate::urls::{self, UrlList};
 
@@ -183,23 +184,44 @@ impl MagpieApp {
                     .into_iter()
                     .filter(|u| !self.items.contains_url(u))
                     .collect();
-                if let Some(engine) = &self.engine
-                    && !matches!(self.folder.state, FolderState::Failed(_))
-                {
-                    let of = fresh.len() as u64;
-                    let jobs = fresh.iter().enumerate().map(|(i, url)| {
-                        let info = crate::engine::JobInfo {
-                            page: Some(page.clone()),
-                            page_title: title.clone(),
-                            index: Some((i as u64 + 1, of)),
-                        };
-                        (url.clone(), info)
-                    });
-                    let ids = engine.submit_jobs(&self.folder.asked, jobs);
-                    self.items.start_batch();
+                let of = fresh.len() as u64;
+                let jobs = fresh.iter().enumerate().map(|(i, url)| {
+                    let info = JobInfo {
+                        page: Some(page.clone()),
+                        page_title: title.clone(),
+                        index: Some((i as u64 + 1, of)),
+                        again: false,
+                    };
+                    (url.clone(), info)
+                });
+                if let Some(ids) = self.submit_jobs(jobs.collect()) {
                     for (url, id) in fresh.into_iter().zip(ids) {
-                        self.items.add_download(url, id);
+                        self.items.add_download(url, id, Some(page.clone()));
                     }
+                }
+            }
+            Action::Redownload(key) => {
+                let Some(item) = self.items.index_of_key(key).and_then(|i| self.items.get(i))
+                else {
+                    return;
+                };
+                let (Some(url), page) = (item.url.clone(), item.page.clone()) else {
+                    return;
+                };
+                let info = JobInfo {
+                    page: page.clone(),
+                    again: true,
+                    ..JobInfo::default()
+                };
+                if let Some(ids) = self.submit_jobs(vec![(url.clone(), info)]) {
+                    for id in ids {
+                        self.items.add_download(url.clone(), id, page.clone());
+                    }
+                }
+            }
+            Action::OpenUrl(url) => {
+                if let Err(e) = platform::open_url(&url) {
+                    self.set_notice(&format!("Cannot open {}: {e}", redact_url(&url)), true);
                 }
             }
             Action::ClosePageList => self.page_list = None,
@@ -229,7 +251,6 @@ impl MagpieApp {
         self.items.get(i)?.path.clone()
     }
 
-    /// Uses `config` from now on (new downloads get its limits) and saves it.
     /// Addresses for the Settings panel's name preview: the paste box's, else the queue's.
     fn preview_samples(&self) -> Vec<Url> {
         let typed = crate::urls::parse(&self.input, None).urls;
@@ -244,6 +265,7 @@ impl MagpieApp {
             .collect()
     }
 
+    /// Uses `config` from now on (new downloads get its limits) and saves it.
     fn save_settings(&mut self, config: crate::config::Config) {
         self.settings = None;
         self.send(Command::Configure(Box::new(config.fetch_settings())));
@@ -263,13 +285,26 @@ impl MagpieApp {
     /// Queues `urls` into the folder: the one way downloads start. `None` (with a notice) when
     /// there is no engine or the folder cannot be used.
     fn submit(&mut self, urls: &[Url]) -> Option<Vec<JobId>> {
+        let of = urls.len() as u64;
+        let jobs = urls.iter().enumerate().map(|(i, url)| {
+            let info = JobInfo {
+                index: Some((i as u64 + 1, of)),
+                ..JobInfo::default()
+            };
+            (url.clone(), info)
+        });
+        self.submit_jobs(jobs.collect())
+    }
+
+    /// [`Self::submit`] with what is known of where each came from (a page, a re-download).
+    fn submit_jobs(&mut self, jobs: Vec<(Url, JobInfo)>) -> Option<Vec<JobId>> {
         let engine = self.engine.as_ref()?;
         if let FolderState::Failed(e) = &self.folder.state {
             let text = format!("Choose a folder you can write to first: {e}");
             self.set_notice(&text, true);
             return None;
         }
-        let ids = engine.submit(&self.folder.asked, urls.iter().cloned());
+        let ids = engine.submit_jobs(&self.folder.asked, jobs);
         self.items.start_batch();
         Some(ids)
     }
@@ -289,7 +324,7 @@ impl MagpieApp {
             return;
         };
         for (url, id) in fresh.into_iter().zip(ids) {
-            self.items.add_download(url, id);
+            self.items.add_download(url, id, None);
         }
         for url in repeated
             .into_iter()

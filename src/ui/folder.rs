@@ -35,7 +35,7 @@ pub struct Folder {
     /// Save it as the configured folder once it opens.
     remember: bool,
     /// Files' source URLs from the history, attached when the folder scan arrives.
-    sources: Vec<(PathBuf, Url)>,
+    sources: Vec<(PathBuf, Url, Option<Url>)>,
 }
 
 impl Folder {
@@ -127,9 +127,11 @@ impl MagpieApp {
     fn restore_history(&mut self, opened: OpenedFolder) {
         for record in opened.history.entries {
             match record {
-                Record::Saved { url, file, .. } => {
+                Record::Saved {
+                    url, file, page, ..
+                } => {
                     let path = self.folder.dir.join(file);
-                    self.folder.sources.push((path, url));
+                    self.folder.sources.push((path, url, page));
                 }
                 Record::Failed { url, error } => {
                     if !self.items.contains_url(&url) {
@@ -143,7 +145,7 @@ impl MagpieApp {
             let n = opened.resumed.len();
             self.items.start_batch();
             for (id, url) in opened.resumed {
-                self.items.add_download(url, id);
+                self.items.add_download(url, id, None);
             }
             self.set_notice(
                 &format!("Resuming {n} download(s) left unfinished last time."),

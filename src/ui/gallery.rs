@@ -259,6 +259,9 @@ fn context_menu_ui(ui: &mut egui::Ui, item: &Item<TextureHandle>, actions: &mut 
             Action::CopyText(url.to_string()),
         );
     }
+    if let Some(page) = &item.page {
+        entry(ui, true, "Open source page", Action::OpenUrl(page.clone()));
+    }
     if let Some(path) = &item.path {
         entry(
             ui,
@@ -268,6 +271,9 @@ fn context_menu_ui(ui: &mut egui::Ui, item: &Item<TextureHandle>, actions: &mut 
         );
     }
     ui.separator();
+    if item.url.is_some() {
+        entry(ui, true, "Re-download", Action::Redownload(item.key));
+    }
     if item.is_download() {
         entry(ui, true, "Remove from list", Action::Remove(item.key));
     }

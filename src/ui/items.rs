@@ -92,6 +92,8 @@ pub struct Item<T> {
     pub seen: u64,
     /// How it was fetched, when the user should know ("fetched with Referer …").
     pub note: Option<String>,
+    /// The page it was found on.
+    pub page: Option<Url>,
 }
 
 impl<T> Item<T> {
@@ -109,6 +111,7 @@ impl<T> Item<T> {
             dims: None,
             thumb: Thumb::None,
             note: None,
+            page: None,
             seen: 0,
         }
     }
@@ -243,11 +246,12 @@ impl<T> Items<T> {
     }
 
     /// Adds a download row for `url` under `job`; call [`Items::start_batch`] first.
-    pub fn add_download(&mut self, url: Url, job: JobId) {
+    pub fn add_download(&mut self, url: Url, job: JobId, page: Option<Url>) {
         self.urls.insert(url.clone());
         let key = self.new_key();
         let mut item = Item::new(key, name_from_url(&url), Some(url), ItemState::Queued);
         item.job = Some(job);
+        item.page = page;
         self.push(item);
     }
 
@@ -279,7 +283,10 @@ impl<T> Items<T> {
     }
 
     /// Attaches the URLs files in the folder were downloaded from (from the journal).
-    pub fn remember_sources(&mut self, sources: impl IntoIterator<Item = (PathBuf, Url)>) {
+    pub fn remember_sources(
+        &mut self,
+        sources: impl IntoIterator<Item = (PathBuf, Url, Option<Url>)>,
+    ) {
         let by_path: HashMap<PathBuf, usize> = self
             .items
             .iter()
@@ -287,9 +294,10 @@ impl<T> Items<T> {
             .filter(|(_, i)| i.url.is_none())
             .filter_map(|(n, i)| Some((i.path.clone()?, n)))
             .collect();
-        for (path, url) in sources {
+        for (path, url, page) in sources {
             if let Some(&n) = by_path.get(&path) {
                 self.items[n].url = Some(url.clone());
+                self.items[n].page = page;
                 self.urls.insert(url);
             }
         }

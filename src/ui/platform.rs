@@ -176,6 +176,21 @@ pub fn open_with_system(path: &Path) -> std::io::Result<()> {
     cmd.arg(path).spawn().map(|_| ())
 }
 
+/// Opens `url` in the desktop's browser.
+pub fn open_url(url: &url::Url) -> std::io::Result<()> {
+    #[cfg(target_os = "macos")]
+    let mut cmd = std::process::Command::new("open");
+    #[cfg(target_os = "windows")]
+    let mut cmd = {
+        let mut c = std::process::Command::new("rundll32");
+        c.arg("url.dll,FileProtocolHandler");
+        c
+    };
+    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
+    let mut cmd = std::process::Command::new("xdg-open");
+    cmd.arg(url.as_str()).spawn().map(|_| ())
+}
+
 /// Opens the folder holding `path` in the file manager.
 pub fn show_in_folder(path: &Path) -> std::io::Result<()> {
     #[cfg(target_os = "macos")]

@@ -121,6 +121,7 @@ impl Dispatcher {
                 host,
                 token: token.clone(),
                 url: job.url.clone(),
+                page: job.info.page.clone(),
                 folder: folder.clone(),
                 receiving: true,
                 received: 0,
