@@ -289,3 +289,70 @@ fn a_tile_offers_its_source_page_and_re_downloads_past_the_archive() {
     assert_eq!(server.stats.hits("/img/first.png"), 2);
     assert_eq!(files_in(dir.path()), ["first.png"]);
 }
+
+#[test]
+fn more_formats_are_saved_by_their_content_and_shown_or_said_to_have_no_preview() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let urls: Vec<url::Url> = [
+        "jxl/photo",
+        "heic/iphone.jpg",
+        "avif/c",
+        "svg/logo.png",
+        "qoi/q",
+        "bad-svg/broken",
+    ]
+    .iter()
+    .map(|p| server.url(&format!("/kind/{p}")))
+    .collect();
+    let list = list(work.path(), &urls);
+    let out_dir = work.path().join("pics");
+    let run = magpie(&["fetch", "--out", out_dir.to_str().unwrap(), &list], None);
+    assert_eq!(run.status.code(), Some(1), "the broken SVG fails");
+    let stdout = text(&run.stdout);
+    assert!(
+        stdout.contains("damaged image: the SVG header cannot be read"),
+        "{stdout}"
+    );
+    assert_eq!(
+        files_under(&out_dir),
+        ["c.avif", "iphone.heic", "logo.svg", "photo.jxl", "q.qoi"]
+    );
+
+    // Thumbnails: drawn for what a pure-Rust decoder reads, "no preview" for the rest.
+    let size = |name: &str| {
+        magpie::thumbs::decode(&out_dir.join(name), 256)
+            .map(|px| (px.original_width, px.original_height))
+    };
+    assert_eq!(size("photo.jxl"), Ok((16, 12)));
+    assert_eq!(size("q.qoi"), Ok((9, 7)));
+    assert_eq!(size("logo.svg"), Ok((40, 30)));
+    let no_preview = magpie::thumbs::ThumbError::NoPreview;
+    assert_eq!(size("iphone.heic"), Err(no_preview("HEIC")));
+    assert_eq!(size("c.avif"), Err(no_preview("AVIF")));
+
+    let cache = tempfile::tempdir().unwrap();
+    let thumbs = magpie_with_data(
+        &["thumbs", out_dir.to_str().unwrap()],
+        None,
+        Some(cache.path()),
+    );
+    assert_eq!(thumbs.status.code(), Some(0), "{}", text(&thumbs.stderr));
+    assert!(
+        text(&thumbs.stdout).contains("2 without a preview (HEIC, AVIF), 0 failed"),
+        "{}",
+        text(&thumbs.stdout)
+    );
+
+    // The window's gallery: real tiles, and a tile that says what it cannot show.
+    use egui_kittest::kittest::Queryable;
+    use support::window::*;
+    let mut h = harness(options(&out_dir));
+    step_until(&mut h, "five tiles", |h| {
+        h.query_by_label("iphone.heic, HEIC: no preview").is_some()
+            && h.query_by_label("photo.jxl, image 16×12").is_some()
+            && h.query_by_label("logo.svg, image 40×30").is_some()
+            && h.query_by_label("q.qoi, image 9×7").is_some()
+            && h.query_by_label("c.avif, AVIF: no preview").is_some()
+    });
+}

@@ -34,6 +34,7 @@ struct Tally {
     made: AtomicUsize,
     cached: AtomicUsize,
     small: AtomicUsize,
+    no_preview: AtomicUsize,
     failed: AtomicUsize,
 }
 
@@ -78,6 +79,7 @@ pub fn thumbs(args: ThumbsArgs) -> anyhow::Result<ExitCode> {
                         Ok((_, Origin::Made)) => &tally.made,
                         Ok((_, Origin::Cached)) => &tally.cached,
                         Ok((_, Origin::Small)) => &tally.small,
+                        Err(crate::thumbs::ThumbError::NoPreview(_)) => &tally.no_preview,
                         Err(e) => {
                             if let Ok(mut f) = failures.lock() {
                                 f.push((file.clone(), e));
@@ -110,9 +112,13 @@ pub fn thumbs(args: ThumbsArgs) -> anyhow::Result<ExitCode> {
     }
     let count = files.len();
     let rate = count as f64 / elapsed.as_secs_f64().max(1e-9);
+    let no_preview = match tally.no_preview.load(Ordering::Relaxed) {
+        0 => String::new(),
+        n => format!("{n} without a preview (HEIC, AVIF), "),
+    };
     println!(
         "{count} images in {:.2} s ({rate:.1} images/s, {jobs} at once): {} made, {} already \
-         cached, {} small enough to show as they are, {} failed",
+         cached, {} small enough to show as they are, {no_preview}{} failed",
         elapsed.as_secs_f64(),
         tally.made.load(Ordering::Relaxed),
         tally.cached.load(Ordering::Relaxed),

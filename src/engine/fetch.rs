@@ -6,7 +6,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use image::ImageFormat;
 use reqwest::header::{CONTENT_DISPOSITION, LAST_MODIFIED, LOCATION, RETRY_AFTER};
 use tokio::time::Instant;
 use url::Url;
@@ -25,7 +24,7 @@ use crate::store::{self, Store, names};
 pub struct Saved {
     pub path: PathBuf,
     pub bytes: u64,
-    pub format: ImageFormat,
+    pub format: store::Kind,
     /// Something the user should know about how it was fetched ("the server wanted a Referer").
     pub note: Option<String>,
     /// The same bytes were already in the folder (at `path`): nothing new was saved.
@@ -53,7 +52,7 @@ pub(crate) struct JobCtx {
 /// A complete, unnamed download.
 struct Downloaded {
     file: store::PartFile,
-    format: ImageFormat,
+    format: store::Kind,
     name: String,
     bytes: u64,
     note: Option<String>,
@@ -132,7 +131,7 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
 async fn write_sidecar(
     ctx: &JobCtx,
     path: &std::path::Path,
-    format: ImageFormat,
+    format: store::Kind,
     blake3: String,
     last_modified: Option<String>,
 ) {
@@ -142,7 +141,7 @@ async fn write_sidecar(
         saved_at: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
-        mime: format.to_mime_type(),
+        mime: format.mime(),
         blake3,
         last_modified,
     };
@@ -326,7 +325,7 @@ async fn attempt_once(
         .map(String::from);
 
     let mut head: Vec<u8> = Vec::with_capacity(store::SNIFF_LEN);
-    let mut part: Option<(store::PartFile, ImageFormat)> = None;
+    let mut part: Option<(store::PartFile, store::Kind)> = None;
     let mut received: u64 = 0;
     let mut last_progress: Option<Instant> = None;
     let mut window_start = Instant::now();
@@ -431,7 +430,7 @@ async fn attempt_once(
 async fn start_part(
     ctx: &JobCtx,
     head: &[u8],
-) -> Result<(store::PartFile, ImageFormat), FetchError> {
+) -> Result<(store::PartFile, store::Kind), FetchError> {
     let Some(format) = store::sniff(head) else {
         return Err(FetchError::NotAnImage(store::describe_non_image(head)));
     };

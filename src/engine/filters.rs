@@ -2,7 +2,7 @@
 //! saved. Type from the first bytes, dimensions from the header as soon as it has arrived, size
 //! from `Content-Length` (before the body) or the bytes received.
 
-use image::ImageFormat;
+use crate::store::Kind;
 
 use crate::config::FetchSettings;
 use crate::format::human_bytes;
@@ -16,11 +16,11 @@ pub fn any(s: &FetchSettings) -> bool {
 }
 
 /// The format is one of the kept types (`jpg`, `png`, …; `jpeg` and `jpg` are the same).
-pub fn check_type(s: &FetchSettings, format: ImageFormat) -> Verdict {
+pub fn check_type(s: &FetchSettings, kind: Kind) -> Verdict {
     if s.types.is_empty() {
         return Ok(());
     }
-    let exts = format.extensions_str();
+    let exts = kind.extensions();
     let kept = s.types.iter().any(|t| {
         let t = t.trim().trim_start_matches('.').to_ascii_lowercase();
         exts.iter().any(|e| *e == t) || (t == "jpeg" && exts.contains(&"jpg"))
@@ -28,9 +28,7 @@ pub fn check_type(s: &FetchSettings, format: ImageFormat) -> Verdict {
     if kept {
         Ok(())
     } else {
-        let name = exts
-            .first()
-            .map_or("this type".to_string(), |e| e.to_uppercase());
+        let name = kind.label();
         Err(format!(
             "{name} is not among the types kept ({})",
             s.types.join(", ")
@@ -64,10 +62,20 @@ pub fn check_dimensions(s: &FetchSettings, (w, h): (u32, u32)) -> Verdict {
 }
 
 /// The dimensions in the first bytes of an image, once its header is all there.
-pub fn dimensions(head: &[u8], format: ImageFormat) -> Option<(u32, u32)> {
-    image::ImageReader::with_format(std::io::Cursor::new(head), format)
-        .into_dimensions()
-        .ok()
+pub fn dimensions(head: &[u8], kind: Kind) -> Option<(u32, u32)> {
+    match kind {
+        Kind::Raster(format) => image::ImageReader::with_format(std::io::Cursor::new(head), format)
+            .into_dimensions()
+            .ok(),
+        Kind::Jxl => {
+            use image::ImageDecoder as _;
+            jxl_oxide::integration::JxlDecoder::new(std::io::Cursor::new(head))
+                .ok()
+                .map(|d| d.dimensions())
+        }
+        // HEIF keeps its size deep in its metadata, SVG in attributes with units: not read.
+        Kind::Heif | Kind::Svg => None,
+    }
 }
 
 #[cfg(test)]
@@ -92,9 +100,9 @@ mod tests {
             "120×90 is smaller than 300×300"
         );
         assert!(check_dimensions(&s, (300, 300)).is_ok());
-        assert!(check_type(&s, ImageFormat::Jpeg).is_ok());
+        assert!(check_type(&s, Kind::Raster(image::ImageFormat::Jpeg)).is_ok());
         assert_eq!(
-            check_type(&s, ImageFormat::Png).unwrap_err(),
+            check_type(&s, Kind::Raster(image::ImageFormat::Png)).unwrap_err(),
             "PNG is not among the types kept (jpg, webp)"
         );
         assert!(
@@ -109,10 +117,16 @@ mod tests {
     fn dimensions_come_from_a_partial_file() {
         let mut png = std::io::Cursor::new(Vec::new());
         image::RgbImage::new(640, 480)
-            .write_to(&mut png, ImageFormat::Png)
+            .write_to(&mut png, image::ImageFormat::Png)
             .unwrap();
         let png = png.into_inner();
-        assert_eq!(dimensions(&png[..64], ImageFormat::Png), Some((640, 480)));
-        assert_eq!(dimensions(&png[..10], ImageFormat::Png), None);
+        assert_eq!(
+            dimensions(&png[..64], Kind::Raster(image::ImageFormat::Png)),
+            Some((640, 480))
+        );
+        assert_eq!(
+            dimensions(&png[..10], Kind::Raster(image::ImageFormat::Png)),
+            None
+        );
     }
 }

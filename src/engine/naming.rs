@@ -1,7 +1,6 @@
 //! What a finished download is called: the folder's name template filled in with what is known
 //! of the download (its server name, host, place in its list, content hash, page title).
 
-use image::ImageFormat;
 use url::Url;
 
 use super::JobInfo;
@@ -21,7 +20,7 @@ fn today() -> String {
 pub(crate) fn place(
     ctx: &JobCtx,
     server_name: &str,
-    format: ImageFormat,
+    format: store::Kind,
     file: &PartFile,
 ) -> RelPath {
     let template = &ctx.settings.template;
@@ -33,7 +32,7 @@ pub(crate) fn place(
     } else {
         String::new()
     };
-    let ext = format.extensions_str().first().copied().unwrap_or("img");
+    let ext = format.extension();
     let (stem, _) = store::names::split_ext(server_name);
     render(
         template,

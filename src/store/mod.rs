@@ -34,10 +34,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Semaphore;
 
-use image::ImageFormat;
-
 use claim::{Pending, claim_name, names_in};
-pub use kind::{SNIFF_LEN, describe_non_image, sniff};
+pub use kind::{Kind, SNIFF_LEN, describe_non_image, sniff};
 pub use template::{RelPath, Template, TemplateError};
 
 /// BLAKE3 of a file, hex; `None` if it cannot be read.
@@ -205,7 +203,7 @@ impl Store {
         &self,
         mut part: PartFile,
         name: &template::RelPath,
-        format: ImageFormat,
+        format: Kind,
         durable: bool,
         before_naming: impl FnOnce(&Sealed) + Send + 'static,
     ) -> Result<Committed, StoreError> {
@@ -370,7 +368,7 @@ impl Part {
     fn finish(
         &mut self,
         name: &template::RelPath,
-        format: ImageFormat,
+        format: Kind,
         taken: &Mutex<HashMap<PathBuf, HashSet<String>>>,
         contents: Option<&Mutex<Option<same::Contents>>>,
         bytes: u64,

@@ -4,7 +4,6 @@
 //! reserved device names, control or bidi characters, a leading dot that hides it, or run to
 //! hundreds of bytes. [`file_name`] turns whatever the server said into one plain path component.
 
-use image::ImageFormat;
 use percent_encoding::percent_decode_str;
 use unicode_normalization::UnicodeNormalization;
 use url::Url;
@@ -20,9 +19,10 @@ const RESERVED: [&str; 34] = [
 ];
 
 /// Extensions that say nothing about the content and are replaced by the sniffed one.
-const REPLACEABLE_EXT: [&str; 23] = [
+const REPLACEABLE_EXT: [&str; 28] = [
     "jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "bmp", "tif", "tiff", "ico",
-    "avif", "heic", "svg", "php", "asp", "aspx", "jsp", "cgi", "html", "htm", "image",
+    "avif", "heic", "heif", "hif", "jxl", "qoi", "svg", "svgz", "php", "asp", "aspx", "jsp", "cgi",
+    "html", "htm", "image",
 ];
 
 /// The name to save a response under: Content-Disposition's filename if any, else the URL's
@@ -30,7 +30,7 @@ const REPLACEABLE_EXT: [&str; 23] = [
 pub fn file_name(
     content_disposition: Option<&str>,
     url: &Url,
-    format: Option<ImageFormat>,
+    format: Option<super::Kind>,
 ) -> String {
     let raw = content_disposition
         .and_then(disposition_filename)
@@ -206,17 +206,17 @@ pub(crate) fn split_ext(name: &str) -> (&str, &str) {
 /// Keeps the name's extension when it matches the content, otherwise uses the content's: an
 /// image or script extension is replaced (`photo.jpg` holding WebP becomes `photo.webp`), any
 /// other one stays part of the name (`cat.v2` becomes `cat.v2.jpg`).
-fn fix_extension(name: &str, format: Option<ImageFormat>) -> (&str, String) {
+fn fix_extension(name: &str, format: Option<super::Kind>) -> (&str, String) {
     let (stem, ext) = split_ext(name);
     let lower = ext.to_ascii_lowercase();
     let Some(format) = format else {
         return (stem, lower);
     };
-    let valid = format.extensions_str();
+    let valid = format.extensions();
     if valid.contains(&lower.as_str()) {
         return (stem, lower);
     }
-    let wanted = valid.first().copied().unwrap_or("img").to_string();
+    let wanted = format.extension().to_string();
     if ext.is_empty() || REPLACEABLE_EXT.contains(&lower.as_str()) {
         (stem, wanted)
     } else {
@@ -307,7 +307,7 @@ mod tests {
         let n = file_name(
             None,
             &url("https://h.example/a/caf%C3%A9%20au%20lait.jpg?x=1"),
-            Some(ImageFormat::Jpeg),
+            Some(super::super::Kind::Raster(image::ImageFormat::Jpeg)),
         );
         assert_eq!(n, "café au lait.jpg");
     }
@@ -319,7 +319,7 @@ mod tests {
             file_name(
                 Some("attachment; filename=\"../../x.jpg\""),
                 &u,
-                Some(ImageFormat::Jpeg)
+                Some(super::super::Kind::Raster(image::ImageFormat::Jpeg))
             ),
             "x.jpg"
         );
@@ -327,7 +327,7 @@ mod tests {
             file_name(
                 Some("attachment; filename=\"..\\..\\win.png\""),
                 &u,
-                Some(ImageFormat::Png)
+                Some(super::super::Kind::Raster(image::ImageFormat::Png))
             ),
             "win.png"
         );
@@ -335,7 +335,7 @@ mod tests {
             file_name(
                 Some("inline; filename=/etc/passwd"),
                 &u,
-                Some(ImageFormat::Png)
+                Some(super::super::Kind::Raster(image::ImageFormat::Png))
             ),
             "passwd.png"
         );
@@ -343,7 +343,7 @@ mod tests {
             file_name(
                 Some("attachment; filename=\"a.jpg\"; filename*=UTF-8''%E7%8C%AB.jpg"),
                 &u,
-                Some(ImageFormat::Jpeg)
+                Some(super::super::Kind::Raster(image::ImageFormat::Jpeg))
             ),
             "猫.jpg"
         );
@@ -352,12 +352,19 @@ mod tests {
     #[test]
     fn extension_follows_the_content() {
         let u = url("https://h.example/photo.jpg");
-        assert_eq!(file_name(None, &u, Some(ImageFormat::WebP)), "photo.webp");
+        assert_eq!(
+            file_name(
+                None,
+                &u,
+                Some(super::super::Kind::Raster(image::ImageFormat::WebP))
+            ),
+            "photo.webp"
+        );
         assert_eq!(
             file_name(
                 None,
                 &url("https://h.example/pic.JPEG"),
-                Some(ImageFormat::Jpeg)
+                Some(super::super::Kind::Raster(image::ImageFormat::Jpeg))
             ),
             "pic.jpeg"
         );
@@ -365,7 +372,7 @@ mod tests {
             file_name(
                 None,
                 &url("https://h.example/render.php"),
-                Some(ImageFormat::Png)
+                Some(super::super::Kind::Raster(image::ImageFormat::Png))
             ),
             "render.png"
         );
@@ -373,7 +380,7 @@ mod tests {
             file_name(
                 None,
                 &url("https://h.example/image"),
-                Some(ImageFormat::Gif)
+                Some(super::super::Kind::Raster(image::ImageFormat::Gif))
             ),
             "image.gif"
         );
@@ -381,7 +388,7 @@ mod tests {
             file_name(
                 None,
                 &url("https://h.example/cat.v2"),
-                Some(ImageFormat::Gif)
+                Some(super::super::Kind::Raster(image::ImageFormat::Gif))
             ),
             "cat.v2.gif"
         );
@@ -394,7 +401,7 @@ mod tests {
             file_name(
                 Some(&format!("attachment; filename=\"{cd}\"")),
                 &u,
-                Some(ImageFormat::Jpeg),
+                Some(super::super::Kind::Raster(image::ImageFormat::Jpeg)),
             )
         };
         assert_eq!(f("CON.jpg"), "_CON.jpg");
@@ -412,16 +419,24 @@ mod tests {
 
     #[test]
     fn empty_name_falls_back_to_host_and_hash() {
-        let n = file_name(None, &url("https://h.example/"), Some(ImageFormat::Png));
+        let n = file_name(
+            None,
+            &url("https://h.example/"),
+            Some(super::super::Kind::Raster(image::ImageFormat::Png)),
+        );
         assert!(n.starts_with("h.example-") && n.ends_with(".png"), "{n}");
         assert_eq!(
             n,
-            file_name(None, &url("https://h.example/"), Some(ImageFormat::Png))
+            file_name(
+                None,
+                &url("https://h.example/"),
+                Some(super::super::Kind::Raster(image::ImageFormat::Png))
+            )
         );
         let dots = file_name(
             Some("attachment; filename=\"...\""),
             &url("https://h.example/"),
-            Some(ImageFormat::Png),
+            Some(super::super::Kind::Raster(image::ImageFormat::Png)),
         );
         assert!(dots.starts_with("h.example-"), "{dots}");
     }

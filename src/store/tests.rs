@@ -1,6 +1,7 @@
 //! Tests of the store (`src/store/mod.rs`).
 
 use super::*;
+use image::ImageFormat;
 
 #[test]
 fn a_full_disk_is_said_in_words() {
@@ -70,7 +71,7 @@ async fn commit_checks_the_image_and_names_it_with(named_parts: bool) {
         .commit(
             part,
             &RelPath::file("a.png"),
-            ImageFormat::Png,
+            Kind::Raster(ImageFormat::Png),
             true,
             |_| {},
         )
@@ -85,7 +86,7 @@ async fn commit_checks_the_image_and_names_it_with(named_parts: bool) {
         .commit(
             part,
             &RelPath::file("b.png"),
-            ImageFormat::Png,
+            Kind::Raster(ImageFormat::Png),
             false,
             |_| {},
         )
@@ -109,7 +110,7 @@ async fn commit_checks_the_image_and_names_it_with(named_parts: bool) {
         .commit(
             part,
             &RelPath::file("big.png"),
-            ImageFormat::Png,
+            Kind::Raster(ImageFormat::Png),
             false,
             |_| {},
         )
@@ -123,7 +124,7 @@ async fn commit_checks_the_image_and_names_it_with(named_parts: bool) {
         .commit(
             part,
             &RelPath::file("cut.png"),
-            ImageFormat::Png,
+            Kind::Raster(ImageFormat::Png),
             false,
             |_| {},
         )

@@ -15,6 +15,8 @@ use png::check_png;
 
 use image::ImageFormat;
 
+use super::Kind;
+
 /// How far from the end a JPEG's end marker may sit (some writers pad after it).
 const JPEG_TAIL: u64 = 4096;
 
@@ -49,30 +51,56 @@ pub enum Damage {
     Unreadable(#[from] std::io::Error),
 }
 
-/// Checks the image's header parses as `format` and gives its dimensions, so data that merely
-/// starts with a format's magic bytes (`BM`, `00 00 01 00`) is not taken for an image. AVIF,
-/// which this build cannot decode, passes on its binary magic alone.
-pub fn check_header(
-    reader: impl std::io::BufRead + Seek,
-    format: ImageFormat,
-) -> Result<(), Damage> {
-    if format == ImageFormat::Avif {
-        return Ok(());
-    }
-    let name = || {
-        format
-            .extensions_str()
-            .first()
-            .map_or_else(|| format!("{format:?}"), |e| e.to_uppercase())
+/// Checks the image's header parses as `kind` and gives its dimensions, so data that merely
+/// starts with a format's magic bytes (`BM`, `00 00 01 00`) is not taken for an image. An SVG
+/// must parse as a drawing. AVIF and HEIF, which this build cannot decode, pass on their ISO
+/// media `ftyp` box alone.
+pub fn check_header(mut reader: impl std::io::BufRead + Seek, kind: Kind) -> Result<(), Damage> {
+    let bad = || Damage::Header(kind.label().to_string());
+    let dims = match kind {
+        Kind::Raster(ImageFormat::Avif) | Kind::Heif => return Ok(()),
+        Kind::Raster(format) => image::ImageReader::with_format(reader, format)
+            .into_dimensions()
+            .map_err(|_| bad())?,
+        Kind::Jxl => {
+            use image::ImageDecoder as _;
+            jxl_oxide::integration::JxlDecoder::new(reader)
+                .map_err(|_| bad())?
+                .dimensions()
+        }
+        Kind::Svg => {
+            let mut text = Vec::new();
+            reader.read_to_end(&mut text)?;
+            let tree = resvg::usvg::Tree::from_data(&text, &svg_options()).map_err(|_| bad())?;
+            let size = tree.size();
+            (size.width().ceil() as u32, size.height().ceil() as u32)
+        }
     };
-    match image::ImageReader::with_format(reader, format).into_dimensions() {
-        Ok((w, h)) if w > 0 && h > 0 => Ok(()),
-        _ => Err(Damage::Header(name())),
+    if dims.0 > 0 && dims.1 > 0 {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// How SVGs are read, here and for thumbnails: nothing outside the file is ever loaded (no
+/// linked images or fonts), so a drawing cannot make Magpie read the user's files.
+pub fn svg_options() -> resvg::usvg::Options<'static> {
+    resvg::usvg::Options {
+        resources_dir: None,
+        image_href_resolver: resvg::usvg::ImageHrefResolver {
+            resolve_data: Box::new(|_, _, _| None),
+            resolve_string: Box::new(|_, _| None),
+        },
+        ..Default::default()
     }
 }
 
 /// Checks `bytes` (a whole file) are a complete image of `format`.
-pub fn check_bytes(bytes: &[u8], format: ImageFormat) -> Result<(), Damage> {
+pub fn check_bytes(bytes: &[u8], kind: Kind) -> Result<(), Damage> {
+    let Kind::Raster(format) = kind else {
+        return Ok(());
+    };
     match format {
         ImageFormat::Jpeg => {
             let tail = &bytes[bytes.len().saturating_sub(JPEG_TAIL as usize)..];
@@ -108,9 +136,12 @@ fn check_webp(head: &[u8], len: u64) -> Result<(), Damage> {
 
 /// Checks `file` is a complete image of `format`, reading only what the check needs (from the
 /// start, whatever its position). Formats without a cheap check pass.
-pub fn check_complete(file: &mut std::fs::File, format: ImageFormat) -> Result<(), Damage> {
+pub fn check_complete(file: &mut std::fs::File, kind: Kind) -> Result<(), Damage> {
     let len = file.metadata()?.len();
     file.rewind()?;
+    let Kind::Raster(format) = kind else {
+        return Ok(());
+    };
     match format {
         ImageFormat::Jpeg => {
             file.seek(SeekFrom::Start(len.saturating_sub(JPEG_TAIL)))?;
@@ -163,6 +194,7 @@ mod tests {
 
     /// Checks both ways (in memory and on disk) and requires they agree.
     fn check(bytes: &[u8], format: ImageFormat) -> Result<(), String> {
+        let format = Kind::Raster(format);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         std::fs::write(&path, bytes).unwrap();

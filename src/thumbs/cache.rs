@@ -248,6 +248,8 @@ pub fn thumbnail_from(
         // A file that could not be opened may be readable later; one that cannot be decoded
         // will not be until it changes (its mtime) or Magpie does (the version in the folder).
         Err(ThumbError::Open(e)) => Err(ThumbError::Open(e)),
+        // Not a failure of the file: a later Magpie may show it.
+        Err(ThumbError::NoPreview(kind)) => Err(ThumbError::NoPreview(kind)),
         Err(e) => {
             if let Err(io) = cache.store_failure(&entry) {
                 tracing::debug!("thumbnail cache: cannot record a failure: {io}");

@@ -1,6 +1,8 @@
 //! One decode: a file on disk to RGBA pixels scaled to fit a size, under limits (dimensions and
-//! allocation), so a hostile 50000×50000 header costs an error, not gigabytes. JPEG takes the
-//! shrink-on-load path; the rest the `image` crate; both end in one resize.
+//! allocation), so a hostile 50000×50000 header costs an error, not gigabytes. The content picks
+//! the decoder: JPEG takes the shrink-on-load path; JPEG XL `jxl-oxide`; SVG is drawn at the
+//! size asked for by `resvg`; the rest the `image` crate; all end in one resize. HEIC and AVIF,
+//! which no pure-Rust decoder here reads, are [`ThumbError::NoPreview`].
 
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
@@ -8,8 +10,12 @@ use std::path::Path;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 
+use image::ImageFormat;
+
 use super::jpeg;
 use super::resize::{self, Channels, Source};
+use super::vector;
+use crate::store::{self, Kind};
 
 /// Why an image could not be shown.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -22,6 +28,9 @@ pub enum ThumbError {
     Unsupported,
     #[error("cannot decode: {0}")]
     Decode(String),
+    /// Saved and kept, but this build has no decoder for it (`HEIC`, `AVIF`).
+    #[error("{0}: no preview")]
+    NoPreview(&'static str),
     #[error("the decoder crashed on this file")]
     Panicked,
     #[error("cannot be shown (it failed before and has not changed since)")]
@@ -50,9 +59,26 @@ pub struct Pixels {
 pub fn decode(path: &Path, max_side: u32) -> Result<Pixels, ThumbError> {
     let open = |e: std::io::Error| ThumbError::Open(e.to_string());
     let mut file = std::fs::File::open(path).map_err(open)?;
-    let mut head = [0u8; 3];
-    let is_jpeg = file.read_exact(&mut head).is_ok() && head == [0xFF, 0xD8, 0xFF];
-    if is_jpeg {
+    let mut head = Vec::with_capacity(store::SNIFF_LEN);
+    (&mut file)
+        .take(store::SNIFF_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(open)?;
+    let kind = store::sniff(&head);
+    match kind {
+        Some(Kind::Raster(ImageFormat::Avif) | Kind::Heif) => {
+            return Err(ThumbError::NoPreview(kind.map_or("image", Kind::label)));
+        }
+        Some(Kind::Svg) => return resize::finish(vector::svg(path, max_side)?, max_side),
+        Some(Kind::Jxl) => {
+            file.seek(SeekFrom::Start(0)).map_err(open)?;
+            let decoder = jxl_oxide::integration::JxlDecoder::new(BufReader::new(file))
+                .map_err(image_error)?;
+            return resize::finish(from_decoder(decoder)?, max_side);
+        }
+        _ => {}
+    }
+    if kind == Some(Kind::Raster(ImageFormat::Jpeg)) {
         let len = file.metadata().map_err(open)?.len();
         if len > MAX_DECODE_BYTES {
             return Err(ThumbError::TooLarge);
@@ -83,12 +109,22 @@ fn generic<R: BufRead + Seek>(reader: R) -> Result<Source, ThumbError> {
     let mut reader = ImageReader::new(reader)
         .with_guessed_format()
         .map_err(|e| ThumbError::Open(e.to_string()))?;
+    reader.limits(limits());
+    from_decoder(reader.into_decoder().map_err(image_error)?)
+}
+
+/// The most a decode may take: [`MAX_DIMENSION`] a side, [`MAX_DECODE_BYTES`] of memory.
+fn limits() -> Limits {
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_DIMENSION);
     limits.max_image_height = Some(MAX_DIMENSION);
     limits.max_alloc = Some(MAX_DECODE_BYTES);
-    reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(image_error)?;
+    limits
+}
+
+/// Pixels from any `image` decoder, under the limits; the first frame of an animation.
+fn from_decoder(mut decoder: impl ImageDecoder) -> Result<Source, ThumbError> {
+    decoder.set_limits(limits()).map_err(image_error)?;
     if decoder.total_bytes() > MAX_DECODE_BYTES {
         return Err(ThumbError::TooLarge);
     }
@@ -123,10 +159,8 @@ pub fn is_image_file(path: &Path) -> bool {
     let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
         return false;
     };
-    matches!(
-        ext.to_ascii_lowercase().as_str(),
-        "jpg" | "jpeg" | "jpe" | "jfif" | "png" | "gif" | "webp" | "bmp" | "tif" | "tiff" | "ico"
-    )
+    matches!(ext.to_ascii_lowercase().as_str(), "jpe" | "jfif")
+        || Kind::from_extension(ext).is_some()
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod cache;
 mod decode;
 mod jpeg;
 mod resize;
+mod vector;
 
 use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};

@@ -204,7 +204,12 @@ impl MagpieApp {
             .on_screen
             .iter()
             .filter_map(|&k| self.items.index_of_key(k).and_then(|i| self.items.get(i)))
-            .filter(|i| matches!(i.thumb, Thumb::Ready(_) | Thumb::Failed(_)))
+            .filter(|i| {
+                matches!(
+                    i.thumb,
+                    Thumb::Ready(_) | Thumb::Failed(_) | Thumb::NoPreview(_)
+                )
+            })
             .count();
         (done, self.on_screen.len())
     }

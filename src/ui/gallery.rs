@@ -100,6 +100,7 @@ fn tile_label(item: &Item<TextureHandle>) -> String {
             None => format!("{}, image", item.name),
         },
         (Thumb::Failed(e), _) => format!("{}, cannot show: {e}", item.name),
+        (Thumb::NoPreview(kind), _) => format!("{}, {kind}: no preview", item.name),
         (_, ItemState::Failed(reason)) => format!("{}, failed: {reason}", item.name),
         (_, state) if state.is_active() => format!("{}, {}", item.name, state.label()),
         _ => format!("{}, loading", item.name),
@@ -134,6 +135,14 @@ fn tile_ui(ui: &mut egui::Ui, item: &Item<TextureHandle>, size: f32, actions: &m
                 image_rect,
                 &format!("Cannot show this image\n{e}"),
                 visuals.warn_fg_color,
+            );
+        }
+        (Thumb::NoPreview(kind), _) => {
+            message(
+                ui,
+                image_rect,
+                &format!("{kind}\nno preview"),
+                visuals.weak_text_color(),
             );
         }
         (_, ItemState::Failed(reason)) => {

@@ -71,6 +71,8 @@ pub enum Thumb<T> {
     Loading,
     Ready(T),
     Failed(String),
+    /// Saved, but this build cannot draw its format (`HEIC`).
+    NoPreview(&'static str),
 }
 
 /// One row of the queue and one tile of the gallery.

@@ -133,6 +133,9 @@ impl MagpieApp {
                             egui::TextureOptions::LINEAR,
                         ));
                     }
+                    Err(crate::thumbs::ThumbError::NoPreview(kind)) => {
+                        item.thumb = Thumb::NoPreview(kind);
+                    }
                     Err(e) => item.thumb = Thumb::Failed(e.to_string()),
                 }
             }

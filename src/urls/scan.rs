@@ -195,6 +195,7 @@ pub(super) fn ends_like_image(lower: &str) -> bool {
     IMAGE_EXTENSIONS.iter().any(|ext| path.ends_with(ext))
 }
 
-pub(super) const IMAGE_EXTENSIONS: [&str; 10] = [
-    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".avif", ".ico",
+pub(super) const IMAGE_EXTENSIONS: [&str; 15] = [
+    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".avif", ".ico", ".jxl",
+    ".heic", ".heif", ".svg", ".qoi",
 ];

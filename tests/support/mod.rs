@@ -173,6 +173,7 @@ impl TestServer {
             .route("/hotlink/{name}", get(hotlink))
             .route("/gallery.html", get(gallery_page))
             .route("/titled/{title}", get(titled_page))
+            .route("/kind/{kind}/{name}", get(kind_sample))
             .route("/sized/{w}/{h}/{name}", get(sized))
             .route("/same/{name}", get(same))
             .route("/members/{name}", get(members))
@@ -270,6 +271,59 @@ async fn titled_page(
          <img src=\"/img/first.png\"><img src=\"/img/second.jpg\"></body></html>"
     );
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// A 16×12 JPEG XL (lossless, made with libjxl's cjxl).
+pub const JXL_16X12: &[u8] = &[
+    0xff, 0x0a, 0x58, 0x30, 0x10, 0x50, 0x5c, 0x08, 0x08, 0x02, 0x01, 0x00, 0x58, 0x01, 0x4b, 0x38,
+    0x68, 0x98, 0xc2, 0x83, 0xf7, 0x15, 0x14, 0x4c, 0x80, 0x11, 0x75, 0xa3, 0x62, 0xe3, 0x65, 0x26,
+    0xd2, 0x02, 0x51, 0x31, 0x06, 0xef, 0x81, 0x85, 0x08, 0x30, 0x00, 0x90, 0xbd, 0x57, 0x1c, 0x0a,
+    0x80, 0x41, 0x7e, 0xa4, 0xaa, 0xaa, 0xf3, 0xa1, 0x00, 0xd0, 0xee, 0x08, 0x42, 0xff, 0x8f, 0x20,
+    0xf4, 0x1f, 0x49, 0xe8, 0xff, 0x09, 0x84, 0xfe, 0x8b, 0x08, 0xfd, 0x2f, 0x60, 0x71, 0x91, 0xc7,
+    0xdd, 0x21, 0x93, 0x18, 0x28, 0x08, 0xe0, 0x61, 0xfe, 0x0f, 0xb4, 0xf8, 0x01, 0x00, 0x00, 0xa0,
+    0x5f, 0x1c, 0x62, 0x00,
+];
+
+/// An ISO media file that starts like a photo of `brand` (`heic`, `avif`): its `ftyp` box and
+/// an empty `mdat`; enough to be recognised, not to be decoded.
+pub fn iso_media(brand: &[u8; 4]) -> Vec<u8> {
+    let mut b = 24u32.to_be_bytes().to_vec();
+    b.extend_from_slice(b"ftyp");
+    b.extend_from_slice(brand);
+    b.extend_from_slice(&[0, 0, 0, 0]);
+    b.extend_from_slice(b"mif1miaf");
+    b.extend_from_slice(&16u32.to_be_bytes());
+    b.extend_from_slice(b"mdat");
+    b.extend_from_slice(&[0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0]);
+    b
+}
+
+/// A sample of `kind` (`jxl`, `heic`, `avif`, `svg`, `qoi`, `bad-svg`) whatever the name, sent
+/// as `application/octet-stream`: only the content says what it is.
+async fn kind_sample(
+    State(s): State<AppState>,
+    UrlPath((kind, name)): UrlPath<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    count(&s, &format!("/kind/{kind}/{name}"), &headers);
+    let body = match kind.as_str() {
+        "jxl" => JXL_16X12.to_vec(),
+        "heic" => iso_media(b"heic"),
+        "avif" => iso_media(b"avif"),
+        "svg" => br##"<?xml version="1.0"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><circle cx="20" cy="15" r="10" fill="#c33"/></svg>"##
+            .to_vec(),
+        "bad-svg" => b"<svg xmlns=\"http://www.w3.org/2000/svg\"><circle r=\"3\"".to_vec(),
+        "qoi" => {
+            let mut out = std::io::Cursor::new(Vec::new());
+            image::RgbaImage::from_pixel(9, 7, image::Rgba([1, 2, 3, 255]))
+                .write_to(&mut out, image::ImageFormat::Qoi)
+                .expect("qoi");
+            out.into_inner()
+        }
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    ([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response()
 }
 
 /// A PNG (or JPEG, for `*.jpg`) of the size the path gives: `/sized/120/90/icon.png`.
