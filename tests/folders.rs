@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -425,4 +426,83 @@ fn a_file_named_into_a_subfolder_before_a_kill_is_recognised_not_fetched_again()
     assert_eq!(opened.recognised, 1);
     assert!(opened.resumed.is_empty());
     assert_eq!(server.stats.hits("/img/kept.png"), 0);
+}
+
+#[test]
+fn hashes_of_the_folders_files_are_remembered_until_a_file_changes() {
+    let server = TestServer::start();
+    let out = tempfile::tempdir().unwrap();
+    let journals = tempfile::tempdir().unwrap();
+    let dir = canonical(out.path());
+    let image = png(64, 48, 9); // what every /same/ address serves
+    let hash = blake3::hash(&image).to_hex().to_string();
+    std::fs::write(dir.join("old.png"), &image).unwrap();
+    let index = journal::path_for(journals.path(), &dir).with_extension("hashes");
+
+    // Run 1: old.png is read once to compare, and its hash remembered.
+    let first = journaled(journals.path());
+    open_folder(&first, &dir);
+    let id = first.submit(&dir, [server.url("/same/one.png")])[0];
+    let out1 = run_to_end(&first);
+    assert!(
+        out1.notes[&id].starts_with("duplicate of old.png"),
+        "{:?}",
+        out1.notes
+    );
+    drop(first);
+    assert!(
+        std::fs::read_to_string(&index)
+            .unwrap()
+            .contains("\"file\":\"old.png\"")
+    );
+
+    // A decoy of the same size, which the index (falsely) says has the same hash: a run that
+    // trusts the index without reading the file calls it a duplicate.
+    let decoy = dir.join("decoy.png");
+    std::fs::write(&decoy, vec![0u8; image.len()]).unwrap();
+    let mtime = std::fs::metadata(&decoy).unwrap().modified().unwrap();
+    let t = mtime.duration_since(std::time::UNIX_EPOCH).unwrap();
+    let mut lines = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&index)
+        .unwrap();
+    writeln!(
+        lines,
+        r#"{{"file":"decoy.png","size":{},"secs":{},"nanos":{},"blake3":"{hash}"}}"#,
+        image.len(),
+        t.as_secs(),
+        t.subsec_nanos()
+    )
+    .unwrap();
+    drop(lines);
+    std::fs::remove_file(dir.join("old.png")).unwrap();
+    let second = journaled(journals.path());
+    open_folder(&second, &dir);
+    let id = second.submit(&dir, [server.url("/same/two.png")])[0];
+    let out2 = run_to_end(&second);
+    assert!(
+        out2.notes[&id].starts_with("duplicate of decoy.png"),
+        "the remembered hash was used: {:?}",
+        out2.notes
+    );
+    drop(second);
+
+    // Once the file changes (its time), it is read again: the decoy is no duplicate.
+    let later = mtime + std::time::Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(&decoy)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let third = journaled(journals.path());
+    open_folder(&third, &dir);
+    let id = third.submit(&dir, [server.url("/same/three.png")])[0];
+    let out3 = run_to_end(&third);
+    assert!(
+        out3.saved.contains_key(&id) && !out3.notes.contains_key(&id),
+        "{:?}",
+        out3.notes
+    );
+    assert!(dir.join("three.png").exists());
 }

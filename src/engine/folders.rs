@@ -195,6 +195,7 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
     };
     crate::private::create_dir(&journal_dir).map_err(FolderError::journal(&journal_dir))?;
     let path = journal::path_for(&journal_dir, store.dir());
+    let store = store.with_hash_index(path.with_extension("hashes"));
     let lock_file = |ext: &str| {
         let p = path.with_extension(ext);
         crate::private::options()

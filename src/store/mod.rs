@@ -107,6 +107,8 @@ pub struct Store {
     disk: Arc<Semaphore>,
     /// The folder's files by size and content, listed on first use (duplicates are not saved).
     contents: Arc<Mutex<Option<same::Contents>>>,
+    /// Where the files' hashes are remembered between runs.
+    hash_index: Option<Arc<Path>>,
 }
 
 /// A finished download, named.
@@ -144,7 +146,15 @@ impl Store {
             unnamed: Arc::new(AtomicBool::new(true)),
             disk: Arc::new(Semaphore::new(disk_threads())),
             contents: Arc::default(),
+            hash_index: None,
         })
+    }
+
+    /// Remembers the hashes of the folder's files in `index` (beside its journal), so a later
+    /// run does not read a file again to compare it unless it changed.
+    pub fn with_hash_index(mut self, index: PathBuf) -> Self {
+        self.hash_index = Some(index.into());
+        self
     }
 
     /// Uses named `.part` files even where unnamed ones work (to exercise that path).
@@ -187,6 +197,7 @@ impl Store {
                 committed: false,
                 unnamed: self.unnamed.clone(),
                 origin: None,
+                hash_index: self.hash_index.clone(),
             }),
             written: 0,
             disk: self.disk.clone(),
@@ -263,6 +274,8 @@ struct Part {
     unnamed: Arc<AtomicBool>,
     /// Where it came from, written on the file before it is named.
     origin: Option<provenance::Origin>,
+    /// See [`Store::with_hash_index`].
+    hash_index: Option<Arc<Path>>,
 }
 
 impl PartFile {
@@ -395,7 +408,8 @@ impl Part {
         let mut contents =
             contents.map(|c| c.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         if let Some(guard) = contents.as_mut() {
-            let listed = guard.get_or_insert_with(|| same::Contents::list(&self.dir));
+            let listed = guard
+                .get_or_insert_with(|| same::Contents::list(&self.dir, self.hash_index.as_deref()));
             if let Some(existing) = listed.find(&self.dir, bytes, &blake3) {
                 return Ok(Committed {
                     path: self.dir.join(existing),
@@ -438,7 +452,12 @@ impl Part {
         if let Some(listed) = contents.as_mut().and_then(|g| g.as_mut())
             && let Ok(relative) = path.strip_prefix(&self.dir)
         {
-            listed.add(relative.to_string_lossy().into_owned(), bytes, blake3);
+            listed.add(
+                &self.dir,
+                relative.to_string_lossy().into_owned(),
+                bytes,
+                blake3,
+            );
         }
         Ok(Committed {
             path,
