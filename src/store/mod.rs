@@ -4,7 +4,7 @@
 //! A download's first megabyte is kept in memory and everything after it streams to disk a
 //! megabyte at a time, on a blocking thread; a typical image therefore costs one trip to the disk
 //! (create, write, check, link). Disk work runs on at most about one thread per core per folder
-//! ([`DISK_THREADS`]): 64 downloads finishing at once queue for it instead of contending for the
+//! ([`disk_threads`]): 64 downloads finishing at once queue for it instead of contending for the
 //! folder's directory lock in the kernel.
 //!
 //! The rules that protect the user's folder live here and nowhere else:
@@ -12,13 +12,15 @@
 //! - the final name is claimed race-free (a no-replace rename, a hard link, or an exclusively
 //!   created placeholder), never check-then-rename, so an existing file, or a symlink, is never
 //!   touched or followed;
-//! - every name is a single sanitized component joined to the folder, so nothing lands outside it;
+//! - every name is sanitized components (a name template's subfolders included) joined to the
+//!   folder, never through a symbolic link, so nothing lands outside it;
 //! - a `.part` file is removed on every failure, including cancellation (its `Drop` does it); an
 //!   unnamed file vanishes by itself, even when the process is killed.
 
 mod claim;
 mod kind;
 pub mod names;
+mod part;
 pub mod provenance;
 mod same;
 pub mod sidecar;
@@ -27,15 +29,16 @@ mod unnamed;
 pub mod verify;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{self, Seek as _};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Semaphore;
 
-use claim::{Pending, claim_name, names_in};
 pub use kind::{Kind, SNIFF_LEN, describe_non_image, sniff};
+use part::Part;
+pub use part::PartFile;
 pub use template::{RelPath, Template, TemplateError};
 
 /// BLAKE3 of a file, hex; `None` if it cannot be read.
@@ -244,279 +247,6 @@ impl Store {
         drop(inner); // removes the .part file unless it was committed
         result
     }
-}
-
-/// Bytes a download keeps in memory before writing them to its `.part` file.
-const MEMORY_CHUNK: usize = 1024 * 1024;
-
-/// An in-progress download. Dropping it without [`Store::commit`] removes its `.part` file,
-/// also when a write was still running on a blocking thread (the file goes when that ends).
-#[derive(Debug)]
-pub struct PartFile {
-    inner: Option<Part>,
-    written: u64,
-    disk: Arc<Semaphore>,
-    /// Compare with the folder's files before naming, and keep only one copy of the same bytes.
-    dedupe: bool,
-}
-
-/// The state that moves to a blocking thread for disk work and comes back.
-#[derive(Debug)]
-struct Part {
-    dir: PathBuf,
-    /// The `.part` file's name; `None` while in memory, or for an unnamed file.
-    path: Option<PathBuf>,
-    /// The file on disk, once the bytes outgrew memory (or at commit).
-    file: Option<std::fs::File>,
-    buf: Vec<u8>,
-    hasher: blake3::Hasher,
-    committed: bool,
-    unnamed: Arc<AtomicBool>,
-    /// Where it came from, written on the file before it is named.
-    origin: Option<provenance::Origin>,
-    /// See [`Store::with_hash_index`].
-    hash_index: Option<Arc<Path>>,
-}
-
-impl PartFile {
-    /// Appends bytes; every megabyte goes to disk.
-    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
-        let Some(inner) = self.inner.as_mut() else {
-            return Err(StoreError::Lost);
-        };
-        inner.buf.extend_from_slice(bytes);
-        inner.hasher.update(bytes);
-        self.written += bytes.len() as u64;
-        if inner.buf.len() >= MEMORY_CHUNK {
-            let permit = self.disk.clone().acquire_owned().await;
-            let Some(mut inner) = self.inner.take() else {
-                return Err(StoreError::Lost);
-            };
-            let (inner, result) = tokio::task::spawn_blocking(move || {
-                let _permit = permit;
-                let result = inner.spill();
-                (inner, result)
-            })
-            .await
-            .map_err(|_| StoreError::Lost)?;
-            self.inner = Some(inner);
-            result?;
-        }
-        Ok(())
-    }
-
-    /// Bytes accepted so far.
-    pub fn written(&self) -> u64 {
-        self.written
-    }
-
-    /// The `.part` file on disk, once there is one (never for an unnamed file).
-    pub fn path(&self) -> Option<&Path> {
-        self.inner.as_ref()?.path.as_deref()
-    }
-
-    /// Remembers where the download came from, to be written on the file (extended attributes)
-    /// before it is named.
-    pub fn set_origin(&mut self, origin: provenance::Origin) {
-        if let Some(inner) = self.inner.as_mut() {
-            inner.origin = Some(origin);
-        }
-    }
-
-    /// When the folder already has these exact bytes, name nothing and point to that file.
-    pub fn set_dedupe(&mut self, dedupe: bool) {
-        self.dedupe = dedupe;
-    }
-
-    /// BLAKE3 of the bytes written so far, hex.
-    pub fn content_hash(&self) -> String {
-        self.inner
-            .as_ref()
-            .map(|p| p.hasher.finalize().to_hex().to_string())
-            .unwrap_or_default()
-    }
-
-    /// Whether the bytes have started going to disk.
-    pub fn on_disk(&self) -> bool {
-        self.inner.as_ref().is_some_and(|p| p.file.is_some())
-    }
-}
-
-impl Part {
-    /// Writes the buffered bytes to disk, creating the file first if needed.
-    fn spill(&mut self) -> Result<(), StoreError> {
-        use std::io::Write as _;
-        if self.file.is_none() {
-            self.create()?;
-        }
-        if let Some(file) = self.file.as_mut() {
-            let shown = self.path.as_deref().unwrap_or(&self.dir);
-            file.write_all(&self.buf)
-                .map_err(|e| StoreError::write(shown, e))?;
-        }
-        self.buf.clear();
-        Ok(())
-    }
-
-    /// An unnamed file where the folder allows, else a hidden `.part` file.
-    fn create(&mut self) -> Result<(), StoreError> {
-        if self.unnamed.load(Ordering::Relaxed) {
-            match unnamed::create(&self.dir) {
-                Ok(Some(file)) => {
-                    self.file = Some(file);
-                    return Ok(());
-                }
-                Ok(None) => self.unnamed.store(false, Ordering::Relaxed),
-                Err(e) => return Err(StoreError::write(&self.dir, e)),
-            }
-        }
-        let (path, file) = create_part_file(&self.dir)?;
-        self.path = Some(path);
-        self.file = Some(file);
-        Ok(())
-    }
-
-    /// Checks the image is whole, writes what is left, and claims the final name.
-    #[allow(clippy::too_many_arguments)] // one call site, each argument a different concern
-    fn finish(
-        &mut self,
-        name: &template::RelPath,
-        format: Kind,
-        taken: &Mutex<HashMap<PathBuf, HashSet<String>>>,
-        contents: Option<&Mutex<Option<same::Contents>>>,
-        bytes: u64,
-        durable: bool,
-        before_naming: impl FnOnce(&Sealed),
-    ) -> Result<Committed, StoreError> {
-        if self.file.is_none() {
-            // All of it is still in memory: check it there, before anything touches the disk.
-            verify::check_header(std::io::Cursor::new(&self.buf), format)?;
-            verify::check_bytes(&self.buf, format)?;
-            self.spill()?;
-        } else {
-            self.spill()?;
-            if let Some(file) = &self.file {
-                // Read back through a second handle (the file was opened read-write).
-                let mut reader = file.try_clone().map_err(verify::Damage::Unreadable)?;
-                reader.rewind().map_err(verify::Damage::Unreadable)?;
-                verify::check_header(std::io::BufReader::new(&mut reader), format)?;
-                verify::check_complete(&mut reader, format)?;
-            }
-        }
-        let blake3 = self.hasher.finalize().to_hex().to_string();
-        // The same bytes already in the folder: point to them, name nothing (Drop removes ours).
-        let mut contents =
-            contents.map(|c| c.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-        if let Some(guard) = contents.as_mut() {
-            let listed = guard
-                .get_or_insert_with(|| same::Contents::list(&self.dir, self.hash_index.as_deref()));
-            if let Some(existing) = listed.find(&self.dir, bytes, &blake3) {
-                return Ok(Committed {
-                    path: self.dir.join(existing),
-                    duplicate: true,
-                });
-            }
-        }
-        let Some(file) = self.file.take() else {
-            return Err(StoreError::Lost);
-        };
-        if let Some(origin) = &self.origin {
-            provenance::tag(&file, origin);
-        }
-        // On disk before it has a name: after a power cut a named file is a whole file.
-        if durable {
-            let shown = self.path.as_deref().unwrap_or(&self.dir);
-            file.sync_data().map_err(|e| StoreError::write(shown, e))?;
-        }
-        before_naming(&Sealed {
-            bytes,
-            blake3: blake3.clone(),
-        });
-        // One name claim at a time per folder, so two downloads never pick the same name.
-        let mut guard = taken
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let target = make_dirs(&self.dir, &name.dirs)?;
-        let taken = guard
-            .entry(target.clone())
-            .or_insert_with(|| names_in(&target));
-        let result = match self.path.clone() {
-            Some(path) => {
-                drop(file); // closed before it is renamed (Windows needs that)
-                claim_name(&target, Pending::Named(&path), &name.file, taken)
-            }
-            None => claim_name(&target, Pending::Unnamed(&file), &name.file, taken),
-        };
-        let path = result?;
-        self.committed = true;
-        if let Some(listed) = contents.as_mut().and_then(|g| g.as_mut())
-            && let Ok(relative) = path.strip_prefix(&self.dir)
-        {
-            listed.add(
-                &self.dir,
-                relative.to_string_lossy().into_owned(),
-                bytes,
-                blake3,
-            );
-        }
-        Ok(Committed {
-            path,
-            duplicate: false,
-        })
-    }
-}
-
-impl Drop for Part {
-    fn drop(&mut self) {
-        if !self.committed {
-            // Close first (Windows cannot remove an open file), then remove.
-            drop(self.file.take());
-            if let Some(path) = &self.path {
-                let _ = std::fs::remove_file(path);
-            }
-        }
-    }
-}
-
-/// Makes the subfolders `dirs` inside `root` (each a sanitized component) and returns the
-/// innermost. An existing one is used only if it is a real folder, not a symbolic link, so a
-/// name never leads out of the output folder.
-fn make_dirs(root: &Path, dirs: &[String]) -> Result<PathBuf, StoreError> {
-    let mut at = root.to_path_buf();
-    for d in dirs {
-        at.push(d);
-        match std::fs::create_dir(&at) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(source) => return Err(StoreError::CreateDir { path: at, source }),
-        }
-        match std::fs::symlink_metadata(&at) {
-            Ok(m) if m.is_dir() => {}
-            Ok(m) if m.file_type().is_symlink() => return Err(StoreError::Link { path: at }),
-            _ => return Err(StoreError::NotADir { path: at }),
-        }
-    }
-    Ok(at)
-}
-
-/// Creates a new hidden, uniquely named `.part` file in `dir`.
-fn create_part_file(dir: &Path) -> Result<(PathBuf, std::fs::File), StoreError> {
-    for _ in 0..16 {
-        let path = dir.join(format!(".magpie-{:016x}{PART_SUFFIX}", fastrand::u64(..)));
-        match std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(file) => return Ok((path, file)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(StoreError::write(dir, e)),
-        }
-    }
-    Err(StoreError::NoFreeName {
-        name: PART_SUFFIX.into(),
-    })
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use super::*;
 use image::ImageFormat;
+use part::MEMORY_CHUNK;
 
 #[test]
 fn a_full_disk_is_said_in_words() {
