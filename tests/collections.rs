@@ -356,3 +356,26 @@ fn more_formats_are_saved_by_their_content_and_shown_or_said_to_have_no_preview(
             && h.query_by_label("c.avif, AVIF: no preview").is_some()
     });
 }
+
+#[test]
+fn a_duplicate_in_the_queue_links_to_the_file_it_duplicates() {
+    use egui_kittest::kittest::Queryable;
+    use support::window::*;
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("old.png"), png(64, 48, 9)).unwrap(); // what /same/ serves
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "the folder's image", |h| thumbnails_shown(h) == 1);
+    paste_urls(&mut h, server.url("/same/copy.png").as_str());
+    h.get_by_label("⬇ Download").click();
+    let link = "duplicate of old.png: the same image is already in the folder";
+    step_until(&mut h, "the duplicate's row", |h| {
+        h.query_by_label(link).is_some()
+    });
+    assert!(h.query_by_label("⬅ Gallery").is_none());
+    h.get_by_label(link).click();
+    step_until(&mut h, "old.png in the viewer", |h| {
+        h.query_by_label("⬅ Gallery").is_some() && h.query_by_label("64 × 48").is_some()
+    });
+    assert_eq!(files_in(dir.path()), ["old.png"]);
+}

@@ -29,6 +29,8 @@ pub enum Action {
     ShowInFolder(u64),
     CopyImage(u64),
     CopyText(String),
+    /// Show the file at this path in the viewer (a duplicate's original).
+    ViewFile(PathBuf),
     /// Fetch this item's URL again, even if the folder's archive has it.
     Redownload(u64),
     /// Open an address (the page an image came from) in the browser.

@@ -219,6 +219,14 @@ impl MagpieApp {
                     }
                 }
             }
+            Action::ViewFile(path) => match self.items.key_of_path(&path) {
+                Some(key) => self.apply(Action::View(key)),
+                None => {
+                    if let Err(e) = platform::show_in_folder(&path) {
+                        self.set_notice(&format!("Cannot show {}: {e}", path.display()), true);
+                    }
+                }
+            },
             Action::OpenUrl(url) => {
                 if let Err(e) = platform::open_url(&url) {
                     self.set_notice(&format!("Cannot open {}: {e}", redact_url(&url)), true);

@@ -96,6 +96,8 @@ pub struct Item<T> {
     pub note: Option<String>,
     /// The page it was found on.
     pub page: Option<Url>,
+    /// For a duplicate: the file in the folder with the same bytes.
+    pub same_as: Option<PathBuf>,
 }
 
 impl<T> Item<T> {
@@ -114,6 +116,7 @@ impl<T> Item<T> {
             thumb: Thumb::None,
             note: None,
             page: None,
+            same_as: None,
             seen: 0,
         }
     }
@@ -207,6 +210,14 @@ impl<T> Items<T> {
 
     pub fn index_of_key(&self, key: u64) -> Option<usize> {
         self.by_key.get(&key).copied()
+    }
+
+    /// The key of the item showing the file at `path`.
+    pub fn key_of_path(&self, path: &std::path::Path) -> Option<u64> {
+        self.items
+            .iter()
+            .find(|i| i.path.as_deref() == Some(path))
+            .map(|i| i.key)
     }
 
     /// The URL of the download `job`.
@@ -414,8 +425,9 @@ impl<T> Items<T> {
                     .unwrap_or_else(|| item.name.clone());
                 item.note = saved.note;
                 if saved.duplicate {
-                    // The gallery already shows that file; this row just says so.
+                    // The gallery already shows that file; this row says so and links to it.
                     item.state = ItemState::Duplicate;
+                    item.same_as = Some(saved.path);
                     return new;
                 }
                 self.paths.insert(saved.path.clone());

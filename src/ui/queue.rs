@@ -131,7 +131,19 @@ fn queue_row_ui<T>(
                     other => {
                         // A note (e.g. "duplicate of cat.jpg: …") says more than the state.
                         let text = item.note.clone().unwrap_or_else(|| other.label());
-                        ui.add(egui::Label::new(RichText::new(text).small().weak()).truncate());
+                        match &item.same_as {
+                            Some(path) => {
+                                let link = ui.add(egui::Link::new(RichText::new(text).small()));
+                                if link.on_hover_text("Show that file").clicked() {
+                                    actions.push(Action::ViewFile(path.clone()));
+                                }
+                            }
+                            None => {
+                                ui.add(
+                                    egui::Label::new(RichText::new(text).small().weak()).truncate(),
+                                );
+                            }
+                        }
                     }
                 }
             });
