@@ -434,3 +434,89 @@ fn from_page(page: &url::Url, images: &[url::Url]) -> Vec<(url::Url, magpie::eng
         })
         .collect()
 }
+
+#[test]
+fn the_page_checklist_shows_pictures_sizes_and_types_and_selects_by_size() {
+    use egui_kittest::kittest::Queryable;
+    use support::window::*;
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    paste_urls(&mut h, &format!("{}\n", server.url("/sizes.html")));
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "each image previewed", |h| {
+        h.query_by_label_contains("640×480 · ").is_some()
+            && h.query_by_label_contains("120×90 · ").is_some()
+            && h.query_by_label_contains("300×200 · ").is_some()
+            && h.query_by_label_contains("HTTP 404").is_some()
+            && h.query_by_label("picture of big.png").is_some()
+            && h.query_by_label("picture of mid.jpg").is_some()
+    });
+    assert_eq!(h.query_all_by_label_contains("· PNG").count(), 2);
+    assert_eq!(h.query_all_by_label_contains("· JPEG").count(), 1);
+    assert!(
+        files_in(dir.path()).is_empty(),
+        "previews go nowhere near the folder"
+    );
+    retype(&mut h, "At least width", "200");
+    retype(&mut h, "height", "150");
+    h.get_by_label("Select these").click();
+    step_until(&mut h, "two ticked", |h| {
+        h.query_by_label("⬇ Download 2 images").is_some()
+    });
+    h.get_by_label("⬇ Download 2 images").click();
+    step_until(&mut h, "two files", |_| files_in(dir.path()).len() == 2);
+    assert_eq!(files_in(dir.path()), ["big.png", "mid.jpg"]);
+    assert_eq!(
+        server.stats.hits("/sized/640/480/big.png"),
+        1,
+        "the preview is the download: the server is asked once"
+    );
+    // Previewed with the page as Referer, as a browser showing the page would.
+    assert!(
+        server
+            .stats
+            .referers
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|r| r.ends_with("/sizes.html"))
+    );
+}
+
+#[test]
+fn previews_are_fetched_as_from_the_page_and_their_files_go_when_the_engine_stops() {
+    let server = TestServer::start();
+    let engine = Engine::start(fast_settings(), None).unwrap();
+    let page = server.url("/sizes.html");
+    let big = server.url("/sized/640/480/big.png");
+    let gone = server.url("/status/404");
+    engine.send(magpie::engine::Command::PreviewImages {
+        page: page.clone(),
+        urls: vec![big.clone(), gone.clone()],
+    });
+    let mut previews = Vec::new();
+    while previews.len() < 2 {
+        match engine.recv_timeout(std::time::Duration::from_secs(30)) {
+            Some(magpie::engine::Event::Previewed(p)) => previews.push(*p),
+            Some(_) => {}
+            None => panic!("no previews"),
+        }
+    }
+    let (b, g) = if previews[0].url == big {
+        (&previews[0], &previews[1])
+    } else {
+        (&previews[1], &previews[0])
+    };
+    assert_eq!(b.dims, Some((640, 480)));
+    assert_eq!(b.kind.map(|k| k.extension()), Some("png"));
+    let file = b.file.clone().expect("a file for the picture");
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), b.bytes.unwrap());
+    assert_eq!(g.error.as_deref(), Some("HTTP 404 Not Found"));
+    assert_eq!(
+        server.stats.referers.lock().unwrap().as_slice(),
+        [page.to_string(), page.to_string()]
+    );
+    drop(engine);
+    assert!(!file.exists() && !file.parent().unwrap().exists());
+}

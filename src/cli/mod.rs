@@ -312,6 +312,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
             Event::Host { host, state } => report.note(&state.describe(&host))?,
             Event::Finished
             | Event::PageFetched { .. }
+            | Event::Previewed(_)
             | Event::Queued { .. }
             | Event::Started { .. }
             | Event::FolderOpened { .. }

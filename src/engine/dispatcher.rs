@@ -48,6 +48,9 @@ pub(crate) enum Internal {
         dir: PathBuf,
         result: Result<crate::journal::History, FolderError>,
     },
+    /// A preview for the page checklist is complete in this file: a download of the same URL
+    /// takes it instead of asking the server again.
+    Previewed { url: Url, file: PathBuf },
     /// A folder's journal writer claimed jobs: `accepted` are journaled as queued, `skipped`
     /// are not to be fetched, each with the reason.
     Claimed { dir: PathBuf, claims: Claims },
@@ -95,6 +98,10 @@ pub(crate) struct Dispatcher {
     saved_bytes: u64,
     /// Set on shutdown: downloads stopped then stay pending in the journal, to be resumed.
     shutting_down: bool,
+    /// This engine's folder for the page checklist's previews (removed at shutdown).
+    previews: PathBuf,
+    /// Complete previews by URL, taken by the first download of that URL.
+    previewed: HashMap<Url, PathBuf>,
     internal_tx: mpsc::UnboundedSender<Internal>,
     internal_rx: mpsc::UnboundedReceiver<Internal>,
     /// Each host's pace (rate, slow-downs, pauses).
@@ -183,6 +190,8 @@ impl Dispatcher {
             busy: false,
             saved_bytes: 0,
             shutting_down: false,
+            previews: super::preview::folder(),
+            previewed: HashMap::new(),
             internal_tx,
             internal_rx,
             pacing: Pacing::default(),
@@ -221,6 +230,8 @@ impl Dispatcher {
                 None => break,
             }
         }
+        // Previews were for this run's checklist only.
+        let _ = std::fs::remove_dir_all(&self.previews);
         std::mem::take(&mut self.writers)
     }
 
@@ -263,6 +274,14 @@ impl Dispatcher {
                     events.send(Event::PageFetched { asked: url, result });
                 });
             }
+            Command::PreviewImages { page, urls } => {
+                let (net, settings, events) =
+                    (self.net.clone(), self.settings.clone(), self.events.clone());
+                let (dir, internal) = (self.previews.clone(), self.internal_tx.clone());
+                tokio::spawn(super::preview::preview_all(
+                    net, settings, page, urls, dir, events, internal,
+                ));
+            }
             Command::ResumeHosts => {
                 for host in self.pacing.paused_hosts() {
                     self.pacing.resume(&host);
@@ -300,6 +319,9 @@ impl Dispatcher {
 
     fn internal(&mut self, message: Internal) {
         match message {
+            Internal::Previewed { url, file } => {
+                self.previewed.insert(url, file);
+            }
             Internal::Received(id, bytes) => {
                 if let Some(r) = self.running.get_mut(&id)
                     && r.receiving

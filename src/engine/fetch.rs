@@ -41,6 +41,9 @@ pub(crate) struct JobCtx {
     pub net: std::sync::Arc<super::net::Net>,
     /// The page the image was found on (its Referer) and its place in its list.
     pub info: super::JobInfo,
+    /// The same image, fetched whole moments ago for the page checklist: used instead of a
+    /// second request.
+    pub preview: Option<PathBuf>,
     pub settings: FetchSettings,
     pub events: EventSink,
     /// Stops the download, up to the moment its file is complete.
@@ -50,14 +53,14 @@ pub(crate) struct JobCtx {
 }
 
 /// A complete, unnamed download.
-struct Downloaded {
-    file: store::PartFile,
-    format: store::Kind,
-    name: String,
-    bytes: u64,
-    note: Option<String>,
+pub(super) struct Downloaded {
+    pub file: store::PartFile,
+    pub format: store::Kind,
+    pub name: String,
+    pub bytes: u64,
+    pub note: Option<String>,
     /// The server's Last-Modified header, as sent.
-    last_modified: Option<String>,
+    pub last_modified: Option<String>,
 }
 
 /// Downloads `ctx.url` with retries until saved, failed for good, out of time, or cancelled.
@@ -154,6 +157,11 @@ async fn write_sidecar(
 
 /// Attempts the download until one attempt brings a complete, checked body.
 async fn download(ctx: &JobCtx) -> Result<Downloaded, FetchError> {
+    if let Some(file) = &ctx.preview
+        && let Some(done) = super::preview::reuse(ctx, file).await
+    {
+        return done;
+    }
     let s = &ctx.settings;
     let deadline = Instant::now() + s.deadline;
     let mut attempt = 1;

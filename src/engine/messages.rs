@@ -40,6 +40,9 @@ pub enum Command {
     /// Fetch the web page at `url` (with its host's settings) and report the images on it as
     /// [`Event::PageFetched`].
     FetchPage { url: Url },
+    /// Fetch a preview of each of `urls`, found on `page`, for the page checklist: reported
+    /// one by one as [`Event::Previewed`]. Nothing goes into any output folder.
+    PreviewImages { page: Url, urls: Vec<Url> },
     /// Let paused hosts start downloads again.
     ResumeHosts,
     /// Use these settings for downloads started from now on.
@@ -140,6 +143,8 @@ pub enum Event {
         asked: Url,
         result: Result<Page, FetchError>,
     },
+    /// The answer to [`Command::PreviewImages`] for one image.
+    Previewed(Box<super::preview::Preview>),
     /// A host slowed down, recovered, or was paused (host:port).
     Host { host: String, state: HostState },
     /// Nothing is queued or running any more.

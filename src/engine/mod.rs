@@ -20,6 +20,7 @@ mod naming;
 pub mod net;
 mod pacing;
 mod page;
+mod preview;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +36,7 @@ pub use fetch::Saved;
 pub use folders::{FolderError, OpenedFolder};
 pub use messages::{Command, Event, HostState, Job, JobId, JobInfo, Page, SkipReason};
 pub use naming::preview as preview_name;
+pub use preview::Preview;
 
 use crate::config::FetchSettings;
 use dispatcher::Dispatcher;

@@ -33,6 +33,8 @@ pub enum Purpose {
     Viewer(u32),
     /// "Copy image": the whole image (up to a limit).
     Copy,
+    /// A small picture in the page checklist (of a temporary file: never cached).
+    Preview,
 }
 
 impl Purpose {
@@ -42,9 +44,13 @@ impl Purpose {
             Purpose::Tile => TILE_SIZE.pixels(),
             Purpose::Viewer(side) => side.clamp(1, MAX_DIMENSION),
             Purpose::Copy => 8192,
+            Purpose::Preview => PREVIEW_SIDE,
         }
     }
 }
+
+/// Longest side of a page checklist picture.
+pub const PREVIEW_SIDE: u32 = 96;
 
 /// A decode to do, tagged with the caller's `key`.
 #[derive(Debug, Clone)]
@@ -70,6 +76,7 @@ pub type Decoder = Arc<dyn Fn(&Path, Purpose) -> Result<Pixels, ThumbError> + Se
 struct Queue {
     viewer: VecDeque<Request>,
     copy: VecDeque<Request>,
+    previews: VecDeque<Request>,
     tiles: VecDeque<Request>,
     busy: HashSet<(u64, Purpose)>,
     closed: bool,
@@ -80,6 +87,7 @@ impl Queue {
         match purpose {
             Purpose::Viewer(_) => &mut self.viewer,
             Purpose::Copy => &mut self.copy,
+            Purpose::Preview => &mut self.previews,
             Purpose::Tile => &mut self.tiles,
         }
     }
@@ -89,6 +97,7 @@ impl Queue {
         self.viewer
             .pop_front()
             .or_else(|| self.copy.pop_front())
+            .or_else(|| self.previews.pop_front())
             .or_else(|| self.tiles.pop_back())
     }
 }

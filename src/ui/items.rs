@@ -386,6 +386,7 @@ impl<T> Items<T> {
             | Event::FolderFailed { .. }
             | Event::FolderClosed { .. }
             | Event::PageFetched { .. }
+            | Event::Previewed(_)
             | Event::Host { .. } => return 0,
         };
         let Some(&index) = self.by_job.get(&id) else {
@@ -452,6 +453,7 @@ impl<T> Items<T> {
             | Event::FolderFailed { .. }
             | Event::FolderClosed { .. }
             | Event::PageFetched { .. }
+            | Event::Previewed(_)
             | Event::Host { .. } => 0,
         }
     }

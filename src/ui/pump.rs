@@ -42,12 +42,32 @@ impl MagpieApp {
                         &format!("No images found on {}", crate::format::redact_url(&asked)),
                         true,
                     ),
-                    Ok(page) => self.page_list = Some(super::page_list::PageList::new(page)),
+                    Ok(page) => {
+                        // Pictures, sizes and types arrive as the engine previews each image.
+                        self.send(crate::engine::Command::PreviewImages {
+                            page: page.url.clone(),
+                            urls: page.images.clone(),
+                        });
+                        self.page_list = Some(super::page_list::PageList::new(page));
+                    }
                     Err(e) => self.set_notice(
                         &format!("Cannot read {}: {e}", crate::format::redact_url(&asked)),
                         true,
                     ),
                 },
+                Event::Previewed(preview) => {
+                    let wanted = self
+                        .page_list
+                        .as_mut()
+                        .and_then(|list| list.previewed(*preview));
+                    if let Some((key, path)) = wanted {
+                        self.thumbs.request(crate::thumbs::Request {
+                            key,
+                            path,
+                            purpose: crate::thumbs::Purpose::Preview,
+                        });
+                    }
+                }
                 Event::Failed {
                     id,
                     error: crate::engine::FetchError::NotAnImage("an HTML page"),

@@ -90,6 +90,15 @@ impl MagpieApp {
     pub(super) fn thumb_arrived(&mut self, done: Decoded) {
         let name = format!("item-{}-{:?}", done.key, done.purpose);
         match done.purpose {
+            Purpose::Preview => {
+                if let (Some(list), Ok(px)) = (&mut self.page_list, done.result) {
+                    let dims = (px.original_width, px.original_height);
+                    let texture =
+                        self.ctx
+                            .load_texture(name, color_image(&px), egui::TextureOptions::LINEAR);
+                    list.picture(done.key, texture, dims);
+                }
+            }
             Purpose::Copy => {
                 if let Ok(px) = done.result {
                     self.ctx.copy_image(color_image(&px));

@@ -173,6 +173,7 @@ impl TestServer {
             .route("/hotlink/{name}", get(hotlink))
             .route("/gallery.html", get(gallery_page))
             .route("/titled/{title}", get(titled_page))
+            .route("/sizes.html", get(sizes_page))
             .route("/kind/{kind}/{name}", get(kind_sample))
             .route("/sized/{w}/{h}/{name}", get(sized))
             .route("/same/{name}", get(same))
@@ -254,6 +255,16 @@ async fn gallery_page(State(s): State<AppState>, headers: HeaderMap) -> Response
 <div style="background-image:url(img/bg.png)"></div>
 <img src="hotlink/guarded.png">
 <a href="img/one.png">again</a>
+</body></html>"#;
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// A page with images of three sizes (and one that is not an image).
+async fn sizes_page(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    count(&s, "/sizes.html", &headers);
+    let html = r#"<!doctype html><html><head><title>Sizes</title></head><body>
+<img src="/sized/640/480/big.png"><img src="/sized/120/90/icon.png">
+<img src="/sized/300/200/mid.jpg"><img src="/status/404">
 </body></html>"#;
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }

@@ -127,12 +127,14 @@ impl Dispatcher {
                 received: 0,
             },
         );
+        let preview = self.previewed.remove(&job.url);
         let ctx = fetch::JobCtx {
             id: job.id,
             url: job.url,
             store: folder.store.clone(),
             intents: folder.intents(),
             net: self.net.clone(),
+            preview,
             info: job.info,
             settings: self.settings.clone(),
             events: self.events.clone(),
