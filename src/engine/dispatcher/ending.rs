@@ -1,0 +1,151 @@
+//! How downloads end: cancelled (queued or running), or finished; their slots freed, their
+//! outcome journaled.
+
+use super::super::{Event, JobId};
+use super::{Dispatcher, Outcome, Queued, Running};
+use crate::journal::Record;
+
+impl Dispatcher {
+    pub(super) fn cancel(&mut self, id: JobId) {
+        if let Some(r) = self.running.get(&id) {
+            r.token.cancel();
+            return;
+        }
+        if self.claiming.contains(&id) {
+            self.cancelled_early.insert(id);
+            return;
+        }
+        for jobs in self.opening.values_mut() {
+            if let Some(pos) = jobs.iter().position(|j| j.id == id) {
+                jobs.remove(pos);
+                self.events.send(Event::Cancelled { id });
+                return;
+            }
+        }
+        let mut removed = None;
+        for queue in self.pending.values_mut() {
+            if let Some(pos) = queue.iter().position(|q| q.job.id == id) {
+                removed = queue.remove(pos);
+                break;
+            }
+        }
+        if let Some(q) = removed {
+            q.folder.record(vec![Record::Cancelled { url: q.job.url }]);
+            self.events.send(Event::Cancelled { id });
+        }
+        self.drop_empty_hosts();
+    }
+
+    pub(super) fn cancel_all(&mut self) {
+        let pending: Vec<Queued> = self.pending.drain().flat_map(|(_, q)| q).collect();
+        self.hosts.clear();
+        for q in pending {
+            if !self.shutting_down {
+                q.folder.record(vec![Record::Cancelled { url: q.job.url }]);
+            }
+            self.events.send(Event::Cancelled { id: q.job.id });
+        }
+        for jobs in self.opening.values_mut() {
+            for job in jobs.drain(..) {
+                self.events.send(Event::Cancelled { id: job.id });
+            }
+        }
+        self.cancelled_early.extend(self.claiming.iter().copied());
+        for r in self.running.values() {
+            r.token.cancel();
+        }
+    }
+
+    pub(super) fn drop_empty_hosts(&mut self) {
+        self.pending.retain(|_, q| !q.is_empty());
+        let pending = &self.pending;
+        self.hosts.retain(|h| pending.contains_key(h));
+    }
+
+    pub(super) fn finished(&mut self, id: JobId, outcome: Outcome) {
+        let Some(r) = self.running.remove(&id) else {
+            return;
+        };
+        if !self.closing.is_empty() {
+            // Dropped below, after the journal line is sent; then the folder may go.
+            let folder = r.folder.clone();
+            self.finish_running(r, outcome);
+            drop(folder);
+            self.close_idle_folders();
+            return;
+        }
+        self.finish_running(r, outcome);
+    }
+
+    /// A download left the network: one more may start, globally and on its host.
+    pub(super) fn release_slot(&mut self, host: &str) {
+        self.receiving = self.receiving.saturating_sub(1);
+        if let Some(n) = self.per_host.get_mut(host) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_host.remove(host);
+            }
+        }
+    }
+
+    pub(super) fn finish_running(&mut self, r: Running, outcome: Outcome) {
+        if r.receiving {
+            self.release_slot(&r.host);
+        } else {
+            self.naming_bytes = self.naming_bytes.saturating_sub(r.received);
+        }
+        match &outcome {
+            Outcome::Saved { .. } => {
+                if let Some(state) = self.pacing.succeeded(&r.host) {
+                    self.events.send(Event::Host {
+                        host: r.host.clone(),
+                        state,
+                    });
+                }
+            }
+            Outcome::Failed {
+                host_failure: true, ..
+            } => {
+                let pause = self.settings.pause_after_failures;
+                if let Some(state) = self.pacing.failed(&r.host, pause) {
+                    self.events.send(Event::Host {
+                        host: r.host.clone(),
+                        state,
+                    });
+                }
+            }
+            _ => {}
+        }
+        match &outcome {
+            Outcome::Saved { bytes, .. } => self.saved_bytes += bytes,
+            // Space may have gone: read it again before the next start.
+            Outcome::Failed {
+                disk_full: true, ..
+            } => r.folder.recheck_space(),
+            _ => {}
+        }
+        let record = match outcome {
+            Outcome::Saved { path, bytes } => Record::Saved {
+                url: r.url,
+                // Its path inside the folder (a name template may have put it in a subfolder).
+                file: path
+                    .strip_prefix(r.folder.store.dir())
+                    .ok()
+                    .or_else(|| path.file_name().map(std::path::Path::new))
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                bytes,
+                page: r.page,
+                session: self.session,
+                at: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs()),
+            },
+            Outcome::Failed { error, .. } => Record::Failed { url: r.url, error },
+            // Stopped by shutdown (Ctrl-C, window closed): still pending, for a resume.
+            Outcome::Cancelled if self.shutting_down => return,
+            Outcome::Cancelled => Record::Cancelled { url: r.url },
+        };
+        r.folder.record(vec![record]);
+    }
+}
