@@ -244,6 +244,29 @@ fn filters_leave_out_small_images_and_other_types_saving_nothing_for_them() {
     assert!(out.saved.contains_key(&ids[1]));
 }
 
+#[test]
+fn a_largest_size_leaves_out_bigger_images_as_skipped_not_failed() {
+    let server = TestServer::start();
+    let (small, big) = (png(120, 90, 5).len() as u64, png(640, 480, 5).len() as u64);
+    assert!(big > small);
+    let settings = FetchSettings {
+        max_size: (small + big) / 2,
+        ..fast_settings()
+    };
+    let (engine, dir) = start(settings);
+    let ids = engine.submit(
+        dir.path(),
+        [
+            server.url("/sized/120/90/icon.png"),
+            server.url("/sized/640/480/photo.png"),
+        ],
+    );
+    let out = run_to_end(&engine);
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(files_in(dir.path()), ["icon.png"]);
+    assert_eq!(out.skipped, [ids[1]]);
+}
+
 /// Waits for the engine to say something about a host; returns what it said.
 fn host_event(engine: &Engine) -> (String, magpie::engine::HostState) {
     loop {
@@ -458,6 +481,12 @@ fn the_page_checklist_shows_pictures_sizes_and_types_and_selects_by_size() {
         files_in(dir.path()).is_empty(),
         "previews go nowhere near the folder"
     );
+    retype(&mut h, "types", "jpg");
+    h.get_by_label("Select these").click();
+    step_until(&mut h, "the JPEG ticked", |h| {
+        h.query_by_label("⬇ Download 1 image").is_some()
+    });
+    retype(&mut h, "types", "png, jpeg");
     retype(&mut h, "At least width", "200");
     retype(&mut h, "height", "150");
     h.get_by_label("Select these").click();

@@ -69,6 +69,9 @@ pub struct FetchArgs {
     /// Leave out images smaller than this (e.g. 20KB); nothing is saved for them
     #[arg(long, value_name = "SIZE", value_parser = crate::format::parse_size)]
     pub min_size: Option<u64>,
+    /// Leave out images larger than this (e.g. 20MB): skipped as soon as they pass it
+    #[arg(long, value_name = "SIZE", value_parser = crate::format::parse_size)]
+    pub max_size: Option<u64>,
     /// Leave out images smaller than WIDTHxHEIGHT (or N for both), read from the image header
     /// while it downloads
     #[arg(long, value_name = "WxH", value_parser = parse_dimensions)]

@@ -102,6 +102,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
         write_metadata: base.write_metadata || args.write_metadata,
         remote_time: base.remote_time || args.remote_time,
         min_bytes: args.min_size.unwrap_or(base.min_bytes),
+        max_size: args.max_size.unwrap_or(base.max_size),
         min_width: args.min_dim.map_or(base.min_width, |d| d.0),
         min_height: args.min_dim.map_or(base.min_height, |d| d.1),
         types: if args.types.is_empty() {

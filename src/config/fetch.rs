@@ -92,6 +92,9 @@ pub struct FetchSettings {
     pub remote_time: bool,
     /// Leave out images smaller than this many bytes (0: keep all).
     pub min_bytes: u64,
+    /// Leave out images larger than this many bytes (0: no limit but `max_bytes`), as a filter:
+    /// "skipped", not "failed".
+    pub max_size: u64,
     /// Leave out images narrower than this (read from the header while it downloads).
     pub min_width: u32,
     /// Leave out images lower than this.
@@ -137,6 +140,7 @@ impl Default for FetchSettings {
             write_metadata: false,
             remote_time: false,
             min_bytes: 0,
+            max_size: 0,
             min_width: 0,
             min_height: 0,
             types: Vec::new(),

@@ -348,6 +348,7 @@ async fn attempt_once(
         if received > s.max_bytes {
             return Err(FetchError::TooLarge(s.max_bytes));
         }
+        filters::check_not_larger(s, received).map_err(FetchError::Filtered)?;
         match part.as_mut() {
             Some((file, _)) => file.write(&chunk).await?,
             None => {

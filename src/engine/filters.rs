@@ -12,7 +12,7 @@ pub type Verdict = Result<(), String>;
 
 /// Whether any filter is set (so the header is worth parsing).
 pub fn any(s: &FetchSettings) -> bool {
-    s.min_bytes > 0 || s.min_width > 0 || s.min_height > 0 || !s.types.is_empty()
+    s.min_bytes > 0 || s.max_size > 0 || s.min_width > 0 || s.min_height > 0 || !s.types.is_empty()
 }
 
 /// The format is one of the kept types (`jpg`, `png`, …; `jpeg` and `jpg` are the same).
@@ -43,6 +43,20 @@ pub fn check_size(s: &FetchSettings, bytes: u64) -> Verdict {
             "{} is smaller than {}",
             human_bytes(bytes),
             human_bytes(s.min_bytes)
+        ))
+    } else {
+        check_not_larger(s, bytes)
+    }
+}
+
+/// The size (or the bytes received so far) is at most `max_size`: checked as the body streams,
+/// so a large file is left out as soon as it passes the mark.
+pub fn check_not_larger(s: &FetchSettings, bytes: u64) -> Verdict {
+    if s.max_size > 0 && bytes > s.max_size {
+        Err(format!(
+            "{} is larger than {}",
+            human_bytes(bytes),
+            human_bytes(s.max_size)
         ))
     } else {
         Ok(())

@@ -32,6 +32,7 @@ pub struct PageList {
     min_width: String,
     min_height: String,
     min_kb: String,
+    types: String,
     error: Option<String>,
 }
 
@@ -46,6 +47,7 @@ impl PageList {
             min_width: String::new(),
             min_height: String::new(),
             min_kb: String::new(),
+            types: String::new(),
             error: None,
         }
     }
@@ -82,7 +84,8 @@ impl PageList {
         row.dims = row.dims.or(Some(dims));
     }
 
-    /// Ticks exactly the images known to be at least as large as the fields say.
+    /// Ticks exactly the images known to be at least as large as the fields say, and of one of
+    /// the types named (`jpg, png`), if any are.
     fn select_large(&mut self) {
         let number = |t: &str| -> Result<u64, ()> {
             match t.trim() {
@@ -99,7 +102,17 @@ impl PageList {
             return;
         };
         self.error = None;
+        let types: Vec<String> = self
+            .types
+            .split([',', ' '])
+            .map(|t| t.trim().trim_start_matches('.').to_ascii_lowercase())
+            .map(|t| if t == "jpeg" { "jpg".to_string() } else { t })
+            .filter(|t| !t.is_empty())
+            .collect();
         for (t, row) in self.ticked.iter_mut().zip(&self.rows) {
+            let kind = row.preview.as_ref().and_then(|p| p.kind);
+            let type_ok = types.is_empty()
+                || kind.is_some_and(|k| types.iter().any(|t| k.extensions().contains(&t.as_str())));
             let dims_ok = (w == 0 && h == 0)
                 || row
                     .dims
@@ -110,7 +123,7 @@ impl PageList {
                     .as_ref()
                     .and_then(|p| p.bytes)
                     .is_some_and(|b| b >= kb * 1000);
-            *t = dims_ok && size_ok;
+            *t = dims_ok && size_ok && type_ok;
         }
     }
 }
@@ -258,9 +271,13 @@ fn selection_ui(ui: &mut egui::Ui, list: &mut PageList) {
         field(ui, "At least width", &mut list.min_width);
         field(ui, "height", &mut list.min_height);
         field(ui, "KB", &mut list.min_kb);
+        field(ui, "types", &mut list.types);
         if ui
             .button("Select these")
-            .on_hover_text("Tick the images known to be at least this large, untick the rest")
+            .on_hover_text(
+                "Tick the images known to be at least this large (and of these types, e.g. \
+                 jpg, png), untick the rest",
+            )
             .clicked()
         {
             list.select_large();
