@@ -19,32 +19,9 @@ pub(crate) async fn fetch_page(
     settings: &FetchSettings,
     url: &Url,
 ) -> Result<Page, FetchError> {
-    let stall = settings.stall_timeout;
-    let timed = |d: Duration| move |_| FetchError::Stalled(d);
-    let get = super::net::get(net, url, None, None, settings.allow_https_downgrade);
-    let mut response = tokio::time::timeout(stall, get)
-        .await
-        .map_err(timed(stall))??;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(FetchError::Status {
-            code: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or("").to_string(),
-            retry_after: None,
-        });
-    }
+    let mut response = get_ok(net, settings, url, None).await?;
     let final_url = response.url().clone();
-    let mut body: Vec<u8> = Vec::new();
-    while body.len() < MAX_PAGE_BYTES {
-        let chunk = tokio::time::timeout(stall, response.chunk())
-            .await
-            .map_err(timed(stall))?
-            .map_err(|e| from_reqwest(&e))?;
-        match chunk {
-            Some(c) => body.extend_from_slice(&c),
-            None => break,
-        }
-    }
+    let (body, _) = read_up_to(&mut response, MAX_PAGE_BYTES, settings.stall_timeout).await?;
     if crate::store::sniff(&body).is_some() {
         return Err(FetchError::NotAPage);
     }
@@ -55,4 +32,48 @@ pub(crate) async fn fetch_page(
         title: found.title,
         images: found.images,
     })
+}
+
+/// GETs `url` with its host's rules (`page` as Referer, if any) and a stall timeout; anything
+/// but a success status is an error.
+pub(super) async fn get_ok(
+    net: &Net,
+    settings: &FetchSettings,
+    url: &Url,
+    page: Option<&Url>,
+) -> Result<reqwest::Response, FetchError> {
+    let stall = settings.stall_timeout;
+    let get = super::net::get(net, url, page, None, settings.allow_https_downgrade);
+    let response = tokio::time::timeout(stall, get)
+        .await
+        .map_err(|_| FetchError::Stalled(stall))??;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(FetchError::Status {
+            code: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_string(),
+            retry_after: None,
+        });
+    }
+    Ok(response)
+}
+
+/// The body, up to `cap` bytes; `true` when that is all of it.
+pub(super) async fn read_up_to(
+    response: &mut reqwest::Response,
+    cap: usize,
+    stall: Duration,
+) -> Result<(Vec<u8>, bool), FetchError> {
+    let mut body: Vec<u8> = Vec::new();
+    loop {
+        let chunk = tokio::time::timeout(stall, response.chunk())
+            .await
+            .map_err(|_| FetchError::Stalled(stall))?
+            .map_err(|e| from_reqwest(&e))?;
+        match chunk {
+            Some(c) if body.len() + c.len() > cap => return Ok((body, false)),
+            Some(c) => body.extend_from_slice(&c),
+            None => return Ok((body, true)),
+        }
+    }
 }

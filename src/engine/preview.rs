@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use super::dispatcher::Internal;
-use super::error::{FetchError, from_reqwest};
+use super::error::FetchError;
 use super::fetch::{Downloaded, JobCtx};
 use super::net::Net;
 use super::{Event, EventSink};
@@ -106,35 +106,10 @@ async fn fetch(
     url: &Url,
     path: &Path,
 ) -> Result<Preview, FetchError> {
-    let stall = settings.stall_timeout;
-    let timed = |_| FetchError::Stalled(stall);
-    let get = super::net::get(net, url, Some(page), None, settings.allow_https_downgrade);
-    let mut response = tokio::time::timeout(stall, get).await.map_err(timed)??;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(FetchError::Status {
-            code: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or("").to_string(),
-            retry_after: None,
-        });
-    }
+    let mut response = super::page::get_ok(net, settings, url, Some(page)).await?;
     let declared = response.content_length();
-    let mut body: Vec<u8> = Vec::new();
-    let mut whole = true;
-    loop {
-        let chunk = tokio::time::timeout(stall, response.chunk())
-            .await
-            .map_err(timed)?
-            .map_err(|e| from_reqwest(&e))?;
-        match chunk {
-            Some(c) if body.len() + c.len() > PREVIEW_CAP => {
-                whole = false;
-                break;
-            }
-            Some(c) => body.extend_from_slice(&c),
-            None => break,
-        }
-    }
+    let (body, whole) =
+        super::page::read_up_to(&mut response, PREVIEW_CAP, settings.stall_timeout).await?;
     let Some(kind) = store::sniff(&body[..body.len().min(store::SNIFF_LEN)]) else {
         return Err(FetchError::NotAnImage(store::describe_non_image(&body)));
     };
