@@ -354,7 +354,7 @@ async fn attempt_once(
             None => {
                 head.extend_from_slice(&chunk);
                 if head.len() >= store::SNIFF_LEN {
-                    let started = start_part(ctx, &head).await?;
+                    let started = start_part(ctx, &head, expected).await?;
                     if filtering {
                         filters::check_type(s, started.1).map_err(FetchError::Filtered)?;
                     }
@@ -411,7 +411,7 @@ async fn attempt_once(
     let (file, format) = match part {
         Some(p) => p,
         None => {
-            let started = start_part(ctx, &head).await?;
+            let started = start_part(ctx, &head, None).await?;
             if filtering {
                 filters::check_type(s, started.1).map_err(FetchError::Filtered)?;
                 if let Some(dims) = filters::dimensions(&head, started.1) {
@@ -439,11 +439,15 @@ async fn attempt_once(
 async fn start_part(
     ctx: &JobCtx,
     head: &[u8],
+    expected: Option<u64>,
 ) -> Result<(store::PartFile, store::Kind), FetchError> {
     let Some(format) = store::sniff(head) else {
         return Err(FetchError::NotAnImage(store::describe_non_image(head)));
     };
     let mut file = ctx.store.begin();
+    if let Some(len) = expected {
+        file.expect(len);
+    }
     file.write(head).await?;
     Ok((file, format))
 }

@@ -74,6 +74,15 @@ impl PartFile {
         Ok(())
     }
 
+    /// Makes room in memory for a body of `total` bytes (its Content-Length) at once, so the
+    /// buffer is not grown, and copied, chunk after chunk.
+    pub fn expect(&mut self, total: u64) {
+        if let Some(inner) = self.inner.as_mut() {
+            let wanted = (total as usize).min(MEMORY_CHUNK);
+            inner.buf.reserve(wanted.saturating_sub(inner.buf.len()));
+        }
+    }
+
     /// Bytes accepted so far.
     pub fn written(&self) -> u64 {
         self.written
