@@ -413,10 +413,7 @@ async fn attempt_once(
         None => {
             let started = start_part(ctx, &head, None).await?;
             if filtering {
-                filters::check_type(s, started.1).map_err(FetchError::Filtered)?;
-                if let Some(dims) = filters::dimensions(&head, started.1) {
-                    filters::check_dimensions(s, dims).map_err(FetchError::Filtered)?;
-                }
+                filters::check_start(s, started.1, &head).map_err(FetchError::Filtered)?;
             }
             started
         }

@@ -36,6 +36,15 @@ pub fn check_type(s: &FetchSettings, kind: Kind) -> Verdict {
     }
 }
 
+/// The type, and the dimensions when `head` (the start of the body) already holds them.
+pub fn check_start(s: &FetchSettings, kind: Kind, head: &[u8]) -> Verdict {
+    check_type(s, kind)?;
+    match dimensions(head, kind) {
+        Some(dims) => check_dimensions(s, dims),
+        None => Ok(()),
+    }
+}
+
 /// The size is at least `min_bytes` (when the whole size is known).
 pub fn check_size(s: &FetchSettings, bytes: u64) -> Verdict {
     if bytes < s.min_bytes {

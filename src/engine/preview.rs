@@ -160,11 +160,9 @@ async fn from_body(ctx: &JobCtx, body: Vec<u8>) -> Result<Downloaded, FetchError
         return Err(FetchError::TooLarge(s.max_bytes));
     }
     if filters::any(s) {
-        filters::check_type(s, kind).map_err(FetchError::Filtered)?;
-        if let Some(dims) = filters::dimensions(&body, kind) {
-            filters::check_dimensions(s, dims).map_err(FetchError::Filtered)?;
-        }
-        filters::check_size(s, body.len() as u64).map_err(FetchError::Filtered)?;
+        filters::check_start(s, kind, &body)
+            .and_then(|()| filters::check_size(s, body.len() as u64))
+            .map_err(FetchError::Filtered)?;
     }
     let mut file = ctx.store.begin();
     file.write(&body).await?;
