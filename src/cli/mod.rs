@@ -5,6 +5,7 @@
 //! a summary at the end, and exit codes 0 (all saved), 1 (anything failed), 2 (usage), 130 (Ctrl-C).
 
 mod args;
+mod bursts;
 mod feed;
 mod pages;
 mod report;
@@ -231,6 +232,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
     let mut listed = 0u64;
     let mut received: HashMap<JobId, u64> = HashMap::new();
     let mut feed_done = false;
+    let mut events = bursts::Bursts::new(&engine);
 
     loop {
         // Top up the engine's queue from the lists.
@@ -272,7 +274,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
         }
         // The engine may report `Finished` between batches; the count of open jobs decides.
         // `None`: it shut down after Ctrl-C.
-        let Some(event) = engine.recv() else {
+        let Some(event) = events.next() else {
             break;
         };
         match event {
@@ -323,6 +325,7 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
             | Event::FolderClosed { .. } => {}
         }
     }
+    drop(events);
     drop(engine);
     for e in &feed.errors {
         eprintln!("magpie fetch: {e}");

@@ -116,8 +116,6 @@ struct Running {
     host: String,
     token: CancellationToken,
     url: Url,
-    /// The page it was found on (for the journal).
-    page: Option<Url>,
     folder: Arc<Folder>,
     /// Still on the network (holds a slot of the global and per-host limits).
     receiving: bool,
@@ -125,10 +123,9 @@ struct Running {
     received: u64,
 }
 
-/// How a download ended, for the journal.
+/// How a download ended, for the journal (a saved one is journaled as it is named).
 pub(crate) enum Outcome {
     Saved {
-        path: PathBuf,
         bytes: u64,
     },
     Failed {

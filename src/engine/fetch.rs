@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::{FetchError, from_reqwest};
 use super::filters;
-use super::folders::Intents;
+use super::folders::NamingJournal;
 use super::{Event, EventSink, JobId};
 use crate::config::FetchSettings;
 use crate::store::{self, Store, names};
@@ -36,8 +36,8 @@ pub(crate) struct JobCtx {
     pub id: JobId,
     pub url: Url,
     pub store: Store,
-    /// Where the intent to name a finished file is journaled (`None`: no journal).
-    pub intents: Option<Intents>,
+    /// Where naming the finished file is journaled (`None`: no journal).
+    pub journal: Option<NamingJournal>,
     pub net: std::sync::Arc<super::net::Net>,
     /// The page the image was found on (its Referer) and its place in its list.
     pub info: super::JobInfo,
@@ -89,22 +89,18 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
     // The file is complete: naming it is neither cancelled nor timed out, so a cancel that
     // arrives now loses the race and the download reports (and journals) Saved.
     let name = super::naming::place(ctx, &name, format, &file);
-    let intents = ctx.intents.clone();
-    let (url, wanted) = (ctx.url.clone(), name.to_string());
+    let log = ctx.journal.as_ref().map(|j| {
+        j.intents(
+            ctx.url.clone(),
+            name.to_string(),
+            ctx.info.page.clone(),
+            ctx.store.dir().to_path_buf(),
+        )
+    });
     file.set_dedupe(!ctx.settings.keep_duplicates);
     let committed = ctx
         .store
-        .commit(
-            file,
-            &name,
-            format,
-            ctx.settings.sync_files,
-            move |sealed| {
-                if let Some(intents) = intents {
-                    intents.naming(url, wanted, sealed);
-                }
-            },
-        )
+        .commit(file, &name, format, ctx.settings.sync_files, log)
         .await?;
     if let Some(blake3) = blake3.filter(|_| !committed.duplicate) {
         write_sidecar(ctx, &committed.path, format, blake3, last_modified).await;

@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 use url::Url;
 
-pub(crate) use super::writer::{Claims, Intents};
-use super::writer::{JournalOp, Writer};
+pub(crate) use super::writer::{Claims, NamingJournal};
+use super::writer::{JournalOp, Lines, SharedLines, Writer};
 
 use super::{Internal, Job};
 use crate::journal::{self, History, Record, Session};
@@ -68,7 +68,7 @@ pub struct OpenedFolder {
 pub(crate) struct Folder {
     pub store: Store,
     /// `None` when journals are off (no data dir, or tests).
-    journal: Option<std::sync::mpsc::Sender<JournalOp>>,
+    journal: Option<(std::sync::mpsc::Sender<JournalOp>, SharedLines)>,
     session: Session,
     /// The disk's free and total bytes, and when they were read.
     space: std::sync::Mutex<Option<SpaceReading>>,
@@ -83,7 +83,7 @@ const SPACE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_millis(
 impl Folder {
     fn new(
         store: Store,
-        journal: Option<std::sync::mpsc::Sender<JournalOp>>,
+        journal: Option<(std::sync::mpsc::Sender<JournalOp>, SharedLines)>,
         session: Session,
     ) -> Self {
         Self {
@@ -124,16 +124,16 @@ impl Folder {
         }
     }
 
-    /// Where downloads into this folder journal their naming intent.
-    pub fn intents(&self) -> Option<Intents> {
+    /// Where downloads into this folder journal how they are named.
+    pub fn naming_journal(&self) -> Option<NamingJournal> {
         self.journal
             .as_ref()
-            .map(|tx| Intents::new(tx.clone(), self.session))
+            .map(|(_, lines)| NamingJournal::new(lines.clone(), self.session))
     }
 
     /// Appends records to the folder's journal (off the async executor).
     pub fn record(&self, records: Vec<Record>) {
-        if let Some(tx) = &self.journal {
+        if let Some((tx, _)) = &self.journal {
             let _ = tx.send(JournalOp::Append(records));
         }
     }
@@ -147,7 +147,7 @@ impl Folder {
             skipped: Vec::new(),
         };
         match &self.journal {
-            Some(tx) => match tx.send(JournalOp::Claim(jobs, archive)) {
+            Some((tx, _)) => match tx.send(JournalOp::Claim(jobs, archive)) {
                 Ok(()) => None,
                 Err(std::sync::mpsc::SendError(JournalOp::Claim(jobs, _))) => {
                     Some(unjournaled(jobs))
@@ -263,14 +263,20 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
         .map_err(FolderError::journal(&path))?;
     crate::private::restrict(&append).map_err(FolderError::journal(&path))?;
     let reader = File::open(&path).map_err(FolderError::journal(&path))?;
+    let tail = File::open(&path).map_err(FolderError::journal(&path))?;
     let _ = mutex.unlock();
+    let lines = Arc::new(std::sync::Mutex::new(Lines {
+        path: path.clone(),
+        append,
+        tail,
+    }));
 
     let dir = store.dir().to_path_buf();
     let (tx, rx) = std::sync::mpsc::channel();
     let writer = Writer {
         path: path.clone(),
         dir: dir.clone(),
-        append,
+        lines: lines.clone(),
         reader,
         offset,
         mutex,
@@ -302,7 +308,7 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
             damaged_lines: loaded.skipped,
             shared: !alone,
         },
-        folder: Arc::new(Folder::new(store, Some(tx), req.session)),
+        folder: Arc::new(Folder::new(store, Some((tx, lines)), req.session)),
         resume,
         writer: Some(handle),
     })

@@ -5,12 +5,13 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use url::Url;
 
 use super::{Internal, Job, SkipReason};
 use crate::journal::{self, Record, Session};
-use crate::store::Sealed;
+use crate::store::{Committed, NamingLog, Sealed};
 
 /// The answer to a claim: jobs journaled as queued, and jobs not to fetch, with the reason.
 #[derive(Debug, Default)]
@@ -24,40 +25,120 @@ pub(crate) enum JournalOp {
     /// Claim these jobs; with `true`, URLs saved into the folder before are skipped (the
     /// download archive).
     Claim(Vec<Job>, bool),
-    /// A `Naming` record, acknowledged once written.
-    Intent(Box<Record>, std::sync::mpsc::SyncSender<()>),
 }
 
-/// Journals the intent to name a finished download, from the blocking thread that names it.
+/// The journal's append side. Shared by the folder's writer thread (claims, failures) and the
+/// disk threads that name downloads, so a download's `naming` and `saved` lines take no
+/// hand-off to another thread and back: those wake-ups cost more CPU than the writes.
+pub(crate) struct Lines {
+    pub(crate) path: PathBuf,
+    pub(crate) append: File,
+    /// Reads the last byte, to find a line torn by a Magpie killed mid-write.
+    pub(crate) tail: File,
+}
+
+impl Lines {
+    /// Appends records. A line torn by a Magpie killed mid-write is ended first, so it cannot
+    /// swallow the record written after it.
+    pub(crate) fn write(&mut self, records: &[Record]) {
+        if records.is_empty() {
+            return;
+        }
+        if !journal::ends_with_newline(&mut self.tail) {
+            let _ = std::io::Write::write_all(&mut self.append, b"\n");
+        }
+        if let Err(e) = journal::append(&mut self.append, records) {
+            tracing::warn!("cannot write the journal {}: {e}", self.path.display());
+        }
+    }
+}
+
+pub(crate) type SharedLines = Arc<Mutex<Lines>>;
+
+fn write(lines: &SharedLines, records: &[Record]) {
+    lines
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .write(records);
+}
+
+/// Where downloads into a folder journal how they are named: its shared lines and this
+/// engine's session.
 #[derive(Clone)]
-pub(crate) struct Intents {
-    tx: std::sync::mpsc::Sender<JournalOp>,
+pub(crate) struct NamingJournal {
+    lines: SharedLines,
     session: Session,
 }
 
-impl Intents {
-    pub(crate) fn new(tx: std::sync::mpsc::Sender<JournalOp>, session: Session) -> Self {
-        Self { tx, session }
+impl NamingJournal {
+    pub(crate) fn new(lines: SharedLines, session: Session) -> Self {
+        Self { lines, session }
     }
 
-    /// Writes `Naming { url, file, … }` and waits until it is in the journal (a few
-    /// microseconds; bounded so a stuck disk cannot hold the download forever).
-    pub fn naming(&self, url: Url, file: String, sealed: &Sealed) {
-        let (ack, done) = std::sync::mpsc::sync_channel(1);
-        let record = Record::Naming {
+    /// The log for one download of `url`, to be named after `wanted` inside `dir`.
+    pub(crate) fn intents(
+        &self,
+        url: Url,
+        wanted: String,
+        page: Option<Url>,
+        dir: PathBuf,
+    ) -> Intents {
+        Intents {
+            lines: self.lines.clone(),
+            session: self.session,
             url,
-            file,
+            wanted,
+            page,
+            dir,
+        }
+    }
+}
+
+/// Journals a download as it is named, from the blocking thread that names it: the intent
+/// (`naming`) before the name exists, the result (`saved`) once it does.
+pub(crate) struct Intents {
+    lines: SharedLines,
+    session: Session,
+    url: Url,
+    /// The name asked for, before `(1)` and the like.
+    wanted: String,
+    /// The page it was found on.
+    page: Option<Url>,
+    /// The folder, which `saved` lines name files relative to.
+    dir: PathBuf,
+}
+
+impl NamingLog for Intents {
+    fn naming(&mut self, sealed: &Sealed) {
+        let record = Record::Naming {
+            url: self.url.clone(),
+            file: std::mem::take(&mut self.wanted),
             bytes: sealed.bytes,
             blake3: sealed.blake3.clone(),
             session: self.session,
         };
-        if self
-            .tx
-            .send(JournalOp::Intent(Box::new(record), ack))
-            .is_ok()
-        {
-            let _ = done.recv_timeout(std::time::Duration::from_secs(10));
-        }
+        write(&self.lines, std::slice::from_ref(&record));
+    }
+
+    fn named(&mut self, committed: &Committed, bytes: u64) {
+        let path = &committed.path;
+        let record = Record::Saved {
+            url: self.url.clone(),
+            // Its path inside the folder (a name template may have put it in a subfolder).
+            file: path
+                .strip_prefix(&self.dir)
+                .ok()
+                .or_else(|| path.file_name().map(std::path::Path::new))
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            bytes,
+            page: self.page.take(),
+            session: self.session,
+            at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        write(&self.lines, std::slice::from_ref(&record));
     }
 }
 
@@ -65,7 +146,7 @@ impl Intents {
 pub(crate) struct Writer {
     pub(crate) path: PathBuf,
     pub(crate) dir: PathBuf,
-    pub(crate) append: File,
+    pub(crate) lines: SharedLines,
     pub(crate) reader: File,
     /// Where reading other Magpies' lines resumes.
     pub(crate) offset: u64,
@@ -96,10 +177,6 @@ impl Writer {
                         }
                     }
                     self.write(&records);
-                }
-                JournalOp::Intent(record, ack) => {
-                    self.write(std::slice::from_ref(&record));
-                    let _ = ack.send(());
                 }
                 JournalOp::Claim(jobs, archive) => {
                     let claims = self.claim(jobs, archive);
@@ -164,21 +241,12 @@ impl Writer {
         Claims { accepted, skipped }
     }
 
-    /// Appends records. A line torn by a Magpie killed mid-write is ended first, so it cannot
-    /// swallow the record written after it.
     fn write(&mut self, records: &[Record]) {
-        if records.is_empty() {
-            return;
-        }
-        if !journal::ends_with_newline(&mut self.reader) {
-            let _ = std::io::Write::write_all(&mut self.append, b"\n");
-        }
-        if let Err(e) = journal::append(&mut self.append, records) {
-            tracing::warn!("cannot write the journal {}: {e}", self.path.display());
-        }
+        write(&self.lines, records);
     }
 
-    /// Takes in lines appended since the last look (other Magpies', and this engine's own).
+    /// Takes in lines appended since the last look (other Magpies', and this engine's own:
+    /// `saved` lines are written by the disk threads, and learnt here before the next claim).
     fn learn(&mut self, records: Vec<Record>) {
         for r in records {
             match r {
@@ -192,6 +260,11 @@ impl Writer {
                     self.elsewhere.remove(&url);
                     self.archive.insert(url.clone(), at);
                     self.saved_elsewhere.insert(url);
+                }
+                // This engine's own, written by the thread that named the file.
+                Record::Saved { url, at, .. } => {
+                    self.mine.remove(&url);
+                    self.archive.insert(url, at);
                 }
                 other => {
                     self.elsewhere.remove(other.url());

@@ -96,6 +96,34 @@ pub struct Sealed {
     pub blake3: String,
 }
 
+/// Told about a download as it gets its name, on the thread that names it: the folder's
+/// journal, which must hold the intent before the name exists and the result once it does.
+pub trait NamingLog: Send + 'static {
+    /// The file is whole (and on disk, when durable) and about to be named.
+    fn naming(&mut self, sealed: &Sealed);
+    /// It was named `committed.path`, or found to duplicate that file.
+    fn named(&mut self, committed: &Committed, bytes: u64);
+}
+
+/// No log (tests, folders without a journal).
+impl NamingLog for () {
+    fn naming(&mut self, _: &Sealed) {}
+    fn named(&mut self, _: &Committed, _: u64) {}
+}
+
+impl<T: NamingLog> NamingLog for Option<T> {
+    fn naming(&mut self, sealed: &Sealed) {
+        if let Some(log) = self {
+            log.naming(sealed);
+        }
+    }
+    fn named(&mut self, committed: &Committed, bytes: u64) {
+        if let Some(log) = self {
+            log.named(committed, bytes);
+        }
+    }
+}
+
 /// The output folder.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -208,10 +236,10 @@ impl Store {
         }
     }
 
-    /// Checks the finished download is a whole image of `format`, calls `before_naming` with
-    /// its size and hash (to journal the intent), then gives it the name `name` (or `name (1)`,
-    /// `name (2)`, … if taken), in the subfolders `name` says (made as needed, never through
-    /// a symbolic link), and returns the final path. On any error the `.part` file is
+    /// Checks the finished download is a whole image of `format`, tells `log` its size and
+    /// hash (to journal the intent), then gives it the name `name` (or `name (1)`, `name (2)`,
+    /// … if taken), in the subfolders `name` says (made as needed, never through a symbolic
+    /// link), tells `log` where it went, and returns the final path. On any error the `.part` file is
     /// removed. Once started, it runs to the end even if the caller stops waiting.
     pub async fn commit(
         &self,
@@ -219,7 +247,7 @@ impl Store {
         name: &template::RelPath,
         format: Kind,
         durable: bool,
-        before_naming: impl FnOnce(&Sealed) + Send + 'static,
+        mut log: impl NamingLog,
     ) -> Result<Committed, StoreError> {
         let Some(mut inner) = part.inner.take() else {
             return Err(StoreError::Lost);
@@ -238,8 +266,11 @@ impl Store {
                 contents.as_deref(),
                 bytes,
                 durable,
-                before_naming,
+                |sealed| log.naming(sealed),
             );
+            if let Ok(committed) = &result {
+                log.named(committed, bytes);
+            }
             (inner, result)
         })
         .await

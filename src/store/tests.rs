@@ -74,7 +74,7 @@ async fn commit_checks_the_image_and_names_it_with(named_parts: bool) {
             &RelPath::file("a.png"),
             Kind::Raster(ImageFormat::Png),
             true,
-            |_| {},
+            (),
         )
         .await
         .unwrap()
@@ -89,7 +89,7 @@ async fn commit_checks_the_image_and_names_it_with(named_parts: bool) {
             &RelPath::file("b.png"),
             Kind::Raster(ImageFormat::Png),
             false,
-            |_| {},
+            (),
         )
         .await
         .unwrap_err();
@@ -113,7 +113,7 @@ async fn commit_checks_the_image_and_names_it_with(named_parts: bool) {
             &RelPath::file("big.png"),
             Kind::Raster(ImageFormat::Png),
             false,
-            |_| {},
+            (),
         )
         .await
         .unwrap()
@@ -127,7 +127,7 @@ async fn commit_checks_the_image_and_names_it_with(named_parts: bool) {
             &RelPath::file("cut.png"),
             Kind::Raster(ImageFormat::Png),
             false,
-            |_| {},
+            (),
         )
         .await
         .unwrap_err();

@@ -125,22 +125,8 @@ impl Dispatcher {
             _ => {}
         }
         let record = match outcome {
-            Outcome::Saved { path, bytes } => Record::Saved {
-                url: r.url,
-                // Its path inside the folder (a name template may have put it in a subfolder).
-                file: path
-                    .strip_prefix(r.folder.store.dir())
-                    .ok()
-                    .or_else(|| path.file_name().map(std::path::Path::new))
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                bytes,
-                page: r.page,
-                session: self.session,
-                at: std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs()),
-            },
+            // Journaled by the disk thread that named it, as soon as it was named.
+            Outcome::Saved { .. } => return,
             Outcome::Failed { error, .. } => Record::Failed { url: r.url, error },
             // Stopped by shutdown (Ctrl-C, window closed): still pending, for a resume.
             Outcome::Cancelled if self.shutting_down => return,

@@ -121,7 +121,6 @@ impl Dispatcher {
                 host,
                 token: token.clone(),
                 url: job.url.clone(),
-                page: job.info.page.clone(),
                 folder: folder.clone(),
                 receiving: true,
                 received: 0,
@@ -132,7 +131,7 @@ impl Dispatcher {
             id: job.id,
             url: job.url,
             store: folder.store.clone(),
-            intents: folder.intents(),
+            journal: folder.naming_journal(),
             net: self.net.clone(),
             preview,
             info: job.info,
@@ -147,10 +146,7 @@ impl Dispatcher {
             let result = fetch::fetch(&ctx).await;
             let (outcome, event) = match result {
                 Ok(saved) => (
-                    Outcome::Saved {
-                        path: saved.path.clone(),
-                        bytes: saved.bytes,
-                    },
+                    Outcome::Saved { bytes: saved.bytes },
                     Event::Saved { id, saved },
                 ),
                 Err(FetchError::Cancelled) => (Outcome::Cancelled, Event::Cancelled { id }),
