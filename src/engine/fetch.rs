@@ -346,11 +346,17 @@ async fn attempt_once(
         }
         filters::check_not_larger(s, received).map_err(FetchError::Filtered)?;
         match part.as_mut() {
-            Some((file, _)) => file.write(&chunk).await?,
+            Some((file, _)) => file.write_chunk(chunk.clone()).await?,
             None => {
-                head.extend_from_slice(&chunk);
-                if head.len() >= store::SNIFF_LEN {
-                    let started = start_part(ctx, &head, expected).await?;
+                // The usual first chunk is long enough to tell the type: kept as it came.
+                let first = if head.is_empty() && chunk.len() >= store::SNIFF_LEN {
+                    Some(chunk.clone())
+                } else {
+                    head.extend_from_slice(&chunk);
+                    (head.len() >= store::SNIFF_LEN).then(|| bytes::Bytes::from(head.clone()))
+                };
+                if let Some(first) = first {
+                    let started = start_part(ctx, first).await?;
                     if filtering {
                         filters::check_type(s, started.1).map_err(FetchError::Filtered)?;
                     }
@@ -360,7 +366,7 @@ async fn attempt_once(
         }
         if let (Some(buf), Some((_, format))) = (probe.as_mut(), part.as_ref()) {
             if buf.is_empty() {
-                buf.extend_from_slice(&head);
+                buf.extend_from_slice(if head.is_empty() { &chunk } else { &head });
             } else {
                 buf.extend_from_slice(&chunk);
             }
@@ -407,7 +413,7 @@ async fn attempt_once(
     let (file, format) = match part {
         Some(p) => p,
         None => {
-            let started = start_part(ctx, &head, None).await?;
+            let started = start_part(ctx, bytes::Bytes::from(head.clone())).await?;
             if filtering {
                 filters::check_start(s, started.1, &head).map_err(FetchError::Filtered)?;
             }
@@ -431,17 +437,13 @@ async fn attempt_once(
 /// Checks the first bytes are an image, then starts the `.part` file with them.
 async fn start_part(
     ctx: &JobCtx,
-    head: &[u8],
-    expected: Option<u64>,
+    head: bytes::Bytes,
 ) -> Result<(store::PartFile, store::Kind), FetchError> {
-    let Some(format) = store::sniff(head) else {
-        return Err(FetchError::NotAnImage(store::describe_non_image(head)));
+    let Some(format) = store::sniff(&head) else {
+        return Err(FetchError::NotAnImage(store::describe_non_image(&head)));
     };
     let mut file = ctx.store.begin();
-    if let Some(len) = expected {
-        file.expect(len);
-    }
-    file.write(head).await?;
+    file.write_chunk(head).await?;
     Ok((file, format))
 }
 

@@ -164,13 +164,14 @@ async fn from_body(ctx: &JobCtx, body: Vec<u8>) -> Result<Downloaded, FetchError
             .and_then(|()| filters::check_size(s, body.len() as u64))
             .map_err(FetchError::Filtered)?;
     }
+    let bytes = body.len() as u64;
     let mut file = ctx.store.begin();
-    file.write(&body).await?;
+    file.write_chunk(body.into()).await?;
     Ok(Downloaded {
         file,
         format: kind,
         name: store::names::file_name(None, &ctx.url, Some(kind)),
-        bytes: body.len() as u64,
+        bytes,
         note: None,
         last_modified: None,
     })

@@ -19,6 +19,7 @@
 
 mod claim;
 mod kind;
+mod memory;
 pub mod names;
 mod part;
 pub mod provenance;
@@ -223,7 +224,7 @@ impl Store {
                 dir: self.dir.clone(),
                 path: None,
                 file: None,
-                buf: Vec::new(),
+                memory: Default::default(),
                 hasher: blake3::Hasher::new(),
                 committed: false,
                 unnamed: self.unnamed.clone(),

@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use tokio::sync::Semaphore;
 
 use super::claim::{Pending, claim_name, names_in};
+use super::memory::Memory;
 use super::{
     Committed, Kind, PART_SUFFIX, Sealed, StoreError, provenance, same, template, unnamed, verify,
 };
@@ -37,7 +39,8 @@ pub(super) struct Part {
     pub(super) path: Option<PathBuf>,
     /// The file on disk, once the bytes outgrew memory (or at commit).
     pub(super) file: Option<std::fs::File>,
-    pub(super) buf: Vec<u8>,
+    /// The bytes not yet on disk.
+    pub(super) memory: Memory,
     pub(super) hasher: blake3::Hasher,
     pub(super) committed: bool,
     pub(super) unnamed: Arc<AtomicBool>,
@@ -48,15 +51,21 @@ pub(super) struct Part {
 }
 
 impl PartFile {
-    /// Appends bytes; every megabyte goes to disk.
+    /// Appends bytes (copied); every megabyte goes to disk.
     pub async fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        self.write_chunk(Bytes::copy_from_slice(bytes)).await
+    }
+
+    /// Appends a buffer as it came from the network, without copying it; every megabyte goes
+    /// to disk.
+    pub async fn write_chunk(&mut self, bytes: Bytes) -> Result<(), StoreError> {
         let Some(inner) = self.inner.as_mut() else {
             return Err(StoreError::Lost);
         };
-        inner.buf.extend_from_slice(bytes);
-        inner.hasher.update(bytes);
+        inner.hasher.update(&bytes);
         self.written += bytes.len() as u64;
-        if inner.buf.len() >= MEMORY_CHUNK {
+        inner.memory.push(bytes);
+        if inner.memory.len() >= MEMORY_CHUNK {
             let permit = self.disk.clone().acquire_owned().await;
             let Some(mut inner) = self.inner.take() else {
                 return Err(StoreError::Lost);
@@ -72,15 +81,6 @@ impl PartFile {
             result?;
         }
         Ok(())
-    }
-
-    /// Makes room in memory for a body of `total` bytes (its Content-Length) at once, so the
-    /// buffer is not grown, and copied, chunk after chunk.
-    pub fn expect(&mut self, total: u64) {
-        if let Some(inner) = self.inner.as_mut() {
-            let wanted = (total as usize).min(MEMORY_CHUNK);
-            inner.buf.reserve(wanted.saturating_sub(inner.buf.len()));
-        }
     }
 
     /// Bytes accepted so far.
@@ -123,16 +123,15 @@ impl PartFile {
 impl Part {
     /// Writes the buffered bytes to disk, creating the file first if needed.
     fn spill(&mut self) -> Result<(), StoreError> {
-        use std::io::Write as _;
         if self.file.is_none() {
             self.create()?;
         }
         if let Some(file) = self.file.as_mut() {
             let shown = self.path.as_deref().unwrap_or(&self.dir);
-            file.write_all(&self.buf)
+            self.memory
+                .write_to(file)
                 .map_err(|e| StoreError::write(shown, e))?;
         }
-        self.buf.clear();
         Ok(())
     }
 
@@ -168,8 +167,9 @@ impl Part {
     ) -> Result<Committed, StoreError> {
         if self.file.is_none() {
             // All of it is still in memory: check it there, before anything touches the disk.
-            verify::check_header(std::io::Cursor::new(&self.buf), format)?;
-            verify::check_bytes(&self.buf, format)?;
+            let chunks = self.memory.chunks();
+            verify::check_header_in(chunks, format)?;
+            verify::check_chunks(chunks, format)?;
             self.spill()?;
         } else {
             self.spill()?;

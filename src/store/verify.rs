@@ -10,12 +10,15 @@ mod png;
 
 use std::io::{BufReader, Read, Seek, SeekFrom};
 
+use bytes::Bytes;
+
 use gif::check_gif;
 use png::check_png;
 
 use image::ImageFormat;
 
 use super::Kind;
+use super::memory::ChunkReader;
 
 /// How far from the end a JPEG's end marker may sit (some writers pad after it).
 const JPEG_TAIL: u64 = 4096;
@@ -96,21 +99,37 @@ pub fn svg_options() -> resvg::usvg::Options<'static> {
     }
 }
 
-/// Checks `bytes` (a whole file) are a complete image of `format`.
-pub fn check_bytes(bytes: &[u8], kind: Kind) -> Result<(), Damage> {
+/// Checks the header of a download held in memory as `chunks`: from its first 16 KB when the
+/// header fits there (the usual case, and a small copy), else from all of it.
+pub fn check_header_in(chunks: &[Bytes], kind: Kind) -> Result<(), Damage> {
+    const HEAD: usize = 16 * 1024;
+    let head = super::memory::head(chunks, HEAD);
+    let whole = head.len() < HEAD;
+    match check_header(std::io::Cursor::new(&head[..]), kind) {
+        Err(_) if !whole => check_header(
+            std::io::Cursor::new(super::memory::head(chunks, usize::MAX)),
+            kind,
+        ),
+        result => result,
+    }
+}
+
+/// Checks a whole file held in memory as `chunks` is a complete image of `format`.
+pub fn check_chunks(chunks: &[Bytes], kind: Kind) -> Result<(), Damage> {
     let Kind::Raster(format) = kind else {
         return Ok(());
     };
+    let len: usize = chunks.iter().map(|c| c.len()).sum();
     match format {
-        ImageFormat::Jpeg => {
-            let tail = &bytes[bytes.len().saturating_sub(JPEG_TAIL as usize)..];
-            check_jpeg_tail(tail)
-        }
-        ImageFormat::Png => check_png(bytes),
-        ImageFormat::Gif => check_gif(bytes),
+        ImageFormat::Jpeg => check_jpeg_tail(&super::memory::tail(chunks, JPEG_TAIL as usize)),
+        ImageFormat::Png => check_png(ChunkReader::new(chunks)),
+        ImageFormat::Gif => check_gif(ChunkReader::new(chunks)),
         ImageFormat::WebP => {
-            let head = bytes.get(..12).ok_or(Damage::WebpNoHeader)?;
-            check_webp(head, bytes.len() as u64)
+            let mut head = [0u8; 12];
+            ChunkReader::new(chunks)
+                .read_exact(&mut head)
+                .map_err(|_| Damage::WebpNoHeader)?;
+            check_webp(&head, len as u64)
         }
         _ => Ok(()),
     }
@@ -200,9 +219,35 @@ mod tests {
         std::fs::write(&path, bytes).unwrap();
         let on_disk = check_complete(&mut std::fs::File::open(&path).unwrap(), format)
             .map_err(|e| e.to_string());
-        let in_memory = check_bytes(bytes, format).map_err(|e| e.to_string());
+        // In memory as the network may deliver it: in pieces, split anywhere.
+        let third = bytes.len() / 3;
+        let pieces = [
+            &bytes[..1],
+            &bytes[1..third],
+            &bytes[third..bytes.len() - 2],
+            &bytes[bytes.len() - 2..],
+        ];
+        let chunks: Vec<Bytes> = pieces.iter().map(|p| Bytes::copy_from_slice(p)).collect();
+        let in_memory = check_chunks(&chunks, format).map_err(|e| e.to_string());
         assert_eq!(on_disk, in_memory);
         on_disk
+    }
+
+    #[test]
+    fn a_header_longer_than_the_first_look_is_read_whole() {
+        let jpeg = encoded(ImageFormat::Jpeg);
+        // Three 30 KB comment segments after the start marker, as big EXIF or ICC blocks are.
+        let mut big = jpeg[..2].to_vec();
+        for _ in 0..3 {
+            big.extend_from_slice(&[0xFF, 0xFE, 0x75, 0x32]);
+            big.extend(std::iter::repeat_n(b'x', 0x7530));
+        }
+        big.extend_from_slice(&jpeg[2..]);
+        let chunks: Vec<Bytes> = big.chunks(10_000).map(Bytes::copy_from_slice).collect();
+        let kind = Kind::Raster(ImageFormat::Jpeg);
+        check_header_in(&chunks, kind).unwrap();
+        // Cut inside the comments: no frame header at all.
+        assert!(check_header_in(&chunks[..5], kind).is_err());
     }
 
     #[test]
