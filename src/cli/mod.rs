@@ -235,9 +235,11 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
     let mut events = bursts::Bursts::new(&engine);
 
     loop {
-        // Top up the engine's queue from the lists.
+        // Top up the engine's queue from the lists once it is half empty: in batches, since
+        // each batch is a claim in the folder's journal (a lock, a read and a write).
         let mut batch = Vec::new();
-        while !feed_done && url_of.len() + batch.len() < window {
+        let top_up = url_of.len() <= window / 2;
+        while top_up && !feed_done && url_of.len() + batch.len() < window {
             let next = feed.next();
             if let Some((_, Found::Url(_))) = next {
                 // Counted in every shard alike, so `{index}` means the place in the whole list.
