@@ -1,6 +1,8 @@
-//! A folder's journal writer: one thread per open folder that owns the journal file, appends
-//! records off the async executor, and claims URLs under the folder's mutex (skipping those
-//! another live Magpie has queued or just saved). See `folders.rs` for the locks.
+//! A folder's journal: one writer thread per open folder that appends records off the async
+//! executor and claims URLs under the folder's mutex (skipping those another live Magpie has
+//! queued or just saved), and the append side it shares with the disk threads, which journal a
+//! download's `naming` and `saved` lines themselves as they name it. See `folders.rs` for the
+//! locks.
 
 use std::collections::HashSet;
 use std::fs::File;
