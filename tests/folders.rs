@@ -506,3 +506,41 @@ fn hashes_of_the_folders_files_are_remembered_until_a_file_changes() {
     );
     assert!(dir.join("three.png").exists());
 }
+
+#[test]
+fn within_one_run_a_url_being_fetched_or_saved_is_not_fetched_again() {
+    let server = TestServer::start();
+    let out = tempfile::tempdir().unwrap();
+    let journals = tempfile::tempdir().unwrap();
+    let engine = journaled(journals.path());
+    open_folder(&engine, out.path());
+    let slow = server.url("/gate/slow.png");
+    let quick = server.url("/img/quick.png");
+    server.set_healthy(false); // /gate/ waits until opened
+    engine.submit(out.path(), [slow.clone(), quick.clone()]);
+    assert!(wait_claimed(&engine, 2).is_empty());
+    // Saved lines are journaled by the thread that names the file; the claim must see them.
+    loop {
+        match engine.recv_timeout(Duration::from_secs(30)) {
+            Some(Event::Saved { .. }) => break,
+            Some(Event::Failed { error, .. }) => panic!("{error}"),
+            Some(_) => {}
+            None => panic!("quick.png was not saved"),
+        }
+    }
+    engine.submit(out.path(), [slow.clone(), quick.clone()]);
+    let skipped = wait_claimed(&engine, 2);
+    let reasons: Vec<&SkipReason> = skipped.iter().map(|(_, r)| r).collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert_eq!(*reasons[0], SkipReason::AlreadyQueued);
+    assert!(
+        matches!(reasons[1], SkipReason::DownloadedBefore(_)),
+        "{reasons:?}"
+    );
+    server.set_healthy(true);
+    let outcome = run_to_end(&engine);
+    assert_eq!(outcome.saved.len(), 1, "the slow one finishes once");
+    assert_eq!(server.stats.hits("/img/quick.png"), 1);
+    assert_eq!(server.stats.hits("/gate/slow.png"), 1);
+    assert_eq!(files_in(out.path()), ["quick.png", "slow.png"]);
+}
