@@ -37,11 +37,20 @@ pub fn scale_numerator(side: u32, target: u32) -> u8 {
 
 /// Decodes `data` scaled so its longer side is at least `target` (or full size if smaller).
 pub fn decode(data: &[u8], target: u32) -> Result<Outcome, ThumbError> {
-    let progressive = is_progressive(data);
+    decode_from(data, frame_is_progressive(data).unwrap_or(false), target)
+}
+
+/// Like [`decode`], reading the file as it goes; `progressive` is what its frame header says
+/// ([`frame_is_progressive`]).
+pub fn decode_from(
+    reader: impl std::io::BufRead,
+    progressive: bool,
+    target: u32,
+) -> Result<Outcome, ThumbError> {
     // libjpeg reports errors by unwinding (the crate's error manager); catch it here so a bad
     // file is an error for that file, and no panic message is printed.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        decode_inner(data, target, progressive)
+        decode_inner(reader, target, progressive)
     }))
     .unwrap_or_else(|cause| {
         let message = cause
@@ -52,10 +61,14 @@ pub fn decode(data: &[u8], target: u32) -> Result<Outcome, ThumbError> {
     })
 }
 
-fn decode_inner(data: &[u8], target: u32, progressive: bool) -> Result<Outcome, ThumbError> {
+fn decode_inner(
+    reader: impl std::io::BufRead,
+    target: u32,
+    progressive: bool,
+) -> Result<Outcome, ThumbError> {
     let io = |e: std::io::Error| ThumbError::Decode(e.to_string());
     let mut d = mozjpeg::Decompress::with_markers(&[mozjpeg::Marker::APP(1)])
-        .from_mem(data)
+        .from_reader(reader)
         .map_err(io)?;
     let (w, h) = d.size();
     let (full_width, full_height) = (dim(w)?, dim(h)?);
@@ -103,12 +116,13 @@ fn dim(v: usize) -> Result<u32, ThumbError> {
     u32::try_from(v).map_err(|_| ThumbError::TooLarge)
 }
 
-/// Whether the frame header (SOFn) says progressive (SOF2, SOF6, SOF10, SOF14).
-fn is_progressive(data: &[u8]) -> bool {
+/// Whether the frame header (SOFn) in `data` (the file or its start) says progressive (SOF2,
+/// SOF6, SOF10, SOF14); `None` when `data` ends before it.
+pub fn frame_is_progressive(data: &[u8]) -> Option<bool> {
     let mut i = 2; // after SOI
     while i + 4 <= data.len() {
         if data[i] != 0xFF {
-            return false;
+            return Some(false); // not a marker: libjpeg will say what is wrong
         }
         let marker = data[i + 1];
         if marker == 0xFF {
@@ -116,12 +130,12 @@ fn is_progressive(data: &[u8]) -> bool {
             continue;
         }
         if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
-            return matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE);
+            return Some(matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE));
         }
         let len = usize::from(u16::from_be_bytes([data[i + 2], data[i + 3]]));
         i += 2 + len;
     }
-    false
+    None
 }
 
 #[cfg(test)]
@@ -164,8 +178,9 @@ mod tests {
 
     #[test]
     fn the_frame_type_is_read_from_the_header() {
-        assert!(!is_progressive(&jpeg(16, 16, false)));
-        assert!(is_progressive(&jpeg(16, 16, true)));
+        assert_eq!(frame_is_progressive(&jpeg(16, 16, false)), Some(false));
+        assert_eq!(frame_is_progressive(&jpeg(16, 16, true)), Some(true));
+        assert_eq!(frame_is_progressive(&jpeg(16, 16, true)[..4]), None);
     }
 
     #[test]
