@@ -48,6 +48,9 @@ fn image(i: usize) -> Vec<u8> {
     out.into_inner()
 }
 
+/// Loopback hosts the images are spread over.
+const HOSTS: usize = 20;
+
 async fn serve_image(State(s): State<Arc<Served>>, UrlPath(name): UrlPath<String>) -> Response {
     let Some(i) = name
         .strip_prefix('s')
@@ -64,7 +67,11 @@ async fn serve_image(State(s): State<Arc<Served>>, UrlPath(name): UrlPath<String
         *n
     };
     let bytes = s.images[i].clone();
-    let cut = (i % 50 == 1 && attempt == 1) || (i % 200 == 4 && attempt <= 2);
+    // Chosen by the image's place among its host's (URL i goes to host i % 20), so every host
+    // sees each fault 1 time in 50; choosing by `i` put all the 503s on two hosts (1 in 5 of
+    // theirs) and all the 429s on two others.
+    let k = i / HOSTS;
+    let cut = (k % 50 == 1 && attempt == 1) || (k % 200 == 4 && attempt <= 2);
     if cut {
         // The full length is promised, half is sent, then the connection breaks.
         let half = bytes.slice(..bytes.len() / 2);
@@ -79,7 +86,7 @@ async fn serve_image(State(s): State<Arc<Served>>, UrlPath(name): UrlPath<String
         )
             .into_response();
     }
-    match (i % 50, attempt) {
+    match (k % 50, attempt) {
         (2, 1) => (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response(),
         (3, 1) => (
             StatusCode::TOO_MANY_REQUESTS,
@@ -183,7 +190,7 @@ fn main() {
     let app = axum::Router::new()
         .route("/img/{name}", axum::routing::get(serve_image))
         .with_state(served.clone());
-    let ips: Vec<std::net::IpAddr> = (1..=20)
+    let ips: Vec<std::net::IpAddr> = (1..=HOSTS)
         .map(|h| format!("127.0.0.{h}").parse().expect("ip"))
         .collect();
     let addrs = support::serve_on(&ips, app, 2);

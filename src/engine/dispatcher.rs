@@ -37,6 +37,8 @@ pub(crate) enum Internal {
         host: String,
         status: u16,
         retry_after: Option<std::time::Duration>,
+        /// When the request that got this answer was sent.
+        sent: Instant,
     },
     /// A folder open finished (on a blocking thread).
     Opened {
@@ -336,10 +338,11 @@ impl Dispatcher {
                 host,
                 status,
                 retry_after,
+                sent,
             } => {
                 let state = self
                     .pacing
-                    .throttled(&host, status, retry_after, Instant::now());
+                    .throttled(&host, status, retry_after, sent, Instant::now());
                 self.events.send(Event::Host { host, state });
             }
             Internal::Opened { asked, result } => self.opened(asked, result),

@@ -165,6 +165,7 @@ async fn download(ctx: &JobCtx) -> Result<Downloaded, FetchError> {
     // Referer (what most hotlink checks want), said on the item when it works.
     let mut referer: Option<Url> = None;
     loop {
+        let sent = Instant::now();
         match attempt_once(ctx, deadline, referer.as_ref()).await {
             Ok(mut downloaded) => {
                 if let Some(r) = &referer {
@@ -205,6 +206,7 @@ async fn download(ctx: &JobCtx) -> Result<Downloaded, FetchError> {
                         host: super::dispatcher::host_key(&ctx.url),
                         status: *code,
                         retry_after: *retry_after,
+                        sent,
                     });
                 }
                 let wait = e

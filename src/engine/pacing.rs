@@ -26,6 +26,8 @@ struct Pace {
     next_start: Option<Instant>,
     /// After a 429/503: nothing starts before this.
     waiting_until: Option<Instant>,
+    /// When it was last slowed down.
+    slowed_at: Option<Instant>,
     failures_in_a_row: u32,
     successes: u32,
     paused: bool,
@@ -74,6 +76,7 @@ impl Pacing {
             limit,
             next_start: None,
             waiting_until: None,
+            slowed_at: None,
             failures_in_a_row: 0,
             successes: 0,
             paused: false,
@@ -124,21 +127,32 @@ impl Pacing {
         }
     }
 
-    /// `host` answered 429 or 503: halve its connections, double its gap, and start nothing
-    /// there for `retry_after` (or the new gap). Returns the state to show.
+    /// `host` answered 429 or 503 to a request sent at `sent`: halve its connections, double
+    /// its gap, and start nothing there for `retry_after` (or the new gap). Returns the state
+    /// to show.
+    ///
+    /// A request sent before the host's last slow-down was sent at the old pace, so its answer
+    /// is no news: it is waited for, but does not slow the host again (as TCP shrinks its
+    /// window once per round trip). Without this, the answers already on their way after one
+    /// 429 halved and doubled again and again, and a host answering 503 to one request in 25
+    /// sank to a start every 30 s.
     pub fn throttled(
         &mut self,
         host: &str,
         status: u16,
         retry_after: Option<Duration>,
+        sent: Instant,
         now: Instant,
     ) -> HostState {
         let Some(pace) = self.hosts.get_mut(host) else {
             return HostState::Normal;
         };
-        pace.limit = (pace.limit / 2).max(1);
-        pace.gap = (pace.gap * 2).max(Duration::from_millis(250)).min(MAX_GAP);
-        pace.successes = 0;
+        if pace.slowed_at.is_none_or(|at| sent >= at) {
+            pace.limit = (pace.limit / 2).max(1);
+            pace.gap = (pace.gap * 2).max(Duration::from_millis(250)).min(MAX_GAP);
+            pace.successes = 0;
+            pace.slowed_at = Some(now);
+        }
         let wait = retry_after
             .unwrap_or(pace.gap)
             .min(Duration::from_secs(300));
@@ -221,7 +235,7 @@ mod tests {
         let now = Instant::now();
         let (gap, limit) = (Duration::ZERO, 6);
         assert!(p.may_start("a", 0, gap, limit, now).is_ok());
-        let state = p.throttled("a", 429, Some(Duration::from_secs(30)), now);
+        let state = p.throttled("a", 429, Some(Duration::from_secs(30)), now, now);
         assert_eq!(
             state,
             HostState::Waiting {
@@ -253,6 +267,36 @@ mod tests {
             }
         }
         assert_eq!(back, Some(HostState::Normal));
+    }
+
+    #[test]
+    fn answers_to_requests_sent_before_a_slow_down_do_not_slow_the_host_again() {
+        let mut p = Pacing::default();
+        let (gap, limit) = (Duration::ZERO, 8);
+        let t0 = Instant::now();
+        assert!(p.may_start("a", 0, gap, limit, t0).is_ok());
+        let one = Duration::from_millis(1);
+        let later = t0 + Duration::from_secs(5);
+        p.throttled("a", 503, Some(one), t0, t0 + one);
+        assert!(p.may_start("a", 3, gap, limit, later).is_ok());
+        assert_eq!(
+            p.may_start("a", 4, gap, limit, later),
+            Err(None),
+            "half of 8"
+        );
+        // Three more answers from requests already on their way: waited for, no further cut.
+        for _ in 0..3 {
+            p.throttled("a", 503, Some(one), t0, t0 + 2 * one);
+        }
+        assert!(p.may_start("a", 3, gap, limit, later).is_ok());
+        // A request sent after the slow-down that is refused again: now it is news.
+        p.throttled("a", 503, Some(one), t0 + 3 * one, t0 + 4 * one);
+        assert!(p.may_start("a", 1, gap, limit, later).is_ok());
+        assert_eq!(
+            p.may_start("a", 2, gap, limit, later),
+            Err(None),
+            "half of 4"
+        );
     }
 
     #[test]
