@@ -191,10 +191,10 @@ fn a_thumbnail_another_program_wrote_is_used() {
     assert_eq!(&px.rgba[..4], &[7, 7, 7, 255], "read from the cache");
 }
 
-/// A JPEG whose EXIF says "rotate 90° clockwise to display".
-fn rotated_jpeg(path: &Path) {
-    let img = image::RgbImage::from_fn(800, 400, |x, _| {
-        if x < 400 {
+/// A JPEG `width` × `width / 2` whose EXIF says "rotate 90° clockwise to display".
+fn rotated_jpeg(path: &Path, width: u32) {
+    let img = image::RgbImage::from_fn(width, width / 2, |x, _| {
+        if x < width / 2 {
             image::Rgb([250, 0, 0])
         } else {
             image::Rgb([0, 0, 250])
@@ -220,25 +220,21 @@ fn rotated_jpeg(path: &Path) {
 
 #[test]
 fn a_phone_photo_is_shown_upright() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("phone.jpg");
-    rotated_jpeg(&file);
-    let px = decode(&file, 256).unwrap();
-    // Stored 800×400 (red left, blue right); shown 400×800 with red on top.
-    assert_eq!((px.original_width, px.original_height), (400, 800));
-    assert_eq!((px.width, px.height), (128, 256));
-    let at = |x: u32, y: u32| {
-        let i = ((y * px.width + x) * 4) as usize;
-        [px.rgba[i], px.rgba[i + 1], px.rgba[i + 2]]
-    };
-    assert!(
-        at(64, 10)[0] > 200 && at(64, 10)[2] < 50,
-        "{:?}",
-        at(64, 10)
-    );
-    assert!(
-        at(64, 245)[2] > 200 && at(64, 245)[0] < 50,
-        "{:?}",
-        at(64, 245)
-    );
+    // 800 px goes through libjpeg at 1/2; 4000 px through the DC values at 1/8.
+    for width in [800, 4000] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("phone.jpg");
+        rotated_jpeg(&file, width);
+        let px = decode(&file, 256).unwrap();
+        // Stored wide (red left, blue right); shown tall with red on top.
+        assert_eq!((px.original_width, px.original_height), (width / 2, width));
+        assert_eq!((px.width, px.height), (128, 256));
+        let at = |x: u32, y: u32| {
+            let i = ((y * px.width + x) * 4) as usize;
+            [px.rgba[i], px.rgba[i + 1], px.rgba[i + 2]]
+        };
+        let (top, bottom) = (at(64, 10), at(64, 245));
+        assert!(top[0] > 200 && top[2] < 50, "{width}: {top:?}");
+        assert!(bottom[2] > 200 && bottom[0] < 50, "{width}: {bottom:?}");
+    }
 }

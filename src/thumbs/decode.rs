@@ -12,9 +12,9 @@ use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 
 use image::ImageFormat;
 
-use super::jpeg;
 use super::resize::{self, Channels, Source};
 use super::vector;
+use super::{jpeg, jpeg_dc};
 use crate::store::{self, Kind};
 
 /// Why an image could not be shown.
@@ -57,7 +57,8 @@ const JPEG_PREFIX: usize = 64 * 1024;
 
 /// Decodes `path` under limits and scales it to fit `max_side`, upright as its EXIF says.
 ///
-/// JPEG is decoded shrunk in the DCT domain ([`super::jpeg`]); other formats are decoded whole
+/// JPEG is decoded shrunk in the DCT domain: at 1/8 from DC values alone ([`super::jpeg_dc`]),
+/// else by libjpeg ([`super::jpeg`]); other formats are decoded whole
 /// by the `image` crate, after their header's dimensions passed the limits.
 pub fn decode(path: &Path, max_side: u32) -> Result<Pixels, ThumbError> {
     let open = |e: std::io::Error| ThumbError::Open(e.to_string());
@@ -94,11 +95,24 @@ pub fn decode(path: &Path, max_side: u32) -> Result<Pixels, ThumbError> {
             .take(JPEG_PREFIX as u64)
             .read_to_end(&mut data)
             .map_err(open)?;
-        let outcome = match jpeg::frame_is_progressive(&data) {
-            Some(progressive) => {
+        let outcome = match jpeg::frame(&data) {
+            // At 1/8 scale only each block's DC value is needed: the fast path reads the
+            // whole file (it skips AC codes instead of decoding them); it hands anything
+            // unusual back to libjpeg.
+            Some(frame)
+                if !frame.progressive
+                    && jpeg::scale_numerator(frame.width.max(frame.height), max_side) == 1 =>
+            {
+                file.read_to_end(&mut data).map_err(open)?;
+                match jpeg_dc::decode_eighth(&data) {
+                    Some(scaled) => jpeg::Outcome::Done(scaled),
+                    None => jpeg::decode(&data, max_side)?,
+                }
+            }
+            Some(frame) => {
                 let rest =
                     BufReader::with_capacity(JPEG_PREFIX, std::io::Cursor::new(data).chain(file));
-                jpeg::decode_from(rest, progressive, max_side)?
+                jpeg::decode_from(rest, frame.progressive, max_side)?
             }
             None => {
                 file.read_to_end(&mut data).map_err(open)?;

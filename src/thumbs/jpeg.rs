@@ -1,7 +1,8 @@
 //! JPEG shrink-on-load: libjpeg(-turbo lineage, through the `mozjpeg` crate) decodes in the DCT
 //! domain at 1/8, 1/4, 1/2 or full scale, so a 12-megapixel photo shown as a 256 px tile never
 //! exists at full size in memory. The scale is libvips' rule: the smallest that still leaves the
-//! longer side at least the target.
+//! longer side at least the target. A baseline file at 1/8 usually goes to `jpeg_dc` instead,
+//! which needs only each block's DC value; libjpeg takes whatever it hands back.
 
 use image::metadata::Orientation;
 
@@ -37,11 +38,11 @@ pub fn scale_numerator(side: u32, target: u32) -> u8 {
 
 /// Decodes `data` scaled so its longer side is at least `target` (or full size if smaller).
 pub fn decode(data: &[u8], target: u32) -> Result<Outcome, ThumbError> {
-    decode_from(data, frame_is_progressive(data).unwrap_or(false), target)
+    decode_from(data, frame(data).is_some_and(|f| f.progressive), target)
 }
 
 /// Like [`decode`], reading the file as it goes; `progressive` is what its frame header says
-/// ([`frame_is_progressive`]).
+/// ([`frame`]).
 pub fn decode_from(
     reader: impl std::io::BufRead,
     progressive: bool,
@@ -116,13 +117,26 @@ fn dim(v: usize) -> Result<u32, ThumbError> {
     u32::try_from(v).map_err(|_| ThumbError::TooLarge)
 }
 
-/// Whether the frame header (SOFn) in `data` (the file or its start) says progressive (SOF2,
-/// SOF6, SOF10, SOF14); `None` when `data` ends before it.
-pub fn frame_is_progressive(data: &[u8]) -> Option<bool> {
+/// What a JPEG's frame header (SOFn) says.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame {
+    /// SOF2, SOF6, SOF10 or SOF14.
+    pub progressive: bool,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The frame header in `data` (the file or its start); `None` when `data` ends before it.
+pub fn frame(data: &[u8]) -> Option<Frame> {
     let mut i = 2; // after SOI
     while i + 4 <= data.len() {
         if data[i] != 0xFF {
-            return Some(false); // not a marker: libjpeg will say what is wrong
+            // Not a marker: libjpeg will say what is wrong.
+            return Some(Frame {
+                progressive: false,
+                width: 0,
+                height: 0,
+            });
         }
         let marker = data[i + 1];
         if marker == 0xFF {
@@ -130,7 +144,12 @@ pub fn frame_is_progressive(data: &[u8]) -> Option<bool> {
             continue;
         }
         if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
-            return Some(matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE));
+            let size = data.get(i + 5..i + 9)?;
+            return Some(Frame {
+                progressive: matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE),
+                height: u32::from(u16::from_be_bytes([size[0], size[1]])),
+                width: u32::from(u16::from_be_bytes([size[2], size[3]])),
+            });
         }
         let len = usize::from(u16::from_be_bytes([data[i + 2], data[i + 3]]));
         i += 2 + len;
@@ -177,10 +196,14 @@ mod tests {
     }
 
     #[test]
-    fn the_frame_type_is_read_from_the_header() {
-        assert_eq!(frame_is_progressive(&jpeg(16, 16, false)), Some(false));
-        assert_eq!(frame_is_progressive(&jpeg(16, 16, true)), Some(true));
-        assert_eq!(frame_is_progressive(&jpeg(16, 16, true)[..4]), None);
+    fn the_frame_type_and_size_are_read_from_the_header() {
+        let baseline = frame(&jpeg(24, 16, false)).unwrap();
+        assert_eq!(
+            (baseline.progressive, baseline.width, baseline.height),
+            (false, 24, 16)
+        );
+        assert!(frame(&jpeg(16, 16, true)).unwrap().progressive);
+        assert_eq!(frame(&jpeg(16, 16, true)[..4]), None);
     }
 
     #[test]

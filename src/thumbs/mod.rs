@@ -10,6 +10,7 @@
 pub mod cache;
 mod decode;
 mod jpeg;
+mod jpeg_dc;
 mod resize;
 mod vector;
 
