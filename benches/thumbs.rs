@@ -2,7 +2,8 @@
 //!
 //! 1. One thread, ms per image to a 256 px thumbnail: Magpie's pipeline (JPEG shrink-on-load +
 //!    SIMD resize), the `image` crate's full decode + `thumbnail()` (what Magpie did before), and
-//!    Pillow with draft mode (libjpeg-turbo's shrink-on-load) when python3 has PIL.
+//!    Pillow with draft mode (libjpeg-turbo's shrink-on-load) when python3 has PIL; on the 12 MP
+//!    photos, the 1024×768 ones, and ten of the 12 MP saved progressive.
 //! 2. Two cores: `magpie thumbs -j 2` into an empty cache against Pillow in two processes saving
 //!    the same PNG thumbnails; wall and CPU time, median of RUNS.
 //!
@@ -69,6 +70,27 @@ fn generate(dir: &Path, count: usize, width: u32, height: u32) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The same photos saved progressive (as many web sites serve them), by libjpeg at q85.
+fn progressive_copies(files: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
+    std::fs::create_dir_all(dir).expect("dir");
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let img = image::open(file).expect("open").to_rgb8();
+            let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+            c.set_size(img.width() as usize, img.height() as usize);
+            c.set_quality(85.0);
+            c.set_progressive_mode();
+            let mut c = c.start_compress(Vec::new()).expect("compress");
+            c.write_scanlines(img.as_raw()).expect("encode");
+            let path = dir.join(format!("progressive_{i:02}.jpg"));
+            std::fs::write(&path, c.finish().expect("finish")).expect("write");
+            path
+        })
+        .collect()
+}
+
 fn files_in(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("corpus folder")
@@ -119,11 +141,15 @@ fn main() {
             )
         }
     };
+    let progressive = progressive_copies(&large[..large.len().min(10)], &tmp.path().join("prog"));
     let pillow = pillow_available();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/thumbs_pillow.py");
 
     println!("One thread, 256 px thumbnail, median ms per image (same files, same run)");
-    println!("{:<28} {:>12} {:>12}", "", "12 MP JPEG", "1024×768 JPEG");
+    println!(
+        "{:<28} {:>12} {:>12} {:>12}",
+        "", "12 MP JPEG", "1024×768 JPEG", "12 MP progr."
+    );
     for (name, f) in [
         ("magpie (shrink-on-load)", magpie_thumb as fn(&Path)),
         ("image crate full decode", image_crate_thumb as fn(&Path)),
@@ -131,9 +157,10 @@ fn main() {
         // Warm the page cache and the allocator first.
         per_image_ms(&large[..3], f);
         println!(
-            "{name:<28} {:>12.2} {:>12.2}",
+            "{name:<28} {:>12.2} {:>12.2} {:>12.2}",
             per_image_ms(&large, f),
-            per_image_ms(&small, f)
+            per_image_ms(&small, f),
+            per_image_ms(&progressive, f)
         );
     }
     if pillow {
@@ -150,10 +177,11 @@ fn main() {
                 .unwrap_or(f64::NAN)
         };
         println!(
-            "{:<28} {:>12.2} {:>12.2}",
+            "{:<28} {:>12.2} {:>12.2} {:>12.2}",
             "Pillow draft + thumbnail",
             each(&large),
-            each(&small)
+            each(&small),
+            each(&progressive)
         );
     } else {
         println!("(Pillow not installed: pip install Pillow to compare)");

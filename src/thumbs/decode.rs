@@ -97,12 +97,9 @@ pub fn decode(path: &Path, max_side: u32) -> Result<Pixels, ThumbError> {
             .map_err(open)?;
         let outcome = match jpeg::frame(&data) {
             // At 1/8 scale only each block's DC value is needed: the fast path reads the
-            // whole file (it skips AC codes instead of decoding them); it hands anything
-            // unusual back to libjpeg.
-            Some(frame)
-                if !frame.progressive
-                    && jpeg::scale_numerator(frame.width.max(frame.height), max_side) == 1 =>
-            {
+            // whole file (it skips AC codes, or a progressive file's AC scans, instead of
+            // decoding them); it hands anything unusual back to libjpeg.
+            Some(frame) if jpeg::scale_numerator(frame.width.max(frame.height), max_side) == 1 => {
                 file.read_to_end(&mut data).map_err(open)?;
                 match jpeg_dc::decode_eighth(&data) {
                     Some(scaled) => jpeg::Outcome::Done(scaled),

@@ -1,32 +1,79 @@
-//! A baseline JPEG at 1/8 scale from its DC coefficients alone. At that scale each 8×8 block
-//! becomes one pixel, its DC value, yet libjpeg still decodes every AC coefficient in full and
-//! that Huffman decoding was ~72% of a 12 MP thumbnail. Here AC codes are only skipped, each
-//! with one table look-up that covers the code and its extra bits together, over a scan freed
-//! of byte stuffing beforehand so the bit reader never looks for markers.
+//! A JPEG at 1/8 scale from its DC coefficients alone. At that scale each 8×8 block becomes
+//! one pixel, its DC value, yet libjpeg still decodes every AC coefficient in full: that
+//! Huffman decoding was ~72% of a 12 MP thumbnail, and a progressive file also made it keep
+//! every coefficient of the image in memory (72 MB for 12 MP). Here a sequential file's AC
+//! codes are only skipped, a few at a time by one table look-up ([`entropy`]), and a
+//! progressive file's AC scans are not read at all: its DC scans are a small part of it.
 //!
-//! Only the common case is taken: 8-bit baseline or extended Huffman, one scan holding every
-//! component, greyscale or YCbCr. Anything else, and any file that does not decode cleanly,
-//! returns `None` and goes to libjpeg, which handles every variant and reports damage in its
-//! own words. Chroma is repeated, not interpolated: the result is shrunk again to a thumbnail.
+//! Taken: 8-bit Huffman-coded files, sequential or progressive, greyscale or YCbCr, any scan
+//! layout and restart markers. Anything else (CMYK, RGB, arithmetic coding, 12 bits), and any
+//! file that does not decode cleanly, returns `None` and goes to libjpeg, which handles every
+//! variant and reports damage in its own words. Luma is libjpeg's to the bit; chroma is
+//! repeated over the pixels it covers instead of scaled in the DCT, which the thumbnail's
+//! resize makes invisible.
 
 use image::metadata::Orientation;
 
 mod entropy;
 
-use entropy::{Bits, Huffman};
+use entropy::{Bits, Huffman, Scan};
 
 use super::decode::MAX_DIMENSION;
 use super::jpeg::Scaled;
 
 /// Decodes `data` (a whole JPEG file) at 1/8 scale, or `None` when libjpeg should.
 pub fn decode_eighth(data: &[u8]) -> Option<Scaled> {
-    let header = Header::parse(data)?;
-    if header.width.max(header.height) > MAX_DIMENSION as usize {
-        return None; // libjpeg's path refuses it with the usual error
+    let decoder = read(data)?;
+    Some(decoder.to_rgb(&decoder.pixels()?))
+}
+
+/// Reads the file's markers and the DC values of its scans.
+fn read(data: &[u8]) -> Option<Decoder> {
+    if !data.starts_with(&[0xFF, 0xD8]) {
+        return None;
     }
-    let scan = Scan::destuff(&data[header.scan_start..]);
-    let planes = header.decode(&scan)?;
-    Some(header.to_rgb(&planes))
+    let mut d = Decoder::default();
+    let mut i = 2;
+    // A file cut short after its last DC scan still gives its picture, as with libjpeg.
+    while let (Some(&0xFF), Some(&marker)) = (data.get(i), data.get(i + 1)) {
+        if marker == 0xFF {
+            i += 1; // fill byte
+            continue;
+        }
+        if marker == 0xD9 {
+            break; // end of image
+        }
+        let Some(len) = data.get(i + 2..i + 4) else {
+            break;
+        };
+        let next = i + 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
+        let body = data.get(i + 4..next)?;
+        match marker {
+            0xC0..=0xC2 => d.frame(body, marker == 0xC2)?,
+            // Lossless, arithmetic coding, or a hierarchical frame.
+            0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
+            0xC4 => d.huffman_tables(body)?,
+            0xDB => d.quant_tables(body)?,
+            0xDD => {
+                let [hi, lo, ..] = *body else { return None };
+                d.restart_interval = usize::from(u16::from_be_bytes([hi, lo]));
+            }
+            0xE1 => {
+                if let Some(exif) = body.strip_prefix(b"Exif\0\0") {
+                    d.orientation = Orientation::from_exif_chunk(exif);
+                }
+            }
+            // Adobe's marker can say the three components are RGB, not YCbCr.
+            0xEE if body.starts_with(b"Adobe") => return None,
+            0xDA => {
+                i = next + d.scan(body, &data[next..])?;
+                continue;
+            }
+            _ => {}
+        }
+        i = next;
+    }
+    Some(d)
 }
 
 #[derive(Clone, Copy)]
@@ -35,90 +82,55 @@ struct Component {
     h: usize,
     v: usize,
     quant: usize,
-    dc: usize,
-    ac: usize,
 }
 
-struct Header {
+/// A component's blocks: their DC coefficients, quantised, in the MCU grid.
+struct Plane {
+    dc: Vec<i32>,
+    stride: usize,
+    /// The DC quantisation step, taken when the component's first scan starts (as libjpeg
+    /// does; a later table with the same number does not change it). `None`: no scan yet.
+    step: Option<i64>,
+}
+
+/// What a scan does to each block's DC value.
+#[derive(Clone, Copy)]
+enum Pass {
+    /// Sequential: the DC difference, then the AC codes skipped.
+    Sequential,
+    /// Progressive DC first scan: the difference, scaled by 2^n.
+    First(u32),
+    /// Progressive DC refinement: one more bit, 2^n.
+    Refine(u32),
+}
+
+#[derive(Default)]
+struct Decoder {
     width: usize,
     height: usize,
+    progressive: bool,
     components: Vec<Component>,
+    planes: Vec<Plane>,
     /// Each table's DC step (the first entry, in zig-zag order).
     dc_quant: [Option<u16>; 4],
     dc_tables: [Option<Huffman>; 4],
     ac_tables: [Option<Huffman>; 4],
     restart_interval: usize,
-    orientation: Orientation,
-    scan_start: usize,
+    /// From the EXIF block, if any.
+    orientation: Option<Orientation>,
 }
 
-impl Header {
-    /// Walks the markers up to the start of the scan.
-    fn parse(data: &[u8]) -> Option<Header> {
-        if !data.starts_with(&[0xFF, 0xD8]) {
-            return None;
-        }
-        let mut h = Header {
-            width: 0,
-            height: 0,
-            components: Vec::new(),
-            dc_quant: [None; 4],
-            dc_tables: Default::default(),
-            ac_tables: Default::default(),
-            restart_interval: 0,
-            orientation: Orientation::NoTransforms,
-            scan_start: 0,
-        };
-        let mut i = 2;
-        loop {
-            if *data.get(i)? != 0xFF {
-                return None;
-            }
-            let marker = *data.get(i + 1)?;
-            if marker == 0xFF {
-                i += 1;
-                continue;
-            }
-            let len = usize::from(u16::from_be_bytes([*data.get(i + 2)?, *data.get(i + 3)?]));
-            let body = data.get(i + 4..i + 2 + len)?;
-            match marker {
-                0xC0 | 0xC1 => h.frame(body)?,
-                // Progressive, lossless, arithmetic coding, or a hierarchical frame.
-                0xC2 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
-                0xC4 => h.huffman_tables(body)?,
-                0xDB => h.quant_tables(body)?,
-                0xDD => {
-                    let [hi, lo, ..] = *body else { return None };
-                    h.restart_interval = usize::from(u16::from_be_bytes([hi, lo]));
-                }
-                0xE1 => {
-                    if let Some(exif) = body.strip_prefix(b"Exif\0\0") {
-                        h.orientation =
-                            Orientation::from_exif_chunk(exif).unwrap_or(Orientation::NoTransforms);
-                    }
-                }
-                // Adobe's marker can say the three components are RGB, not YCbCr.
-                0xEE if body.starts_with(b"Adobe") => return None,
-                0xDA => {
-                    h.scan(body)?;
-                    h.scan_start = i + 2 + len;
-                    return Some(h);
-                }
-                0xD9 => return None,
-                _ => {}
-            }
-            i += 2 + len;
-        }
-    }
-
-    fn frame(&mut self, body: &[u8]) -> Option<()> {
+impl Decoder {
+    fn frame(&mut self, body: &[u8], progressive: bool) -> Option<()> {
         let [precision, h0, h1, w0, w1, count, ..] = *body else {
             return None;
         };
         self.height = usize::from(u16::from_be_bytes([h0, h1]));
         self.width = usize::from(u16::from_be_bytes([w0, w1]));
         // The height may come later in a DNL marker; libjpeg knows what to do with that.
-        if precision != 8 || self.width == 0 || self.height == 0 || !matches!(count, 1 | 3) {
+        let again = !self.components.is_empty();
+        if again || precision != 8 || self.width == 0 || self.height == 0 || !matches!(count, 1 | 3)
+        {
             return None;
         }
         for c in body[6..].chunks_exact(3).take(usize::from(count)) {
@@ -131,13 +143,30 @@ impl Header {
                 h,
                 v,
                 quant: usize::from(c[2]),
-                dc: 0,
-                ac: 0,
             });
         }
         // Component ids 'R', 'G', 'B' mean RGB to libjpeg, as the Adobe marker does.
         let rgb = self.components.iter().map(|c| c.id).eq(*b"RGB");
-        (self.components.len() == usize::from(count) && !rgb).then_some(())
+        if self.components.len() != usize::from(count) || rgb {
+            return None;
+        }
+        self.progressive = progressive;
+        if self.width.max(self.height) > MAX_DIMENSION as usize {
+            return None; // libjpeg's path refuses it with the usual error
+        }
+        let (hmax, vmax) = self.max_sampling();
+        let (cols, rows) = (
+            self.width.div_ceil(8 * hmax),
+            self.height.div_ceil(8 * vmax),
+        );
+        self.planes = (self.components.iter())
+            .map(|c| Plane {
+                dc: vec![0; cols * c.h * rows * c.v],
+                stride: cols * c.h,
+                step: None,
+            })
+            .collect();
+        Some(())
     }
 
     fn huffman_tables(&mut self, mut body: &[u8]) -> Option<()> {
@@ -172,61 +201,81 @@ impl Header {
         Some(())
     }
 
-    /// The scan header: every component of the frame, in one sequential scan.
-    fn scan(&mut self, body: &[u8]) -> Option<()> {
+    /// One scan: its header `body` and what follows it in the file. Returns the scan's
+    /// length there.
+    fn scan(&mut self, body: &[u8], rest: &[u8]) -> Option<usize> {
         let count = usize::from(*body.first()?);
-        if count != self.components.len() {
+        if self.components.is_empty() || !(1..=self.components.len()).contains(&count) {
             return None;
         }
+        let mut members = Vec::with_capacity(count);
         for s in body.get(1..1 + 2 * count)?.chunks_exact(2) {
-            let c = self.components.iter_mut().find(|c| c.id == s[0])?;
-            (c.dc, c.ac) = (usize::from(s[1] >> 4), usize::from(s[1] & 15));
+            let index = self.components.iter().position(|c| c.id == s[0])?;
+            members.push((index, usize::from(s[1] >> 4), usize::from(s[1] & 15)));
         }
         let [ss, se, a] = *body.get(1 + 2 * count..4 + 2 * count)? else {
             return None;
         };
-        (ss == 0 && se == 63 && a == 0).then_some(())
+        let (high, low) = (a >> 4, u32::from(a & 15));
+        let pass = match (self.progressive, ss, se, high) {
+            (false, 0, 63, 0) if low == 0 => Pass::Sequential,
+            (true, 0, 0, 0) if low < 16 => Pass::First(low),
+            (true, 0, 0, _) if low < 16 => Pass::Refine(low),
+            // A progressive AC scan: not needed at 1/8.
+            (true, 1.., _, _) => return Some(Scan::length(rest)),
+            _ => return None,
+        };
+        let (scan, length) = Scan::destuff(rest);
+        self.decode_scan(&scan, &members, pass)?;
+        Some(length)
     }
 
-    fn max_sampling(&self) -> (usize, usize) {
-        let h = self.components.iter().map(|c| c.h).max().unwrap_or(1);
-        let v = self.components.iter().map(|c| c.v).max().unwrap_or(1);
-        (h, v)
-    }
-
-    /// Each component's blocks, one pixel each: its DC value dequantised, descaled and
-    /// level-shifted as libjpeg's 1×1 inverse DCT does. Returns (plane, blocks per row).
-    fn decode(&self, scan: &Scan) -> Option<Vec<(Vec<u8>, usize)>> {
-        let single = self.components.len() == 1;
+    /// Runs `pass` over the blocks of the scan's components (`members`: component, DC table,
+    /// AC table).
+    fn decode_scan(
+        &mut self,
+        scan: &Scan,
+        members: &[(usize, usize, usize)],
+        pass: Pass,
+    ) -> Option<()> {
         let (hmax, vmax) = self.max_sampling();
-        // One component is stored block by block whatever its sampling factors say.
-        let (mcu_cols, mcu_rows) = if single {
-            (self.width.div_ceil(8), self.height.div_ceil(8))
-        } else {
-            (
+        // One component alone is stored block by block, in its own grid.
+        let (cols, rows) = match members {
+            [(only, _, _)] => {
+                let c = self.components[*only];
+                (
+                    (self.width * c.h).div_ceil(hmax).div_ceil(8),
+                    (self.height * c.v).div_ceil(vmax).div_ceil(8),
+                )
+            }
+            _ => (
                 self.width.div_ceil(8 * hmax),
                 self.height.div_ceil(8 * vmax),
-            )
+            ),
         };
-        let layout: Vec<(usize, usize)> = self
-            .components
-            .iter()
-            .map(|c| if single { (1, 1) } else { (c.h, c.v) })
-            .collect();
-        let mut planes: Vec<(Vec<u8>, usize)> = layout
-            .iter()
-            .map(|&(h, v)| (vec![0u8; mcu_cols * h * mcu_rows * v], mcu_cols * h))
-            .collect();
-        let mut tables = Vec::with_capacity(self.components.len());
-        for c in &self.components {
-            tables.push((
-                self.dc_tables.get(c.dc)?.as_ref()?,
-                self.ac_tables.get(c.ac)?.as_ref()?,
-                i64::from(self.dc_quant[c.quant]?),
-            ));
+        let mut layout = Vec::with_capacity(members.len());
+        for &(index, dc, ac) in members {
+            let c = self.components[index];
+            let plane = &mut self.planes[index];
+            if plane.step.is_none() {
+                plane.step = Some(i64::from(self.dc_quant[c.quant]?));
+            }
+            let (h, v) = if members.len() == 1 {
+                (1, 1)
+            } else {
+                (c.h, c.v)
+            };
+            let dc = self.dc_tables.get(dc)?.as_ref();
+            let ac = self.ac_tables.get(ac)?.as_ref();
+            match pass {
+                Pass::Sequential if dc.is_none() || ac.is_none() => return None,
+                Pass::First(_) if dc.is_none() => return None,
+                _ => {}
+            }
+            layout.push((index, h, v, dc, ac));
         }
 
-        let total = mcu_cols * mcu_rows;
+        let total = cols * rows;
         let interval = if self.restart_interval == 0 {
             total
         } else {
@@ -237,19 +286,31 @@ impl Header {
         }
         for (segment, first) in (0..total).step_by(interval).enumerate() {
             let mut bits = Bits::new(scan.segment(segment));
-            let mut predictions = [0i32; 3];
+            let mut predictions = [0i32; 4];
             for mcu in first..(first + interval).min(total) {
-                let (col, row) = (mcu % mcu_cols, mcu / mcu_cols);
-                for (ci, &(h, v)) in layout.iter().enumerate() {
-                    let (dc, ac, quant) = tables[ci];
-                    let (plane, stride) = &mut planes[ci];
+                let (col, row) = (mcu % cols, mcu / cols);
+                for (k, &(index, h, v, dc, ac)) in layout.iter().enumerate() {
+                    let plane = &mut self.planes[index];
                     for by in 0..v {
                         for bx in 0..h {
-                            predictions[ci] = predictions[ci].wrapping_add(bits.dc(dc)?);
-                            bits.skip_ac(ac)?;
-                            let value = ((i64::from(predictions[ci]) * quant + 4) >> 3) + 128;
-                            plane[(row * v + by) * *stride + col * h + bx] =
-                                value.clamp(0, 255) as u8;
+                            let at = (row * v + by) * plane.stride + col * h + bx;
+                            match (pass, dc, ac) {
+                                (Pass::Sequential, Some(dc), Some(ac)) => {
+                                    predictions[k] = predictions[k].wrapping_add(bits.dc(dc)?);
+                                    bits.skip_ac(ac)?;
+                                    plane.dc[at] = predictions[k];
+                                }
+                                (Pass::First(shift), Some(dc), _) => {
+                                    predictions[k] = predictions[k].wrapping_add(bits.dc(dc)?);
+                                    plane.dc[at] = predictions[k].wrapping_shl(shift);
+                                }
+                                (Pass::Refine(shift), _, _) => {
+                                    if bits.bit() {
+                                        plane.dc[at] |= 1 << shift;
+                                    }
+                                }
+                                _ => return None,
+                            }
                         }
                     }
                 }
@@ -258,7 +319,29 @@ impl Header {
                 return None; // the scan ended early: let libjpeg say so
             }
         }
-        Some(planes)
+        Some(())
+    }
+
+    fn max_sampling(&self) -> (usize, usize) {
+        let h = self.components.iter().map(|c| c.h).max().unwrap_or(1);
+        let v = self.components.iter().map(|c| c.v).max().unwrap_or(1);
+        (h, v)
+    }
+
+    /// Each component's blocks as pixels (with the row stride), once every component had
+    /// its DC values: dequantised, descaled and level-shifted as libjpeg's 1×1 inverse DCT
+    /// does.
+    fn pixels(&self) -> Option<Vec<(Vec<u8>, usize)>> {
+        let mut pixels = Vec::with_capacity(self.planes.len());
+        for plane in &self.planes {
+            let step = plane.step?;
+            let values = plane
+                .dc
+                .iter()
+                .map(|&dc| (((i64::from(dc) * step + 4) >> 3) + 128).clamp(0, 255) as u8);
+            pixels.push((values.collect(), plane.stride));
+        }
+        (!pixels.is_empty()).then_some(pixels)
     }
 
     /// The planes as RGB at ⌈width/8⌉ × ⌈height/8⌉, chroma repeated over the pixels it covers.
@@ -308,47 +391,8 @@ impl Header {
             rgb,
             full_width: self.width as u32,
             full_height: self.height as u32,
-            orientation: self.orientation,
+            orientation: self.orientation.unwrap_or(Orientation::NoTransforms),
         }
-    }
-}
-
-/// The entropy-coded data with stuffed bytes removed, split at restart markers.
-struct Scan {
-    data: Vec<u8>,
-    /// Where each restart interval starts in `data`.
-    segments: Vec<usize>,
-}
-
-impl Scan {
-    fn destuff(mut rest: &[u8]) -> Scan {
-        let mut data = Vec::with_capacity(rest.len() + 8);
-        let mut segments = vec![0];
-        while let Some(at) = memchr::memchr(0xFF, rest) {
-            data.extend_from_slice(&rest[..at]);
-            match rest.get(at + 1) {
-                Some(0x00) => {
-                    data.push(0xFF);
-                    rest = &rest[at + 2..];
-                }
-                Some(0xD0..=0xD7) => {
-                    segments.push(data.len());
-                    rest = &rest[at + 2..];
-                }
-                Some(0xFF) => rest = &rest[at + 1..], // fill byte before a marker
-                _ => {
-                    rest = &[]; // any other marker ends the scan
-                    break;
-                }
-            }
-        }
-        data.extend_from_slice(rest);
-        Scan { data, segments }
-    }
-
-    fn segment(&self, i: usize) -> &[u8] {
-        let end = self.segments.get(i + 1).copied().unwrap_or(self.data.len());
-        &self.data[self.segments[i]..end]
     }
 }
 

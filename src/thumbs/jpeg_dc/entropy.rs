@@ -194,6 +194,17 @@ impl<'a> Bits<'a> {
         None // no such code: damaged data
     }
 
+    /// One bit (a progressive DC refinement).
+    #[inline(always)]
+    pub(super) fn bit(&mut self) -> bool {
+        if self.count < 32 {
+            self.refill();
+        }
+        let bit = self.peek(1) == 1;
+        self.consume(1);
+        bit
+    }
+
     /// A DC difference.
     #[inline(always)]
     pub(super) fn dc(&mut self, table: &Huffman) -> Option<i32> {
@@ -251,5 +262,61 @@ impl<'a> Bits<'a> {
             }
         }
         Some(())
+    }
+}
+
+/// The entropy-coded data with stuffed bytes removed, split at restart markers.
+pub(super) struct Scan {
+    data: Vec<u8>,
+    /// Where each restart interval starts in `data`.
+    pub(super) segments: Vec<usize>,
+}
+
+impl Scan {
+    /// The scan at the start of `rest`, and how long it is there (up to the marker after it).
+    pub(super) fn destuff(whole: &[u8]) -> (Scan, usize) {
+        let mut rest = whole;
+        let mut data = Vec::with_capacity(rest.len() + 8);
+        let mut segments = vec![0];
+        while let Some(at) = memchr::memchr(0xFF, rest) {
+            data.extend_from_slice(&rest[..at]);
+            match rest.get(at + 1) {
+                Some(0x00) => {
+                    data.push(0xFF);
+                    rest = &rest[at + 2..];
+                }
+                Some(0xD0..=0xD7) => {
+                    segments.push(data.len());
+                    rest = &rest[at + 2..];
+                }
+                Some(0xFF) => rest = &rest[at + 1..], // fill byte before a marker
+                _ => {
+                    // Any other marker ends the scan.
+                    let end = whole.len() - rest.len() + at;
+                    return (Scan { data, segments }, end);
+                }
+            }
+        }
+        data.extend_from_slice(rest);
+        (Scan { data, segments }, whole.len())
+    }
+
+    /// How long the scan at the start of `rest` is, without reading it.
+    pub(super) fn length(rest: &[u8]) -> usize {
+        let mut at = 0;
+        while let Some(found) = memchr::memchr(0xFF, &rest[at..]) {
+            at += found;
+            match rest.get(at + 1) {
+                Some(0x00 | 0xD0..=0xD7) => at += 2,
+                Some(0xFF) => at += 1,
+                _ => return at,
+            }
+        }
+        rest.len()
+    }
+
+    pub(super) fn segment(&self, i: usize) -> &[u8] {
+        let end = self.segments.get(i + 1).copied().unwrap_or(self.data.len());
+        &self.data[self.segments[i]..end]
     }
 }

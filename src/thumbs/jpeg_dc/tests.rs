@@ -82,6 +82,9 @@ fn greyscale_and_full_colour_match_libjpeg_exactly() {
 fn libjpeg_luma(data: &[u8]) -> Vec<u8> {
     let mut d = mozjpeg::Decompress::new_mem(data).unwrap();
     d.scale(1);
+    if d.components().len() == 1 {
+        return d.grayscale().unwrap().read_scanlines().unwrap();
+    }
     let mut started = d.to_colorspace(mozjpeg::ColorSpace::JCS_YCbCr).unwrap();
     let ycc: Vec<u8> = started.read_scanlines().unwrap();
     ycc.iter().step_by(3).copied().collect()
@@ -89,12 +92,10 @@ fn libjpeg_luma(data: &[u8]) -> Vec<u8> {
 
 /// Our luma plane, cropped to the picture.
 fn luma(data: &[u8]) -> Vec<u8> {
-    let header = Header::parse(data).unwrap();
-    let planes = header
-        .decode(&Scan::destuff(&data[header.scan_start..]))
-        .unwrap();
+    let decoder = read(data).unwrap();
+    let planes = decoder.pixels().unwrap();
     let (plane, stride) = &planes[0];
-    let (width, height) = (header.width.div_ceil(8), header.height.div_ceil(8));
+    let (width, height) = (decoder.width.div_ceil(8), decoder.height.div_ceil(8));
     (0..height)
         .flat_map(|y| plane[y * stride..y * stride + width].iter().copied())
         .collect()
@@ -123,10 +124,11 @@ fn subsampled_colour_has_libjpegs_luma_and_close_colour() {
 fn restart_markers_are_followed() {
     // Written by Pillow with a restart marker every 3 MCUs (203×157, 4:2:0).
     let data = include_bytes!("restart.jpg");
-    let header = Header::parse(data).unwrap();
-    assert_eq!(header.restart_interval, 3);
+    assert_eq!(read(data).unwrap().restart_interval, 3);
     // 13×10 MCUs of 16×16 pixels.
-    assert_eq!(Scan::destuff(&data[header.scan_start..]).segments.len(), 44);
+    let scan = data.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    let start = scan + 2 + usize::from(u16::from_be_bytes([data[scan + 2], data[scan + 3]]));
+    assert_eq!(Scan::destuff(&data[start..]).0.segments.len(), 44);
     assert!(luma(data) == libjpeg_luma(data));
     let ours = decode_eighth(data).expect("taken");
     let theirs = libjpeg(data);
@@ -150,8 +152,39 @@ fn the_exif_orientation_is_read() {
 }
 
 #[test]
+fn progressive_files_are_read_from_their_dc_scans() {
+    for (width, height, sampling) in [
+        (203, 157, None),
+        (331, 250, Some((2, 2))),
+        (120, 97, Some((1, 1))),
+    ] {
+        let data = encode(width, height, sampling, true);
+        assert!(crate::thumbs::jpeg::frame(&data).unwrap().progressive);
+        assert!(
+            luma(&data) == libjpeg_luma(&data),
+            "{sampling:?}: luma differs"
+        );
+        let ours = decode_eighth(&data).expect("a progressive JPEG is taken");
+        let theirs = libjpeg(&data);
+        assert_eq!((ours.width, ours.height), (theirs.width, theirs.height));
+        let diff = mean_difference(&ours.rgb, &theirs.rgb);
+        assert!(diff < 8.0, "{sampling:?}: mean difference {diff}");
+    }
+    // Written by Pillow: progressive, a restart marker every 2 MCUs.
+    let data = include_bytes!("progressive_restart.jpg");
+    assert!(read(data).unwrap().progressive);
+    assert!(luma(data) == libjpeg_luma(data));
+}
+
+#[test]
 fn other_kinds_of_jpeg_are_left_to_libjpeg() {
-    assert!(decode_eighth(&encode(64, 48, Some((2, 2)), true)).is_none());
+    let mut arithmetic = encode(64, 48, Some((2, 2)), false);
+    let sof = arithmetic
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .unwrap();
+    arithmetic[sof + 1] = 0xC9;
+    assert!(decode_eighth(&arithmetic).is_none(), "arithmetic coding");
     let mut cut = encode(203, 157, Some((2, 2)), false);
     cut.truncate(cut.len() / 2);
     assert!(decode_eighth(&cut).is_none(), "a file cut short");
