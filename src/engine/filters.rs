@@ -87,6 +87,9 @@ pub fn check_dimensions(s: &FetchSettings, (w, h): (u32, u32)) -> Verdict {
 /// The dimensions in the first bytes of an image, once its header is all there.
 pub fn dimensions(head: &[u8], kind: Kind) -> Option<(u32, u32)> {
     match kind {
+        Kind::Raster(image::ImageFormat::Jpeg) => crate::store::jpeg_frame::frame(head)
+            .filter(|f| f.width > 0 && f.height > 0)
+            .map(|f| (f.width, f.height)),
         Kind::Raster(format) => image::ImageReader::with_format(std::io::Cursor::new(head), format)
             .into_dimensions()
             .ok(),

@@ -18,6 +18,7 @@
 //!   unnamed file vanishes by itself, even when the process is killed.
 
 mod claim;
+pub mod jpeg_frame;
 mod kind;
 mod memory;
 pub mod names;

@@ -95,7 +95,7 @@ pub fn decode(path: &Path, max_side: u32) -> Result<Pixels, ThumbError> {
             .take(JPEG_PREFIX as u64)
             .read_to_end(&mut data)
             .map_err(open)?;
-        let outcome = match jpeg::frame(&data) {
+        let outcome = match store::jpeg_frame::frame(&data) {
             // At 1/8 scale only each block's DC value is needed: the fast path reads the
             // whole file (it skips AC codes, or a progressive file's AC scans, instead of
             // decoding them); it hands anything unusual back to libjpeg.

@@ -7,6 +7,7 @@
 use image::metadata::Orientation;
 
 use super::decode::{MAX_DECODE_BYTES, MAX_DIMENSION, ThumbError};
+use crate::store::jpeg_frame;
 
 /// Pixels decoded at a reduced scale, before the final resize.
 pub struct Scaled {
@@ -38,11 +39,15 @@ pub fn scale_numerator(side: u32, target: u32) -> u8 {
 
 /// Decodes `data` scaled so its longer side is at least `target` (or full size if smaller).
 pub fn decode(data: &[u8], target: u32) -> Result<Outcome, ThumbError> {
-    decode_from(data, frame(data).is_some_and(|f| f.progressive), target)
+    decode_from(
+        data,
+        jpeg_frame::frame(data).is_some_and(|f| f.progressive),
+        target,
+    )
 }
 
 /// Like [`decode`], reading the file as it goes; `progressive` is what its frame header says
-/// ([`frame`]).
+/// ([`jpeg_frame::frame`]).
 pub fn decode_from(
     reader: impl std::io::BufRead,
     progressive: bool,
@@ -117,46 +122,6 @@ fn dim(v: usize) -> Result<u32, ThumbError> {
     u32::try_from(v).map_err(|_| ThumbError::TooLarge)
 }
 
-/// What a JPEG's frame header (SOFn) says.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Frame {
-    /// SOF2, SOF6, SOF10 or SOF14.
-    pub progressive: bool,
-    pub width: u32,
-    pub height: u32,
-}
-
-/// The frame header in `data` (the file or its start); `None` when `data` ends before it.
-pub fn frame(data: &[u8]) -> Option<Frame> {
-    let mut i = 2; // after SOI
-    while i + 4 <= data.len() {
-        if data[i] != 0xFF {
-            // Not a marker: libjpeg will say what is wrong.
-            return Some(Frame {
-                progressive: false,
-                width: 0,
-                height: 0,
-            });
-        }
-        let marker = data[i + 1];
-        if marker == 0xFF {
-            i += 1; // fill byte
-            continue;
-        }
-        if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
-            let size = data.get(i + 5..i + 9)?;
-            return Some(Frame {
-                progressive: matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE),
-                height: u32::from(u16::from_be_bytes([size[0], size[1]])),
-                width: u32::from(u16::from_be_bytes([size[2], size[3]])),
-            });
-        }
-        let len = usize::from(u16::from_be_bytes([data[i + 2], data[i + 3]]));
-        i += 2 + len;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,17 +158,6 @@ mod tests {
         assert_eq!((s.full_width, s.full_height), (2400, 1600));
         assert_eq!((s.width, s.height), (300, 200));
         assert_eq!(s.rgb.len(), 300 * 200 * 3);
-    }
-
-    #[test]
-    fn the_frame_type_and_size_are_read_from_the_header() {
-        let baseline = frame(&jpeg(24, 16, false)).unwrap();
-        assert_eq!(
-            (baseline.progressive, baseline.width, baseline.height),
-            (false, 24, 16)
-        );
-        assert!(frame(&jpeg(16, 16, true)).unwrap().progressive);
-        assert_eq!(frame(&jpeg(16, 16, true)[..4]), None);
     }
 
     #[test]

@@ -159,7 +159,7 @@ fn progressive_files_are_read_from_their_dc_scans() {
         (120, 97, Some((1, 1))),
     ] {
         let data = encode(width, height, sampling, true);
-        assert!(crate::thumbs::jpeg::frame(&data).unwrap().progressive);
+        assert!(crate::store::jpeg_frame::frame(&data).unwrap().progressive);
         assert!(
             luma(&data) == libjpeg_luma(&data),
             "{sampling:?}: luma differs"
