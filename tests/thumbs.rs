@@ -238,3 +238,28 @@ fn a_phone_photo_is_shown_upright() {
         assert!(bottom[2] > 200 && bottom[0] < 50, "{width}: {bottom:?}");
     }
 }
+
+#[test]
+fn a_large_photo_cut_short_still_shows_what_arrived() {
+    // The fast 1/8 decoder gives up on a scan that ends early; libjpeg then shows the part
+    // that is there, from the file as it is on disk.
+    let dir = tempfile::tempdir().unwrap();
+    let img = image::RgbImage::from_fn(4000, 2000, |_, y| {
+        if y < 1000 {
+            image::Rgb([250, 0, 0])
+        } else {
+            image::Rgb([0, 0, 250])
+        }
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .encode_image(&img)
+        .unwrap();
+    jpeg.truncate(jpeg.len() * 3 / 4);
+    let file = dir.path().join("cut.jpg");
+    std::fs::write(&file, &jpeg).unwrap();
+    let px = decode(&file, 256).unwrap();
+    assert_eq!((px.width, px.height), (256, 128));
+    let top = &px.rgba[..4];
+    assert!(top[0] > 200 && top[2] < 50, "{top:?}");
+}

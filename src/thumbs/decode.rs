@@ -101,9 +101,10 @@ pub fn decode(path: &Path, max_side: u32) -> Result<Pixels, ThumbError> {
             // decoding them); it hands anything unusual back to libjpeg.
             Some(frame) if jpeg::scale_numerator(frame.width.max(frame.height), max_side) == 1 => {
                 file.read_to_end(&mut data).map_err(open)?;
-                match jpeg_dc::decode_eighth(&data) {
+                match jpeg_dc::decode_eighth(&mut data) {
                     Some(scaled) => jpeg::Outcome::Done(scaled),
-                    None => jpeg::decode(&data, max_side)?,
+                    // Its scans were rewritten in place: libjpeg reads the file afresh.
+                    None => jpeg::decode(&std::fs::read(path).map_err(open)?, max_side)?,
                 }
             }
             Some(frame) => {

@@ -22,13 +22,16 @@ use super::decode::MAX_DIMENSION;
 use super::jpeg::Scaled;
 
 /// Decodes `data` (a whole JPEG file) at 1/8 scale, or `None` when libjpeg should.
-pub fn decode_eighth(data: &[u8]) -> Option<Scaled> {
+///
+/// The scans are freed of their stuffed bytes in place (no second buffer the file's size), so
+/// after `None` the buffer no longer holds the file: read it again for libjpeg.
+pub fn decode_eighth(data: &mut [u8]) -> Option<Scaled> {
     let decoder = read(data)?;
     Some(decoder.to_rgb(&decoder.pixels()?))
 }
 
-/// Reads the file's markers and the DC values of its scans.
-fn read(data: &[u8]) -> Option<Decoder> {
+/// Reads the file's markers and the DC values of its scans (rewriting the scans in place).
+fn read(data: &mut [u8]) -> Option<Decoder> {
     if !data.starts_with(&[0xFF, 0xD8]) {
         return None;
     }
@@ -47,7 +50,11 @@ fn read(data: &[u8]) -> Option<Decoder> {
             break;
         };
         let next = i + 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
-        let body = data.get(i + 4..next)?;
+        if next > data.len() {
+            return None;
+        }
+        let (before, after) = data.split_at_mut(next);
+        let body = before.get(i + 4..)?;
         match marker {
             0xC0..=0xC2 => d.frame(body, marker == 0xC2)?,
             // Lossless, arithmetic coding, or a hierarchical frame.
@@ -66,7 +73,7 @@ fn read(data: &[u8]) -> Option<Decoder> {
             // Adobe's marker can say the three components are RGB, not YCbCr.
             0xEE if body.starts_with(b"Adobe") => return None,
             0xDA => {
-                i = next + d.scan(body, &data[next..])?;
+                i = next + d.scan(body, after)?;
                 continue;
             }
             _ => {}
@@ -203,7 +210,7 @@ impl Decoder {
 
     /// One scan: its header `body` and what follows it in the file. Returns the scan's
     /// length there.
-    fn scan(&mut self, body: &[u8], rest: &[u8]) -> Option<usize> {
+    fn scan(&mut self, body: &[u8], rest: &mut [u8]) -> Option<usize> {
         let count = usize::from(*body.first()?);
         if self.components.is_empty() || !(1..=self.components.len()).contains(&count) {
             return None;

@@ -266,39 +266,51 @@ impl<'a> Bits<'a> {
 }
 
 /// The entropy-coded data with stuffed bytes removed, split at restart markers.
-pub(super) struct Scan {
-    data: Vec<u8>,
+pub(super) struct Scan<'a> {
+    data: &'a [u8],
     /// Where each restart interval starts in `data`.
     pub(super) segments: Vec<usize>,
 }
 
-impl Scan {
-    /// The scan at the start of `rest`, and how long it is there (up to the marker after it).
-    pub(super) fn destuff(whole: &[u8]) -> (Scan, usize) {
-        let mut rest = whole;
-        let mut data = Vec::with_capacity(rest.len() + 8);
+impl<'a> Scan<'a> {
+    /// The scan at the start of `rest`, with its stuffed bytes and restart markers removed in
+    /// place (the data only ever moves towards the start), and how long it was there (up to
+    /// the marker after it).
+    pub(super) fn destuff(rest: &'a mut [u8]) -> (Scan<'a>, usize) {
+        let (mut read, mut write) = (0, 0);
         let mut segments = vec![0];
-        while let Some(at) = memchr::memchr(0xFF, rest) {
-            data.extend_from_slice(&rest[..at]);
+        let end = loop {
+            let Some(found) = memchr::memchr(0xFF, &rest[read..]) else {
+                break rest.len();
+            };
+            let at = read + found;
+            rest.copy_within(read..at, write);
+            write += at - read;
             match rest.get(at + 1) {
                 Some(0x00) => {
-                    data.push(0xFF);
-                    rest = &rest[at + 2..];
+                    rest[write] = 0xFF;
+                    write += 1;
+                    read = at + 2;
                 }
                 Some(0xD0..=0xD7) => {
-                    segments.push(data.len());
-                    rest = &rest[at + 2..];
+                    segments.push(write);
+                    read = at + 2;
                 }
-                Some(0xFF) => rest = &rest[at + 1..], // fill byte before a marker
+                Some(0xFF) => read = at + 1, // fill byte before a marker
+                // Any other marker ends the scan.
                 _ => {
-                    // Any other marker ends the scan.
-                    let end = whole.len() - rest.len() + at;
-                    return (Scan { data, segments }, end);
+                    read = at;
+                    break at;
                 }
             }
-        }
-        data.extend_from_slice(rest);
-        (Scan { data, segments }, whole.len())
+        };
+        rest.copy_within(read..end, write);
+        write += end - read;
+        let scan = Scan {
+            data: &rest[..write],
+            segments,
+        };
+        (scan, end)
     }
 
     /// How long the scan at the start of `rest` is, without reading it.
@@ -315,7 +327,7 @@ impl Scan {
         rest.len()
     }
 
-    pub(super) fn segment(&self, i: usize) -> &[u8] {
+    pub(super) fn segment(&self, i: usize) -> &'a [u8] {
         let end = self.segments.get(i + 1).copied().unwrap_or(self.data.len());
         &self.data[self.segments[i]..end]
     }
