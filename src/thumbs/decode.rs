@@ -100,6 +100,8 @@ pub fn decode(path: &Path, max_side: u32) -> Result<Pixels, ThumbError> {
             // whole file (it skips AC codes, or a progressive file's AC scans, instead of
             // decoding them); it hands anything unusual back to libjpeg.
             Some(frame) if jpeg::scale_numerator(frame.width.max(frame.height), max_side) == 1 => {
+                // Exactly the file's size, not the doubling growth of read_to_end.
+                data.reserve_exact((len as usize).saturating_sub(data.len()));
                 file.read_to_end(&mut data).map_err(open)?;
                 match jpeg_dc::decode_eighth(&mut data) {
                     Some(scaled) => jpeg::Outcome::Done(scaled),

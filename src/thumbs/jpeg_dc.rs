@@ -93,7 +93,8 @@ struct Component {
 
 /// A component's blocks: their DC coefficients, quantised, in the MCU grid.
 struct Plane {
-    dc: Vec<i32>,
+    /// 16 bits, as libjpeg keeps coefficients.
+    dc: Vec<i16>,
     stride: usize,
     /// The DC quantisation step, taken when the component's first scan starts (as libjpeg
     /// does; a later table with the same number does not change it). `None`: no scan yet.
@@ -305,15 +306,15 @@ impl Decoder {
                                 (Pass::Sequential, Some(dc), Some(ac)) => {
                                     predictions[k] = predictions[k].wrapping_add(bits.dc(dc)?);
                                     bits.skip_ac(ac)?;
-                                    plane.dc[at] = predictions[k];
+                                    plane.dc[at] = predictions[k] as i16;
                                 }
                                 (Pass::First(shift), Some(dc), _) => {
                                     predictions[k] = predictions[k].wrapping_add(bits.dc(dc)?);
-                                    plane.dc[at] = predictions[k].wrapping_shl(shift);
+                                    plane.dc[at] = predictions[k].wrapping_shl(shift) as i16;
                                 }
                                 (Pass::Refine(shift), _, _) => {
                                     if bits.bit() {
-                                        plane.dc[at] |= 1 << shift;
+                                        plane.dc[at] |= 1i16.wrapping_shl(shift);
                                     }
                                 }
                                 _ => return None,
