@@ -202,17 +202,24 @@ fn other_kinds_of_jpeg_are_left_to_libjpeg() {
 
 #[test]
 fn damaged_files_never_panic() {
-    let good = encode(120, 90, Some((2, 2)), false);
+    let files = [
+        encode(120, 90, Some((2, 2)), false),
+        encode(120, 90, Some((2, 2)), true),
+        include_bytes!("progressive_restart.jpg").to_vec(),
+        include_bytes!("restart.jpg").to_vec(),
+    ];
     let mut rng = fastrand::Rng::with_seed(11);
-    for _ in 0..2_000 {
-        let mut data = good.clone();
-        for _ in 0..rng.usize(1..6) {
-            let at = rng.usize(..data.len());
-            data[at] = rng.u8(..);
+    for good in &files {
+        for _ in 0..1_000 {
+            let mut data = good.clone();
+            for _ in 0..rng.usize(1..6) {
+                let at = rng.usize(..data.len());
+                data[at] = rng.u8(..);
+            }
+            if rng.bool() {
+                data.truncate(rng.usize(..data.len()));
+            }
+            let _ = dc_decode(&data);
         }
-        if rng.bool() {
-            data.truncate(rng.usize(..data.len()));
-        }
-        let _ = dc_decode(&data);
     }
 }
