@@ -191,10 +191,10 @@ fn a_thumbnail_another_program_wrote_is_used() {
     assert_eq!(&px.rgba[..4], &[7, 7, 7, 255], "read from the cache");
 }
 
-/// A JPEG `width` × `width / 2` whose EXIF says "rotate 90° clockwise to display".
-fn rotated_jpeg(path: &Path, width: u32) {
-    let img = image::RgbImage::from_fn(width, width / 2, |x, _| {
-        if x < width / 2 {
+/// A JPEG, red where `red(x, y)` and blue elsewhere.
+fn red_and_blue(width: u32, height: u32, red: impl Fn(u32, u32) -> bool) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        if red(x, y) {
             image::Rgb([250, 0, 0])
         } else {
             image::Rgb([0, 0, 250])
@@ -204,6 +204,12 @@ fn rotated_jpeg(path: &Path, width: u32) {
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
         .encode_image(&img)
         .unwrap();
+    jpeg
+}
+
+/// A JPEG `width` × `width / 2` whose EXIF says "rotate 90° clockwise to display".
+fn rotated_jpeg(path: &Path, width: u32) {
+    let jpeg = red_and_blue(width, width / 2, |x, _| x < width / 2);
     // APP1 "Exif\0\0" + little-endian TIFF with one IFD entry: Orientation (0x0112) = 6.
     let mut tiff = b"II*\0\x08\0\0\0\x01\0".to_vec();
     tiff.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0]);
@@ -244,17 +250,7 @@ fn a_large_photo_cut_short_still_shows_what_arrived() {
     // The fast 1/8 decoder gives up on a scan that ends early; libjpeg then shows the part
     // that is there, from the file as it is on disk.
     let dir = tempfile::tempdir().unwrap();
-    let img = image::RgbImage::from_fn(4000, 2000, |_, y| {
-        if y < 1000 {
-            image::Rgb([250, 0, 0])
-        } else {
-            image::Rgb([0, 0, 250])
-        }
-    });
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
-        .encode_image(&img)
-        .unwrap();
+    let mut jpeg = red_and_blue(4000, 2000, |_, y| y < 1000);
     jpeg.truncate(jpeg.len() * 3 / 4);
     let file = dir.path().join("cut.jpg");
     std::fs::write(&file, &jpeg).unwrap();
