@@ -8,12 +8,12 @@
 //! Taken: 8-bit Huffman-coded files, sequential or progressive, greyscale or YCbCr, any scan
 //! layout and restart markers. Anything else (CMYK, RGB, arithmetic coding, 12 bits), and any
 //! file that does not decode cleanly, returns `None` and goes to libjpeg, which handles every
-//! variant and reports damage in its own words. Luma is libjpeg's to the bit; chroma is
-//! repeated over the pixels it covers instead of scaled in the DCT, which the thumbnail's
-//! resize makes invisible.
+//! variant and reports damage in its own words. Luma is libjpeg's to the bit; subsampled
+//! chroma is interpolated from its DC values ([`colour`]) where libjpeg scales it in the DCT.
 
 use image::metadata::Orientation;
 
+mod colour;
 mod entropy;
 
 use entropy::{Bits, Huffman, Scan};
@@ -352,51 +352,13 @@ impl Decoder {
         (!pixels.is_empty()).then_some(pixels)
     }
 
-    /// The planes as RGB at ⌈width/8⌉ × ⌈height/8⌉, chroma repeated over the pixels it covers.
+    /// The planes as RGB at ⌈width/8⌉ × ⌈height/8⌉.
     fn to_rgb(&self, planes: &[(Vec<u8>, usize)]) -> Scaled {
-        let (width, height) = (self.width.div_ceil(8), self.height.div_ceil(8));
-        let mut rgb = Vec::with_capacity(width * height * 3);
-        if let [(luma, stride)] = planes {
-            for y in 0..height {
-                for &l in &luma[y * stride..y * stride + width] {
-                    rgb.extend_from_slice(&[l, l, l]);
-                }
-            }
-        } else {
-            let (hmax, vmax) = self.max_sampling();
-            let column =
-                |c: &Component| -> Vec<usize> { (0..width).map(|x| x * c.h / hmax).collect() };
-            let columns: Vec<Vec<usize>> = self.components.iter().map(column).collect();
-            for y in 0..height {
-                let rows: Vec<&[u8]> = self
-                    .components
-                    .iter()
-                    .zip(planes)
-                    .map(|(c, (plane, stride))| {
-                        let r = y * c.v / vmax;
-                        &plane[r * stride..(r + 1) * stride]
-                    })
-                    .collect();
-                for x in 0..width {
-                    let luma = i32::from(rows[0][columns[0][x]]);
-                    let cb = i32::from(rows[1][columns[1][x]]) - 128;
-                    let cr = i32::from(rows[2][columns[2][x]]) - 128;
-                    // JFIF's YCbCr to RGB in 16-bit fixed point, rounded.
-                    let r = luma + ((91_881 * cr + 32_768) >> 16);
-                    let g = luma + ((-22_554 * cb - 46_802 * cr + 32_768) >> 16);
-                    let b = luma + ((116_130 * cb + 32_768) >> 16);
-                    rgb.extend_from_slice(&[
-                        r.clamp(0, 255) as u8,
-                        g.clamp(0, 255) as u8,
-                        b.clamp(0, 255) as u8,
-                    ]);
-                }
-            }
-        }
+        let sampling: Vec<(usize, usize)> = self.components.iter().map(|c| (c.h, c.v)).collect();
         Scaled {
-            width: width as u32,
-            height: height as u32,
-            rgb,
+            width: self.width.div_ceil(8) as u32,
+            height: self.height.div_ceil(8) as u32,
+            rgb: colour::rgb(planes, &sampling, self.width, self.height),
             full_width: self.width as u32,
             full_height: self.height as u32,
             orientation: self.orientation.unwrap_or(Orientation::NoTransforms),
