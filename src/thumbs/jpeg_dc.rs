@@ -342,6 +342,7 @@ impl Decoder {
     fn pixels(&self) -> Option<Vec<(Vec<u8>, usize)>> {
         let mut pixels = Vec::with_capacity(self.planes.len());
         for plane in &self.planes {
+            // A 16-bit coefficient times a step of at most 65,535 fits in an i64, not an i32.
             let step = plane.step?;
             let values = plane
                 .dc

@@ -42,16 +42,19 @@ fn to_grid(plane: &[u8], stride: usize, sampling: [usize; 4], size: [usize; 4]) 
     let rows = (image_height * v).div_ceil(vmax).div_ceil(8);
     let across = taps(width, cols, h as f32 / hmax as f32);
     let down = taps(height, rows, v as f32 / vmax as f32);
+    // Rows blended first (one multiply pair per chroma sample), then each output pixel from
+    // two samples of the blended row.
+    let mut blended = vec![0u32; cols];
     let mut out = Vec::with_capacity(width * height);
     for t in &down {
         let (top, bottom) = (&plane[t.first * stride..], &plane[t.second * stride..]);
-        for a in &across {
-            let upper =
-                u32::from(top[a.first]) * (256 - a.weight) + u32::from(top[a.second]) * a.weight;
-            let lower = u32::from(bottom[a.first]) * (256 - a.weight)
-                + u32::from(bottom[a.second]) * a.weight;
-            out.push(((upper * (256 - t.weight) + lower * t.weight + (1 << 15)) >> 16) as u8);
+        for ((b, &upper), &lower) in blended.iter_mut().zip(top).zip(bottom) {
+            *b = u32::from(upper) * (256 - t.weight) + u32::from(lower) * t.weight;
         }
+        out.extend(across.iter().map(|a| {
+            let value = blended[a.first] * (256 - a.weight) + blended[a.second] * a.weight;
+            ((value + (1 << 15)) >> 16) as u8
+        }));
     }
     out
 }
