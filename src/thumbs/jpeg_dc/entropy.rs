@@ -9,9 +9,10 @@ const LOOKUP: u32 = 10;
 pub(super) struct Huffman {
     /// (code length << 8 | value) for each LOOKUP-bit prefix; 0 when the code is longer.
     fast: Box<[u16; 1 << LOOKUP]>,
-    /// For AC tables, indexed by the next [`SKIP_BITS`] bits: the whole coefficients that lie
-    /// in them (codes and extra bits), as [`pack`] entries. Several per look-up in a typical photo,
-    /// which halves the chain of dependent look-ups that bounds the speed.
+    /// Indexed by the next [`SKIP_BITS`] bits. For AC tables: the whole coefficients that lie
+    /// in them (codes and extra bits), as [`pack`] entries; several per look-up in a typical
+    /// photo, which halves the chain of dependent look-ups that bounds the speed. For DC
+    /// tables: the difference they hold, code and extra bits together (see [`Bits::dc`]).
     skip: Box<[u16; 1 << SKIP_BITS]>,
     /// Per code length: the largest code of that length (-1 if none), and where its values
     /// start in `values` minus its smallest code.
@@ -63,10 +64,12 @@ impl Huffman {
             }
             code <<= 1;
         }
-        if ac {
-            for prefix in 0..1u32 << SKIP_BITS {
-                table.skip[prefix as usize] = table.pack_at(prefix);
-            }
+        for prefix in 0..1u32 << SKIP_BITS {
+            table.skip[prefix as usize] = if ac {
+                table.pack_at(prefix)
+            } else {
+                table.difference_at(prefix)
+            };
         }
         Some(table)
     }
@@ -90,6 +93,21 @@ impl Huffman {
                 self.values.get(index).map(|&v| (len, v))
             })?
         })
+    }
+
+    /// The DC difference at the start of the SKIP_BITS-bit prefix `prefix`: bits used (low 4
+    /// bits) and the difference (the 12 above, two's complement); 0 when it does not fit.
+    fn difference_at(&self, prefix: u32) -> u16 {
+        let Some((len, size)) = self.decode_prefix(prefix, SKIP_BITS) else {
+            return 0;
+        };
+        let size = u32::from(size);
+        if len + size > SKIP_BITS {
+            return 0;
+        }
+        let raw = ((prefix >> (SKIP_BITS - len - size)) & ((1 << size) - 1)) as i32;
+        let difference = extend(raw, size);
+        ((difference as u16) << 4) | (len + size) as u16
     }
 
     /// The whole AC coefficients at the start of the SKIP_BITS-bit prefix `prefix`.
@@ -120,6 +138,18 @@ impl Huffman {
         } else {
             pack(used, covers, false)
         }
+    }
+}
+
+/// A `size`-bit JPEG magnitude as a signed value: values whose top bit is clear are negative
+/// (the standard's EXTEND).
+fn extend(raw: i32, size: u32) -> i32 {
+    if size == 0 {
+        0
+    } else if raw < 1 << (size - 1) {
+        raw - (1 << size) + 1
+    } else {
+        raw
     }
 }
 
@@ -211,21 +241,20 @@ impl<'a> Bits<'a> {
         if self.count < 32 {
             self.refill();
         }
-        let size = u32::from(self.symbol(table)?);
-        if size == 0 {
-            return Some(0);
+        let entry = table.skip[self.peek(SKIP_BITS) as usize];
+        if entry != 0 {
+            self.consume(u32::from(entry & 15));
+            return Some(i32::from(entry as i16 >> 4));
         }
-        if size > 15 {
-            return None;
+        match u32::from(self.symbol(table)?) {
+            0 => Some(0),
+            size @ 1..=15 => {
+                let raw = self.peek(size) as i32;
+                self.consume(size);
+                Some(extend(raw, size))
+            }
+            _ => None,
         }
-        let raw = self.peek(size) as i32;
-        self.consume(size);
-        // Values whose top bit is clear are negative (JPEG's EXTEND).
-        Some(if raw < 1 << (size - 1) {
-            raw - (1 << size) + 1
-        } else {
-            raw
-        })
     }
 
     /// Passes over a block's 63 AC coefficients without decoding them.
