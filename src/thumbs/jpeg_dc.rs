@@ -101,6 +101,61 @@ struct Plane {
     step: Option<i64>,
 }
 
+/// A scan component: its plane, its blocks per MCU (h, v), its DC and AC tables.
+type Member<'a> = (
+    usize,
+    usize,
+    usize,
+    Option<&'a Huffman>,
+    Option<&'a Huffman>,
+);
+
+/// The blocks of one scan, in the order its data holds them.
+struct Blocks<'a> {
+    scan: &'a Scan<'a>,
+    layout: &'a [Member<'a>],
+    cols: usize,
+    total: usize,
+    /// MCUs between restart markers.
+    interval: usize,
+}
+
+impl Blocks<'_> {
+    /// Calls `block` for each block with the bit reader, the component's DC prediction, its
+    /// (DC, AC) tables and the block's coefficient; predictions restart at each restart marker.
+    fn visit(
+        &self,
+        planes: &mut [Plane],
+        mut block: impl FnMut(
+            &mut Bits,
+            &mut i32,
+            (Option<&Huffman>, Option<&Huffman>),
+            &mut i16,
+        ) -> Option<()>,
+    ) -> Option<()> {
+        for (segment, first) in (0..self.total).step_by(self.interval).enumerate() {
+            let mut bits = Bits::new(self.scan.segment(segment));
+            let mut predictions = [0i32; 4];
+            for mcu in first..(first + self.interval).min(self.total) {
+                let (col, row) = (mcu % self.cols, mcu / self.cols);
+                for (k, &(index, h, v, dc, ac)) in self.layout.iter().enumerate() {
+                    let plane = &mut planes[index];
+                    for by in 0..v {
+                        let start = (row * v + by) * plane.stride + col * h;
+                        for coefficient in &mut plane.dc[start..start + h] {
+                            block(&mut bits, &mut predictions[k], (dc, ac), coefficient)?;
+                        }
+                    }
+                }
+            }
+            if bits.overran() {
+                return None; // the scan ended early: let libjpeg say so
+            }
+        }
+        Some(())
+    }
+}
+
 /// What a scan does to each block's DC value.
 #[derive(Clone, Copy)]
 enum Pass {
@@ -292,42 +347,34 @@ impl Decoder {
         if scan.segments.len() < total.div_ceil(interval) {
             return None; // restart markers missing: damaged, libjpeg's business
         }
-        for (segment, first) in (0..total).step_by(interval).enumerate() {
-            let mut bits = Bits::new(scan.segment(segment));
-            let mut predictions = [0i32; 4];
-            for mcu in first..(first + interval).min(total) {
-                let (col, row) = (mcu % cols, mcu / cols);
-                for (k, &(index, h, v, dc, ac)) in layout.iter().enumerate() {
-                    let plane = &mut self.planes[index];
-                    for by in 0..v {
-                        for bx in 0..h {
-                            let at = (row * v + by) * plane.stride + col * h + bx;
-                            match (pass, dc, ac) {
-                                (Pass::Sequential, Some(dc), Some(ac)) => {
-                                    predictions[k] = predictions[k].wrapping_add(bits.dc(dc)?);
-                                    bits.skip_ac(ac)?;
-                                    plane.dc[at] = predictions[k] as i16;
-                                }
-                                (Pass::First(shift), Some(dc), _) => {
-                                    predictions[k] = predictions[k].wrapping_add(bits.dc(dc)?);
-                                    plane.dc[at] = predictions[k].wrapping_shl(shift) as i16;
-                                }
-                                (Pass::Refine(shift), _, _) => {
-                                    if bits.bit() {
-                                        plane.dc[at] |= 1i16.wrapping_shl(shift);
-                                    }
-                                }
-                                _ => return None,
-                            }
-                        }
-                    }
+        let blocks = Blocks {
+            scan,
+            layout: &layout,
+            cols,
+            total,
+            interval,
+        };
+        let planes = &mut self.planes;
+        // One loop per kind of pass, so the choice is not made again for every block.
+        match pass {
+            Pass::Sequential => blocks.visit(planes, |bits, prediction, (dc, ac), coefficient| {
+                *prediction = prediction.wrapping_add(bits.dc(dc?)?);
+                bits.skip_ac(ac?)?;
+                *coefficient = *prediction as i16;
+                Some(())
+            }),
+            Pass::First(shift) => blocks.visit(planes, |bits, prediction, (dc, _), coefficient| {
+                *prediction = prediction.wrapping_add(bits.dc(dc?)?);
+                *coefficient = prediction.wrapping_shl(shift) as i16;
+                Some(())
+            }),
+            Pass::Refine(shift) => blocks.visit(planes, |bits, _, _, coefficient| {
+                if bits.bit() {
+                    *coefficient |= 1i16.wrapping_shl(shift);
                 }
-            }
-            if bits.overran() {
-                return None; // the scan ended early: let libjpeg say so
-            }
+                Some(())
+            }),
         }
-        Some(())
     }
 
     fn max_sampling(&self) -> (usize, usize) {
