@@ -3,6 +3,8 @@
 //! picks the thumbnail decoder; the `image` crate's header parse built Huffman tables for this
 //! (about 3% of the CPU of a download).
 
+use std::io::{Read, Seek, SeekFrom};
+
 /// What a JPEG's frame header (SOFn) says.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Frame {
@@ -14,33 +16,53 @@ pub struct Frame {
 
 /// The frame header in `data` (the file or its start); `None` when `data` ends before it.
 pub fn frame(data: &[u8]) -> Option<Frame> {
-    let mut i = 2; // after SOI
-    while i + 4 <= data.len() {
-        if data[i] != 0xFF {
-            // Not a marker: damaged, so no size (libjpeg will say what is wrong).
-            return Some(Frame {
-                progressive: false,
-                width: 0,
-                height: 0,
-            });
+    read_frame(&mut std::io::Cursor::new(data)).ok().flatten()
+}
+
+/// The frame header of the JPEG `reader` is at the start of, seeking past the segments before
+/// it (a file on disk is not read whole); `Ok(None)` when the data ends before it.
+pub fn read_frame(reader: &mut (impl Read + Seek)) -> std::io::Result<Option<Frame>> {
+    let damaged = Frame {
+        progressive: false,
+        width: 0,
+        height: 0,
+    };
+    reader.seek(SeekFrom::Start(2))?; // after SOI
+    let mut marker = [0u8; 4];
+    loop {
+        if !fill(reader, &mut marker)? {
+            return Ok(None);
         }
-        let marker = data[i + 1];
-        if marker == 0xFF {
-            i += 1; // fill byte
+        if marker[0] != 0xFF {
+            return Ok(Some(damaged)); // not a marker: damaged, so no size
+        }
+        if marker[1] == 0xFF {
+            reader.seek(SeekFrom::Current(-3))?; // a fill byte: the marker starts at the next
             continue;
         }
-        if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
-            let size = data.get(i + 5..i + 9)?;
-            return Some(Frame {
-                progressive: matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE),
-                height: u32::from(u16::from_be_bytes([size[0], size[1]])),
-                width: u32::from(u16::from_be_bytes([size[2], size[3]])),
-            });
+        if matches!(marker[1], 0xC0..=0xCF) && !matches!(marker[1], 0xC4 | 0xC8 | 0xCC) {
+            let mut size = [0u8; 5]; // precision, height, width
+            if !fill(reader, &mut size)? {
+                return Ok(None);
+            }
+            return Ok(Some(Frame {
+                progressive: matches!(marker[1], 0xC2 | 0xC6 | 0xCA | 0xCE),
+                height: u32::from(u16::from_be_bytes([size[1], size[2]])),
+                width: u32::from(u16::from_be_bytes([size[3], size[4]])),
+            }));
         }
-        let len = usize::from(u16::from_be_bytes([data[i + 2], data[i + 3]]));
-        i += 2 + len;
+        let len = i64::from(u16::from_be_bytes([marker[2], marker[3]]));
+        reader.seek(SeekFrom::Current(len - 2))?;
     }
-    None
+}
+
+/// Fills `buf`; `false` when the data ends first.
+fn fill(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<bool> {
+    match reader.read_exact(buf) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

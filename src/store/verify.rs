@@ -62,6 +62,10 @@ pub fn check_header(mut reader: impl std::io::BufRead + Seek, kind: Kind) -> Res
     let bad = || Damage::Header(kind.label().to_string());
     let dims = match kind {
         Kind::Raster(ImageFormat::Avif) | Kind::Heif => return Ok(()),
+        // The marker chain up to the frame header, with a size in it.
+        Kind::Raster(ImageFormat::Jpeg) => {
+            super::jpeg_frame::read_frame(&mut reader)?.map_or((0, 0), |f| (f.width, f.height))
+        }
         Kind::Raster(format) => image::ImageReader::with_format(reader, format)
             .into_dimensions()
             .map_err(|_| bad())?,
@@ -105,18 +109,6 @@ pub fn check_header_in(chunks: &[Bytes], kind: Kind) -> Result<(), Damage> {
     const HEAD: usize = 16 * 1024;
     let head = super::memory::head(chunks, HEAD);
     let whole = head.len() < HEAD;
-    if kind == Kind::Raster(ImageFormat::Jpeg) {
-        // The marker chain up to the frame header, with a size in it.
-        let frame = super::jpeg_frame::frame(&head).or_else(|| {
-            (!whole)
-                .then(|| super::jpeg_frame::frame(&super::memory::head(chunks, usize::MAX)))
-                .flatten()
-        });
-        return match frame {
-            Some(f) if f.width > 0 && f.height > 0 => Ok(()),
-            _ => Err(Damage::Header(kind.label().to_string())),
-        };
-    }
     match check_header(std::io::Cursor::new(&head[..]), kind) {
         Err(_) if !whole => check_header(
             std::io::Cursor::new(super::memory::head(chunks, usize::MAX)),
