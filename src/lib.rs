@@ -19,7 +19,10 @@
 //! - [`cli`]: the headless `magpie fetch` front end (progress bar, summary, JSON lines, exit codes).
 //! - [`format`]: sizes, durations and URLs in words (secrets masked, control characters shown).
 //! - [`private`]: journals and the config are private files (0600 in 0700 folders).
+//! - [`background`]: the engine's, disk and thumbnail threads run as batch work (Linux
+//!   `SCHED_BATCH`), so their wake-ups never preempt the UI thread.
 
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -34,6 +34,8 @@ use report::Report;
 
 /// Runs `magpie fetch` with the settings file at `config_path` (else the default one).
 pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    // A headless run is batch work through and through; threads started later inherit it.
+    crate::background::mark_current_thread();
     let config = match config_path.or_else(crate::config::default_path) {
         Some(path) => {
             let loaded = Config::load(&path);

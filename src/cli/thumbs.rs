@@ -40,6 +40,8 @@ struct Tally {
 
 /// Runs `magpie thumbs`.
 pub fn thumbs(args: ThumbsArgs) -> anyhow::Result<ExitCode> {
+    // A headless run is batch work through and through; the workers inherit it.
+    crate::background::mark_current_thread();
     let Some(cache) = ThumbCache::user() else {
         eprintln!("magpie thumbs: no cache folder on this system (set XDG_CACHE_HOME)");
         return Ok(ExitCode::from(2));

@@ -296,7 +296,10 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
     };
     let handle = std::thread::Builder::new()
         .name("magpie-journal".into())
-        .spawn(move || writer.run(rx))
+        .spawn(move || {
+            crate::background::mark_current_thread();
+            writer.run(rx)
+        })
         .map_err(FolderError::journal(&path))?;
     Ok(Opened {
         report: OpenedFolder {

@@ -161,6 +161,7 @@ impl Engine {
         // bench). The blocking pool's threads are the ones named here.
         let runtime = tokio::runtime::Builder::new_current_thread()
             .thread_name("magpie-disk")
+            .on_thread_start(crate::background::mark_current_thread)
             .enable_all()
             .build()?;
         let (net, warnings) = net::Net::new(&settings)?;
@@ -176,6 +177,7 @@ impl Engine {
         let thread = std::thread::Builder::new()
             .name("magpie-engine".into())
             .spawn(move || {
+                crate::background::mark_current_thread();
                 let writers = runtime.block_on(dispatcher.run(cmd_rx));
                 // An open still waiting on another Magpie's lock must not hold up the exit.
                 runtime.shutdown_timeout(Duration::from_millis(200));

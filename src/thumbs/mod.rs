@@ -150,7 +150,10 @@ impl Thumbnailer {
             let decoder = decoder.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("magpie-thumbs-{i}"))
-                .spawn(move || work(&shared, &tx, &*wake, &decoder));
+                .spawn(move || {
+                    crate::background::mark_current_thread();
+                    work(&shared, &tx, &*wake, &decoder)
+                });
             if let Err(e) = spawned {
                 tracing::error!("cannot start a thumbnail worker: {e}");
             }
