@@ -544,32 +544,3 @@ fn within_one_run_a_url_being_fetched_or_saved_is_not_fetched_again() {
     assert_eq!(server.stats.hits("/gate/slow.png"), 1);
     assert_eq!(files_in(out.path()), ["quick.png", "slow.png"]);
 }
-
-/// The engine's threads are background work: on Linux they run in the batch class, so a wake-up
-/// from the network or the disk never preempts the window's thread (or one another).
-#[cfg(target_os = "linux")]
-#[test]
-fn the_engine_threads_run_as_background_work() {
-    let out = tempfile::tempdir().unwrap();
-    let journals = tempfile::tempdir().unwrap();
-    let engine = journaled(journals.path());
-    open_resuming(&engine, out.path()); // the engine and the folder's journal thread are running
-    let mut seen = Vec::new();
-    for task in std::fs::read_dir("/proc/self/task").unwrap() {
-        let task = task.unwrap().path();
-        let Ok(comm) = std::fs::read_to_string(task.join("comm")) else {
-            continue; // a thread that just ended
-        };
-        let comm = comm.trim().to_string();
-        if !comm.starts_with("magpie-") {
-            continue;
-        }
-        let stat = std::fs::read_to_string(task.join("stat")).unwrap();
-        // Fields after the command name; the policy is field 41 (SCHED_BATCH is 3).
-        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-        assert_eq!(fields[41 - 3], "3", "{comm} is not in the batch class");
-        seen.push(comm);
-    }
-    assert!(seen.iter().any(|c| c == "magpie-engine"), "{seen:?}");
-    assert!(seen.iter().any(|c| c == "magpie-journal"), "{seen:?}");
-}
