@@ -90,19 +90,31 @@ pub(crate) fn head(chunks: &[Bytes], n: usize) -> std::borrow::Cow<'_, [u8]> {
     }
 }
 
-/// The last `n` bytes (or all, when shorter) of a list of buffers.
-pub(crate) fn tail(chunks: &[Bytes], n: usize) -> Vec<u8> {
-    let mut pieces = Vec::new();
-    let mut need = n;
-    for chunk in chunks.iter().rev() {
-        if need == 0 {
-            break;
+/// The last `n` bytes (or all, when shorter) of a list of buffers, borrowed when the last
+/// buffer holds them (every JPEG is checked this way, so the usual case copies nothing).
+pub(crate) fn tail(chunks: &[Bytes], n: usize) -> std::borrow::Cow<'_, [u8]> {
+    match chunks {
+        [] => std::borrow::Cow::Borrowed(&[]),
+        [.., last] if last.len() >= n => std::borrow::Cow::Borrowed(&last[last.len() - n..]),
+        [only] => std::borrow::Cow::Borrowed(&only[..]),
+        _ => {
+            let mut pieces = Vec::new();
+            let mut need = n;
+            for chunk in chunks.iter().rev() {
+                if need == 0 {
+                    break;
+                }
+                let take = chunk.len().min(need);
+                pieces.push(&chunk[chunk.len() - take..]);
+                need -= take;
+            }
+            let mut out = Vec::with_capacity(n - need);
+            for piece in pieces.into_iter().rev() {
+                out.extend_from_slice(piece);
+            }
+            std::borrow::Cow::Owned(out)
         }
-        let take = chunk.len().min(need);
-        pieces.push(&chunk[chunk.len() - take..]);
-        need -= take;
     }
-    pieces.into_iter().rev().flatten().copied().collect()
 }
 
 /// Reads a list of buffers as one stream.
@@ -163,8 +175,20 @@ mod tests {
 
         assert_eq!(&head(memory.chunks(), 30_000)[..], &data[..30_000]);
         assert_eq!(&head(memory.chunks(), usize::MAX)[..], &data[..]);
-        assert_eq!(tail(memory.chunks(), 30_000), &data[data.len() - 30_000..]);
-        assert_eq!(tail(memory.chunks(), 200_000), data);
+        assert_eq!(
+            &tail(memory.chunks(), 30_000)[..],
+            &data[data.len() - 30_000..]
+        );
+        assert_eq!(&tail(memory.chunks(), 200_000)[..], &data[..]);
+        let last = memory.chunks().last().unwrap().len();
+        assert_eq!(
+            &tail(memory.chunks(), last - 1)[..],
+            &data[data.len() - last + 1..]
+        );
+        assert_eq!(
+            &tail(memory.chunks(), last + 1)[..],
+            &data[data.len() - last - 1..]
+        );
 
         let mut written = Vec::new();
         memory.write_to(&mut written).unwrap();
