@@ -42,47 +42,37 @@ pub(super) struct Contents {
 impl Contents {
     /// Lists `dir`'s regular files, in subfolders too (hidden ones, such as `.part` files, left
     /// out; links not followed), by their path inside `dir`. Hashes remembered in `index` for a
-    /// file whose size and modification time have not changed are taken as they are.
+    /// file whose size and modification time have not changed are taken as they are. The index
+    /// is only read when the folder holds files (an emptied folder has nothing to look up), and
+    /// rewritten without the files that are gone once they make most of it.
     pub fn list(dir: &Path, index: Option<&Path>) -> Self {
-        let remembered = index.map(load).unwrap_or_default();
+        let mut found = Vec::new();
+        walk(dir, "", 0, &mut found);
+        let mut remembered = if found.is_empty() {
+            Remembered::new()
+        } else {
+            index.map(load).unwrap_or_default()
+        };
+        // Lines for files no longer in the folder are dropped when the index is rewritten.
+        let present: std::collections::HashSet<&str> =
+            found.iter().map(|(name, _)| name.as_str()).collect();
+        remembered.retain(|name, _| present.contains(name.as_str()));
         let mut contents = Self {
             index: index.and_then(|p| open_index(p, &remembered)),
             ..Self::default()
         };
-        contents.walk(dir, "", 0, &remembered);
-        contents
-    }
-
-    fn walk(&mut self, dir: &Path, prefix: &str, depth: usize, remembered: &Remembered) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if name.starts_with('.') {
-                continue;
-            }
-            let relative = format!("{prefix}{name}");
-            if kind.is_dir() && depth < MAX_DEPTH {
-                self.walk(
-                    &entry.path(),
-                    &format!("{relative}/"),
-                    depth + 1,
-                    remembered,
-                );
-            } else if kind.is_file()
-                && let Ok(meta) = entry.metadata()
-            {
-                let blake3 = remembered
-                    .get(&relative)
-                    .filter(|(size, time, _)| *size == meta.len() && Some(*time) == stamp(&meta))
-                    .map(|(_, _, hash)| hash.clone());
-                self.by_size.entry(meta.len()).or_default().push(Known {
-                    name: relative,
-                    blake3,
-                });
-            }
+        for (name, meta) in found {
+            let blake3 = remembered
+                .get(&name)
+                .filter(|(size, time, _)| *size == meta.len() && Some(*time) == stamp(&meta))
+                .map(|(_, _, hash)| hash.clone());
+            contents
+                .by_size
+                .entry(meta.len())
+                .or_default()
+                .push(Known { name, blake3 });
         }
+        contents
     }
 
     /// The name of a file in `dir` with exactly these bytes (`size`, `blake3`), if any.
@@ -135,12 +125,35 @@ impl Contents {
             nanos,
             blake3: blake3.to_string(),
         };
-        if let Ok(mut text) = serde_json::to_vec(&line) {
+        // Sized for a line at once: growing the buffer was most of this function's time.
+        let mut text = Vec::with_capacity(256);
+        if serde_json::to_writer(&mut text, &line).is_ok() {
             text.push(b'\n');
             // One write per line: other Magpies appending to the same index never interleave.
             if let Err(e) = index.write_all(&text) {
                 tracing::debug!("hash index: cannot append: {e}");
             }
+        }
+    }
+}
+
+/// Collects the regular files under `dir` (see [`Contents::list`]) with their metadata.
+fn walk(dir: &Path, prefix: &str, depth: usize, found: &mut Vec<(String, std::fs::Metadata)>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        let relative = format!("{prefix}{name}");
+        if kind.is_dir() && depth < MAX_DEPTH {
+            walk(&entry.path(), &format!("{relative}/"), depth + 1, found);
+        } else if kind.is_file()
+            && let Ok(meta) = entry.metadata()
+        {
+            found.push((relative, meta));
         }
     }
 }
@@ -234,6 +247,52 @@ mod tests {
         assert_eq!(
             contents.find(dir.path(), 3, "abc").as_deref(),
             Some("c.jpg")
+        );
+    }
+
+    /// A line of the index claiming `name` (with its current size and time) hashes to `blake3`.
+    fn index_line(dir: &Path, name: &str, blake3: &str) -> String {
+        let meta = std::fs::metadata(dir.join(name)).unwrap();
+        let (secs, nanos) = stamp(&meta).unwrap();
+        let size = meta.len();
+        format!(
+            r#"{{"file":"{name}","size":{size},"secs":{secs},"nanos":{nanos},"blake3":"{blake3}"}}"#
+        )
+    }
+
+    #[test]
+    fn the_index_is_read_for_a_folder_with_files_and_emptied_with_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let beside = tempfile::tempdir().unwrap();
+        let index = beside.path().join("f.hashes");
+        std::fs::write(dir.path().join("a.jpg"), b"some bytes").unwrap();
+        // The index says a.jpg hashes to what it does not: only a list that read it says so.
+        let claimed = blake3::hash(b"claimed!!!").to_hex().to_string();
+        let mut text = index_line(dir.path(), "a.jpg", &claimed) + "\n";
+        for i in 0..1500 {
+            text +=
+                &format!(r#"{{"file":"gone{i}.jpg","size":1,"secs":1,"nanos":0,"blake3":"00"}}"#);
+            text += "\n";
+        }
+        std::fs::write(&index, &text).unwrap();
+
+        let mut contents = Contents::list(dir.path(), Some(&index));
+        assert_eq!(
+            contents.find(dir.path(), 10, &claimed).as_deref(),
+            Some("a.jpg"),
+            "the remembered hash was used"
+        );
+        // Most lines named files that are gone: rewritten with the one that is there.
+        let kept = std::fs::read_to_string(&index).unwrap();
+        assert_eq!(kept.lines().count(), 1, "{kept}");
+
+        std::fs::write(&index, &text).unwrap();
+        std::fs::remove_file(dir.path().join("a.jpg")).unwrap();
+        let _ = Contents::list(dir.path(), Some(&index));
+        assert_eq!(
+            std::fs::read_to_string(&index).unwrap(),
+            "",
+            "an emptied folder's index is emptied"
         );
     }
 }
