@@ -143,7 +143,9 @@ impl Dispatcher {
         let done = self.internal_tx.clone();
         tokio::spawn(async move {
             let id = ctx.id;
-            let result = fetch::fetch(&ctx).await;
+            // Boxed: the download's state is large, and tokio moves a task's future several
+            // times while spawning it; that copying showed in the engine's profile.
+            let result = Box::pin(fetch::fetch(&ctx)).await;
             let (outcome, event) = match result {
                 Ok(saved) => (
                     Outcome::Saved { bytes: saved.bytes },
