@@ -254,10 +254,14 @@ mod tests {
     fn index_line(dir: &Path, name: &str, blake3: &str) -> String {
         let meta = std::fs::metadata(dir.join(name)).unwrap();
         let (secs, nanos) = stamp(&meta).unwrap();
-        let size = meta.len();
-        format!(
-            r#"{{"file":"{name}","size":{size},"secs":{secs},"nanos":{nanos},"blake3":"{blake3}"}}"#
-        )
+        let line = Line {
+            file: name.into(),
+            size: meta.len(),
+            secs,
+            nanos,
+            blake3: blake3.into(),
+        };
+        serde_json::to_string(&line).unwrap() + "\n"
     }
 
     #[test]
@@ -268,11 +272,17 @@ mod tests {
         std::fs::write(dir.path().join("a.jpg"), b"some bytes").unwrap();
         // The index says a.jpg hashes to what it does not: only a list that read it says so.
         let claimed = blake3::hash(b"claimed!!!").to_hex().to_string();
-        let mut text = index_line(dir.path(), "a.jpg", &claimed) + "\n";
+        let mut text = index_line(dir.path(), "a.jpg", &claimed);
         for i in 0..1500 {
-            text +=
-                &format!(r#"{{"file":"gone{i}.jpg","size":1,"secs":1,"nanos":0,"blake3":"00"}}"#);
-            text += "\n";
+            // Files that were in the folder once.
+            let gone = Line {
+                file: format!("gone{i}.jpg"),
+                size: 1,
+                secs: 1,
+                nanos: 0,
+                blake3: "00".into(),
+            };
+            text += &(serde_json::to_string(&gone).unwrap() + "\n");
         }
         std::fs::write(&index, &text).unwrap();
 
