@@ -3,9 +3,11 @@
 //!
 //! A download's first megabyte is kept in memory and everything after it streams to disk a
 //! megabyte at a time, on a blocking thread; a typical image therefore costs one trip to the disk
-//! (create, write, check, link). Disk work runs on at most about one thread per core per folder
-//! ([`disk_threads`]): 64 downloads finishing at once queue for it instead of contending for the
-//! folder's directory lock in the kernel.
+//! (create, write, check, flush, link). Disk work runs on at most about one thread per core per
+//! folder ([`disk_threads`]): 64 downloads finishing at once queue for it instead of contending
+//! for the folder's directory lock in the kernel. The flush before naming is outside that limit
+//! and outside the folder's locks, because it only waits on the disk: flushes overlap, which on
+//! a disk with slow flushes (a USB stick) is most of the time a folder takes.
 //!
 //! The rules that protect the user's folder live here and nowhere else:
 //! - a file appears under its final name only when complete and checked;
@@ -260,16 +262,24 @@ impl Store {
         let bytes = part.written;
         let permit = self.disk.clone().acquire_owned().await;
         let (inner, result) = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let result = inner.finish(
-                &name,
-                format,
-                &taken,
-                contents.as_deref(),
-                bytes,
-                durable,
-                |sealed| log.naming(sealed),
-            );
+            let result = match inner.seal(format, contents.as_deref(), bytes) {
+                Ok(part::Sealing::Ready { file, blake3 }) => {
+                    // A flush waits on the disk without using it: the next file may start.
+                    drop(permit);
+                    inner.publish(
+                        file,
+                        blake3,
+                        &name,
+                        &taken,
+                        contents.as_deref(),
+                        bytes,
+                        durable,
+                        |sealed| log.naming(sealed),
+                    )
+                }
+                Ok(part::Sealing::Duplicate(committed)) => Ok(committed),
+                Err(e) => Err(e),
+            };
             if let Ok(committed) = &result {
                 log.named(committed, bytes);
             }

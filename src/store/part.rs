@@ -31,6 +31,15 @@ pub struct PartFile {
     pub(super) dedupe: bool,
 }
 
+/// What [`Part::seal`] found.
+#[derive(Debug)]
+pub(super) enum Sealing {
+    /// The folder already holds these bytes.
+    Duplicate(Committed),
+    /// Whole and written, waiting to be flushed and named.
+    Ready { file: std::fs::File, blake3: String },
+}
+
 /// The state that moves to a blocking thread for disk work and comes back.
 #[derive(Debug)]
 pub(super) struct Part {
@@ -121,6 +130,21 @@ impl PartFile {
 }
 
 impl Part {
+    /// The name of a file in the folder with these exact bytes, if there is one.
+    fn same_in_folder(
+        &self,
+        contents: &Mutex<Option<same::Contents>>,
+        bytes: u64,
+        blake3: &str,
+    ) -> Option<String> {
+        let mut guard = contents
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard
+            .get_or_insert_with(|| same::Contents::list(&self.dir, self.hash_index.as_deref()))
+            .find(&self.dir, bytes, blake3)
+    }
+
     /// Writes the buffered bytes to disk, creating the file first if needed.
     fn spill(&mut self) -> Result<(), StoreError> {
         if self.file.is_none() {
@@ -153,18 +177,15 @@ impl Part {
         Ok(())
     }
 
-    /// Checks the image is whole, writes what is left, and claims the final name.
-    #[allow(clippy::too_many_arguments)] // one call site, each argument a different concern
-    pub(super) fn finish(
+    /// Checks the image is whole, writes what is left, writes where it came from on it, and
+    /// looks for the same bytes in the folder: the first half of a commit, the part that
+    /// needs one of the folder's disk slots.
+    pub(super) fn seal(
         &mut self,
-        name: &template::RelPath,
         format: Kind,
-        taken: &Mutex<HashMap<PathBuf, HashSet<String>>>,
         contents: Option<&Mutex<Option<same::Contents>>>,
         bytes: u64,
-        durable: bool,
-        before_naming: impl FnOnce(&Sealed),
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Sealing, StoreError> {
         if self.file.is_none() {
             // All of it is still in memory: check it there, before anything touches the disk.
             let chunks = self.memory.chunks();
@@ -183,6 +204,44 @@ impl Part {
         }
         let blake3 = self.hasher.finalize().to_hex().to_string();
         // The same bytes already in the folder: point to them, name nothing (Drop removes ours).
+        if let Some(existing) = contents.and_then(|c| self.same_in_folder(c, bytes, &blake3)) {
+            return Ok(Sealing::Duplicate(Committed {
+                path: self.dir.join(existing),
+                duplicate: true,
+            }));
+        }
+        let Some(file) = self.file.take() else {
+            return Err(StoreError::Lost);
+        };
+        if let Some(origin) = &self.origin {
+            provenance::tag(&file, origin);
+        }
+        Ok(Sealing::Ready { file, blake3 })
+    }
+
+    /// The second half of a commit: flushes the sealed file to the disk (when `durable`),
+    /// tells `before_naming`, and claims its final name, unless the same bytes were named
+    /// while it was being flushed.
+    #[allow(clippy::too_many_arguments)] // one call site, each argument a different concern
+    pub(super) fn publish(
+        &mut self,
+        file: std::fs::File,
+        blake3: String,
+        name: &template::RelPath,
+        taken: &Mutex<HashMap<PathBuf, HashSet<String>>>,
+        contents: Option<&Mutex<Option<same::Contents>>>,
+        bytes: u64,
+        durable: bool,
+        before_naming: impl FnOnce(&Sealed),
+    ) -> Result<Committed, StoreError> {
+        // On disk before it has a name: after a power cut a named file is a whole file. Flushed
+        // outside the folder's locks, so flushes overlap instead of queueing behind each other.
+        if durable {
+            let shown = self.path.as_deref().unwrap_or(&self.dir);
+            file.sync_data().map_err(|e| StoreError::write(shown, e))?;
+        }
+        // Held from the last look to the naming, so two downloads of the same bytes never both
+        // get a name.
         let mut contents =
             contents.map(|c| c.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         if let Some(guard) = contents.as_mut() {
@@ -194,17 +253,6 @@ impl Part {
                     duplicate: true,
                 });
             }
-        }
-        let Some(file) = self.file.take() else {
-            return Err(StoreError::Lost);
-        };
-        if let Some(origin) = &self.origin {
-            provenance::tag(&file, origin);
-        }
-        // On disk before it has a name: after a power cut a named file is a whole file.
-        if durable {
-            let shown = self.path.as_deref().unwrap_or(&self.dir);
-            file.sync_data().map_err(|e| StoreError::write(shown, e))?;
         }
         before_naming(&Sealed {
             bytes,

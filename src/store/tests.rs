@@ -47,6 +47,60 @@ async fn where_the_folder_allows_a_download_in_progress_has_no_name_at_all() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
+/// A file is flushed outside the folder's locks, so the same bytes can be named while it is
+/// being flushed: it then becomes a duplicate of that file instead of a second copy.
+#[tokio::test]
+async fn the_same_bytes_named_during_a_flush_are_not_named_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_pixel(16, 16, image::Rgb([200, 10, 10]))
+        .write_to(&mut png, ImageFormat::Png)
+        .unwrap();
+    let png = png.into_inner();
+    let kind = Kind::Raster(ImageFormat::Png);
+    let bytes = png.len() as u64;
+    let mut parts = Vec::new();
+    for _ in 0..2 {
+        let mut download = store.begin();
+        download.write(&png).await.unwrap();
+        parts.push(download.inner.take().unwrap());
+    }
+    // Both are sealed before either is named: neither finds the other yet.
+    let mut sealed = Vec::new();
+    for part in &mut parts {
+        match part.seal(kind, Some(&store.contents), bytes).unwrap() {
+            part::Sealing::Ready { file, blake3 } => sealed.push((file, blake3)),
+            part::Sealing::Duplicate(c) => panic!("nothing was named yet: {c:?}"),
+        }
+    }
+    let mut named = Vec::new();
+    for ((file, blake3), (part, name)) in sealed
+        .into_iter()
+        .zip(parts.iter_mut().zip(["a.png", "b.png"]))
+    {
+        let committed = part
+            .publish(
+                file,
+                blake3,
+                &RelPath::file(name),
+                &store.taken,
+                Some(&store.contents),
+                bytes,
+                true,
+                |_| {},
+            )
+            .unwrap();
+        named.push(committed);
+    }
+    drop(parts);
+    assert!(!named[0].duplicate);
+    assert!(named[1].duplicate, "{named:?}");
+    assert_eq!(named[1].path, dir.path().join("a.png"));
+    let saved: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+}
+
 #[tokio::test]
 async fn commit_checks_the_image_and_names_it() {
     for named in [false, true] {
