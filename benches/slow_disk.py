@@ -8,7 +8,11 @@ straight through. Point the shared download bench's output at it:
     python3 benches/slow_disk.py /dev/shm/slow-backing /mnt/slow --flush-ms 10 &
     DL=/mnt/slow/dl PEERS="curl16 app16 app64" APP_BIN=target/release/magpie \\
         bash ../shared/bench/run_download.sh
+    BENCH_TMP=/mnt/slow cargo bench --bench download      # or Magpie's own bench
     fusermount -u /mnt/slow
+
+The pass-through itself is slow (Python, a round trip per operation): with `--flush-ms 0` it
+caps a 500-file fetch at about 1.5 s whatever the concurrency, so compare against that floor.
 
 Flushes on a real device overlap less perfectly than these sleeps do (the device still writes
 one thing at a time, though the kernel merges flushes that wait together), so this shows how a
