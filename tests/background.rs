@@ -5,6 +5,7 @@
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
+#[path = "suite/support/mod.rs"]
 mod support;
 
 use std::path::Path;

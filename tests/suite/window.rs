@@ -1,19 +1,16 @@
 //! The window driven like a person would: by labels, typing, clicking and dropping files, with the
 //! engine talking to a real HTTP server on loopback.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::window::*;
+use crate::support::*;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use magpie::config::Config;
 use magpie::ui::{AppOptions, MagpieApp};
-use support::window::*;
-use support::*;
 
 #[test]
 fn paste_five_urls_download_and_see_five_thumbnails() {

@@ -1,15 +1,12 @@
 //! The engine and the store against a real HTTP server on loopback.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::*;
 use magpie::config::FetchSettings;
 use magpie::engine::{Command, Engine, Event};
 use magpie::store::Store;
-use support::*;
 
 /// An engine with a temp folder open, as the front ends set it up.
 fn setup(settings: FetchSettings) -> (Engine, tempfile::TempDir, Store) {

@@ -1,15 +1,12 @@
 //! Servers that lie, stall and attack: every case ends with a clear reason, no file left behind
 //! (or a safe one), and no hang. Each case has its own route or raw server.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
 
 use std::time::Duration;
 
+use crate::support::*;
 use magpie::config::FetchSettings;
 use magpie::engine::Engine;
 use magpie::store::Store;
-use support::*;
 use url::Url;
 
 /// Fetches one URL with `settings`; returns (failure reason or None, files in the folder).

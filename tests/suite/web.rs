@@ -1,14 +1,11 @@
 //! Real websites: Referer, cookies and headers by host, never leaking to another host, and a
 //! proxy; each against servers on loopback started by the test.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
 
 use std::collections::BTreeMap;
 
+use crate::support::*;
 use magpie::config::{FetchSettings, HostSettings};
 use magpie::engine::Engine;
-use support::*;
 
 fn start(settings: FetchSettings) -> (Engine, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -460,8 +457,8 @@ fn from_page(page: &url::Url, images: &[url::Url]) -> Vec<(url::Url, magpie::eng
 
 #[test]
 fn the_page_checklist_shows_pictures_sizes_and_types_and_selects_by_size() {
+    use crate::support::window::*;
     use egui_kittest::kittest::Queryable;
-    use support::window::*;
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(options(dir.path()));

@@ -1,11 +1,8 @@
 //! Collections that stay clean: name templates, sidecar metadata, formats — through
 //! `magpie fetch` as a user or a script would run it, against a real server.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-mod support;
-
-use support::cli::*;
-use support::*;
+use crate::support::cli::*;
+use crate::support::*;
 
 /// Writes `urls` one per line into `dir/list.txt` and returns its path.
 fn list(dir: &std::path::Path, urls: &[url::Url]) -> String {
@@ -153,8 +150,8 @@ fn a_bad_template_is_a_usage_error_that_names_the_field() {
 
 #[test]
 fn the_settings_panel_previews_a_template_and_downloads_follow_it() {
+    use crate::support::window::*;
     use egui_kittest::kittest::Queryable;
-    use support::window::*;
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
@@ -258,8 +255,8 @@ fn write_metadata_puts_a_sidecar_beside_each_image_and_remote_time_dates_it() {
 
 #[test]
 fn a_tile_offers_its_source_page_and_re_downloads_past_the_archive() {
+    use crate::support::window::*;
     use egui_kittest::kittest::Queryable;
-    use support::window::*;
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(options(dir.path()));
@@ -345,8 +342,8 @@ fn more_formats_are_saved_by_their_content_and_shown_or_said_to_have_no_preview(
     );
 
     // The window's gallery: real tiles, and a tile that says what it cannot show.
+    use crate::support::window::*;
     use egui_kittest::kittest::Queryable;
-    use support::window::*;
     let mut h = harness(options(&out_dir));
     step_until(&mut h, "five tiles", |h| {
         h.query_by_label("iphone.heic, HEIC: no preview").is_some()
@@ -359,8 +356,8 @@ fn more_formats_are_saved_by_their_content_and_shown_or_said_to_have_no_preview(
 
 #[test]
 fn a_duplicate_in_the_queue_links_to_the_file_it_duplicates() {
+    use crate::support::window::*;
     use egui_kittest::kittest::Queryable;
-    use support::window::*;
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("old.png"), png(64, 48, 9)).unwrap(); // what /same/ serves

@@ -1,13 +1,10 @@
 //! `magpie fetch` run as a user or a script would: the real binary, a real server.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use support::cli::*;
-use support::*;
+use crate::support::cli::*;
+use crate::support::*;
 
 #[test]
 fn fetch_a_list_file_saves_everything_and_exits_zero() {

@@ -1,16 +1,13 @@
 //! Folders owned by the engine: several Magpies on one folder (each URL fetched once, no journal
 //! line lost, nobody's partial files deleted), resume, and tidying only when alone.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::support::*;
 use magpie::engine::{Engine, Event, JobId, SkipReason};
 use magpie::journal::{self, Journal, Record};
-use support::*;
 use url::Url;
 
 fn journaled(journals: &Path) -> Engine {

@@ -1,6 +1,5 @@
 //! Thumbnails as a user meets them: photos shown upright and small, and a cache on disk that
 //! file managers share (the freedesktop Thumbnail Managing Standard).
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
