@@ -51,8 +51,17 @@ async fn where_the_folder_allows_a_download_in_progress_has_no_name_at_all() {
 /// being flushed: it then becomes a duplicate of that file instead of a second copy.
 #[tokio::test]
 async fn the_same_bytes_named_during_a_flush_are_not_named_twice() {
+    for named_parts in [false, true] {
+        the_same_bytes_named_during_a_flush_are_not_named_twice_with(named_parts).await;
+    }
+}
+
+async fn the_same_bytes_named_during_a_flush_are_not_named_twice_with(named_parts: bool) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
+    if named_parts {
+        store.prefer_named_parts();
+    }
     let mut png = std::io::Cursor::new(Vec::new());
     image::RgbImage::from_pixel(16, 16, image::Rgb([200, 10, 10]))
         .write_to(&mut png, ImageFormat::Png)
@@ -93,7 +102,13 @@ async fn the_same_bytes_named_during_a_flush_are_not_named_twice() {
             .unwrap();
         named.push(committed);
     }
-    drop(parts);
+    let before_drop = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(
+        before_drop,
+        if named_parts { 2 } else { 1 },
+        "a.png, and b's .part if named"
+    );
+    drop(parts); // the duplicate's `.part` file goes with it
     assert!(!named[0].duplicate);
     assert!(named[1].duplicate, "{named:?}");
     assert_eq!(named[1].path, dir.path().join("a.png"));
