@@ -140,9 +140,12 @@ impl Part {
         let mut guard = contents
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        guard
-            .get_or_insert_with(|| same::Contents::list(&self.dir, self.hash_index.as_deref()))
-            .find(&self.dir, bytes, blake3)
+        self.listed(&mut guard).find(&self.dir, bytes, blake3)
+    }
+
+    /// The folder's contents, listed on first use.
+    fn listed<'a>(&self, contents: &'a mut Option<same::Contents>) -> &'a mut same::Contents {
+        contents.get_or_insert_with(|| same::Contents::list(&self.dir, self.hash_index.as_deref()))
     }
 
     /// Writes the buffered bytes to disk, creating the file first if needed.
@@ -244,15 +247,13 @@ impl Part {
         // get a name.
         let mut contents =
             contents.map(|c| c.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-        if let Some(guard) = contents.as_mut() {
-            let listed = guard
-                .get_or_insert_with(|| same::Contents::list(&self.dir, self.hash_index.as_deref()));
-            if let Some(existing) = listed.find(&self.dir, bytes, &blake3) {
-                return Ok(Committed {
-                    path: self.dir.join(existing),
-                    duplicate: true,
-                });
-            }
+        if let Some(guard) = contents.as_mut()
+            && let Some(existing) = self.listed(guard).find(&self.dir, bytes, &blake3)
+        {
+            return Ok(Committed {
+                path: self.dir.join(existing),
+                duplicate: true,
+            });
         }
         before_naming(&Sealed {
             bytes,
