@@ -17,6 +17,7 @@
 //!   priority, under size limits.
 //! - [`ui`]: the eframe/egui window; draws view state and turns clicks into commands.
 //! - [`cli`]: the headless `magpie fetch` front end (progress bar, summary, JSON lines, exit codes).
+//! - [`home`]: `~` for the home folder, in the folders people type and the paths they read.
 //! - [`format`]: sizes, durations and URLs in words (secrets masked, control characters shown).
 //! - [`private`]: journals and the config are private files (0600 in 0700 folders).
 //! - [`background`]: the engine's, disk and thumbnail threads run as batch work (Linux
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod format;
+pub mod home;
 pub mod journal;
 pub mod private;
 pub mod store;

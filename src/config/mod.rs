@@ -43,7 +43,9 @@ impl Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct WindowSettings {
-    /// Where images are saved; unset means the Pictures folder + `Magpie`.
+    /// Where images are saved, as written (`~/…` and paths relative to the home folder are
+    /// allowed; [`WindowSettings::folder`] resolves them); unset means the Pictures folder +
+    /// `Magpie`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub folder: Option<PathBuf>,
     /// Side of a gallery tile, in points (96–320).
@@ -60,9 +62,14 @@ impl Default for WindowSettings {
 }
 
 impl WindowSettings {
+    /// The chosen folder, with `~` and a relative path taken from the home folder.
+    pub fn folder(&self) -> Option<PathBuf> {
+        self.folder.as_deref().map(crate::home::folder)
+    }
+
     /// The folder to save into: the chosen one, else the default.
     pub fn folder_or_default(&self) -> PathBuf {
-        self.folder.clone().unwrap_or_else(default_output_dir)
+        self.folder().unwrap_or_else(default_output_dir)
     }
 }
 

@@ -45,6 +45,8 @@ pub struct CookieJar {
 impl CookieJar {
     /// Reads a `cookies.txt` file.
     pub fn load(path: &Path) -> Result<Self, CookiesError> {
+        // The settings file may name it as `~/…`.
+        let path = &crate::home::expand(path);
         let text = std::fs::read_to_string(path).map_err(|source| CookiesError::Read {
             path: path.to_path_buf(),
             source,

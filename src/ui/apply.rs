@@ -277,7 +277,7 @@ impl MagpieApp {
     fn save_settings(&mut self, config: crate::config::Config) {
         self.settings = None;
         self.send(Command::Configure(Box::new(config.fetch_settings())));
-        let folder = config.window.folder.clone();
+        let folder = config.window.folder();
         self.config = config;
         self.saved_thumb_size = self.config.window.thumb_size;
         self.save_config();

@@ -41,7 +41,7 @@ pub struct Folder {
 impl Folder {
     pub fn new(dir: PathBuf) -> Self {
         Self {
-            text: dir.display().to_string(),
+            text: crate::home::show(&dir),
             asked: dir.clone(),
             dir,
             state: FolderState::Opening,
@@ -89,7 +89,7 @@ impl MagpieApp {
             return; // an earlier choice, since replaced
         }
         self.folder.dir = opened.dir.clone();
-        self.folder.text = opened.dir.display().to_string();
+        self.folder.text = crate::home::show(&opened.dir);
         self.folder.state = FolderState::Open;
         if std::mem::take(&mut self.folder.remember) {
             self.config.window.folder = Some(opened.dir.clone());

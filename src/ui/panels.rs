@@ -59,10 +59,11 @@ pub fn folder_bar_ui(
             );
             let edit = edit.labelled_by(label.id);
             if edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-                actions.push(Action::SetFolder(folder_text.trim().into()));
-            } else if !edit.has_focus() && *folder_text != out_dir.display().to_string() {
+                let typed = Path::new(folder_text.trim());
+                actions.push(Action::SetFolder(crate::home::folder(typed)));
+            } else if !edit.has_focus() && *folder_text != crate::home::show(out_dir) {
                 // Editing abandoned: show the folder actually in use.
-                *folder_text = out_dir.display().to_string();
+                *folder_text = crate::home::show(out_dir);
             }
         });
     });

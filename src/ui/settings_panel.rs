@@ -64,8 +64,8 @@ impl Draft {
             folder: config
                 .window
                 .folder
-                .as_ref()
-                .map(|p| p.display().to_string())
+                .as_deref()
+                .map(crate::home::show)
                 .unwrap_or_default(),
             user_agent: f.user_agent.clone(),
             referer: f.referer.clone(),

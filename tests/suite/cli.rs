@@ -904,6 +904,40 @@ fn the_settings_file_can_be_named_before_or_after_the_command() {
 }
 
 #[test]
+fn the_settings_file_names_folders_and_files_in_the_home_folder_with_a_tilde() {
+    let server = TestServer::start();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("cookies.txt"),
+        "127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tabc\n",
+    )
+    .unwrap();
+    let config = home.path().join("magpie.toml");
+    std::fs::write(
+        &config,
+        "[window]\nfolder = \"~/Pictures/cats\"\n[fetch]\ncookies_file = \"~/cookies.txt\"\n",
+    )
+    .unwrap();
+    let list = home.path().join("list.txt");
+    std::fs::write(&list, format!("{}\n", server.url("/members/c.png"))).unwrap();
+    let out = magpie_at_home(
+        &[
+            "fetch",
+            "--config",
+            config.to_str().unwrap(),
+            list.to_str().unwrap(),
+        ],
+        None,
+        home.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Saved under the home folder, with the cookie from the home folder's file: nothing went
+    // into a folder named `~`.
+    assert_eq!(files_in(&home.path().join("Pictures/cats")), ["c.png"]);
+    assert!(!home.path().join("~").exists());
+}
+
+#[test]
 fn header_referer_user_agent_and_cookies_flags_reach_the_server() {
     let server = TestServer::start();
     let work = tempfile::tempdir().unwrap();

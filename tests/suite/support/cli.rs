@@ -16,11 +16,30 @@ pub fn magpie_with_data(
 ) -> Output {
     let scratch = tempfile::tempdir().unwrap();
     let data = data.unwrap_or(scratch.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_magpie"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_magpie"));
+    command
         .args(args)
         .env("XDG_DATA_HOME", data)
         .env("XDG_CONFIG_HOME", data)
-        .env("XDG_CACHE_HOME", data)
+        .env("XDG_CACHE_HOME", data);
+    run(command, stdin)
+}
+
+/// Runs magpie in `home` as a user whose home folder it is (data, config and cache inside it).
+pub fn magpie_at_home(args: &[&str], stdin: Option<&str>, home: &std::path::Path) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_magpie"));
+    command
+        .args(args)
+        .current_dir(home)
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_CACHE_HOME", home.join(".cache"));
+    run(command, stdin)
+}
+
+fn run(mut command: Command, stdin: Option<&str>) -> Output {
+    let mut child = command
         .env_remove("RUST_LOG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
