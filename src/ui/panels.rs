@@ -58,7 +58,8 @@ pub fn folder_bar_ui(
                     .hint_text("Folder to save images into"),
             );
             let edit = edit.labelled_by(label.id);
-            if edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            let entered = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if entered && !folder_text.trim().is_empty() {
                 let typed = Path::new(folder_text.trim());
                 actions.push(Action::SetFolder(crate::home::folder(typed)));
             } else if !edit.has_focus() && *folder_text != crate::home::show(out_dir) {

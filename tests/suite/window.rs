@@ -203,6 +203,34 @@ fn typed_folder_is_used_and_remembered() {
 }
 
 #[test]
+fn an_emptied_folder_box_keeps_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = dir.path().join("start");
+    let mut h = harness(AppOptions {
+        out_dir: Some(start.clone()),
+        config_path: Some(dir.path().join("config.toml")),
+        ..AppOptions::default()
+    });
+    step_until(&mut h, "the folder opened", |h| {
+        h.query_by_label_contains("Opening the folder").is_none()
+    });
+    let start = std::fs::canonicalize(&start).unwrap();
+    h.get_by_label("Saving to:").focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.key_press(egui::Key::Backspace);
+    h.step();
+    assert_eq!(h.get_by_label("Saving to:").value().as_deref(), Some(""));
+    h.key_press(egui::Key::Enter);
+    step_until(&mut h, "the folder shown again", |h| {
+        h.get_by_label("Saving to:").value() == Some(start.display().to_string())
+    });
+    assert_eq!(app(&h).out_dir(), start);
+    assert!(h.query_by_label_contains("Opening the folder").is_none());
+}
+
+#[test]
 fn opening_on_a_folder_shows_the_images_in_it() {
     let dir = tempfile::tempdir().unwrap();
     for i in 0..3u8 {
