@@ -360,7 +360,7 @@ impl MagpieApp {
         if dropped.is_empty() {
             return;
         }
-        self.background("read-drop", move || super::platform::read_lists(dropped));
+        self.background("read-drop", move || super::platform::read_drop(dropped));
     }
 
     /// Takes a paste into the URL box that is too large to lay out as text (a 1 MB JSON array

@@ -42,8 +42,12 @@ pub enum Background {
     },
     /// A large paste was parsed.
     PasteParsed(UrlList),
-    /// URL lists were read and parsed (from a dialog or a drop).
-    ListsLoaded(Vec<(String, Result<UrlList, BackgroundError>)>),
+    /// URL lists were read and parsed (from a dialog or a drop), and a folder dropped on the
+    /// window to save into.
+    ListsLoaded {
+        lists: Vec<(String, Result<UrlList, BackgroundError>)>,
+        folder: Option<PathBuf>,
+    },
     /// The images already in `dir`, oldest first.
     FolderScanned {
         dir: PathBuf,
@@ -106,26 +110,41 @@ pub fn pick_lists() -> Background {
     read_lists(files)
 }
 
+/// What was dropped on the window: a folder means "save here" (the first, if several), files
+/// are URL lists. Looked at here, off the UI thread: a `stat` on a dead network mount hangs.
+pub fn read_drop(paths: Vec<PathBuf>) -> Background {
+    let (folders, files): (Vec<_>, Vec<_>) = paths.into_iter().partition(|p| p.is_dir());
+    Background::ListsLoaded {
+        lists: parse_lists(files),
+        folder: folders.into_iter().next(),
+    }
+}
+
 /// Reads and parses URL list files.
 pub fn read_lists(paths: Vec<PathBuf>) -> Background {
-    Background::ListsLoaded(
-        paths
-            .into_iter()
-            .map(|p| {
-                let label = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| p.display().to_string());
-                let parsed = std::fs::read(&p)
-                    .map(|bytes| urls::parse_bytes(&bytes, None))
-                    .map_err(|source| BackgroundError::ReadList {
-                        path: p.clone(),
-                        source,
-                    });
-                (label, parsed)
-            })
-            .collect(),
-    )
+    Background::ListsLoaded {
+        lists: parse_lists(paths),
+        folder: None,
+    }
+}
+
+fn parse_lists(paths: Vec<PathBuf>) -> Vec<(String, Result<UrlList, BackgroundError>)> {
+    paths
+        .into_iter()
+        .map(|p| {
+            let label = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.display().to_string());
+            let parsed = std::fs::read(&p)
+                .map(|bytes| urls::parse_bytes(&bytes, None))
+                .map_err(|source| BackgroundError::ReadList {
+                    path: p.clone(),
+                    source,
+                });
+            (label, parsed)
+        })
+        .collect()
 }
 
 /// Lists the images in `dir` and its subfolders (a name template may make them; not hidden

@@ -129,8 +129,15 @@ impl MagpieApp {
                     self.pasted = Some(super::panels::Pasted::Ready(list));
                 }
             }
-            Background::ListsLoaded(lists) => {
+            Background::ListsLoaded { lists, folder } => {
                 self.dialog_open = false;
+                // Lists dropped with a folder go into it.
+                if let Some(dir) = folder
+                    && dir != self.folder.dir
+                    && dir != self.folder.asked
+                {
+                    self.use_folder(dir, true);
+                }
                 for (label, parsed) in lists {
                     match parsed {
                         Ok(list) => self.add_list(list, &label),

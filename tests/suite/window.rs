@@ -136,6 +136,36 @@ fn dropped_txt_file_adds_its_urls() {
 }
 
 #[test]
+fn a_dropped_folder_is_saved_into_with_the_lists_dropped_with_it() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let start = dir.path().join("start");
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let list = dir.path().join("cats.txt");
+    std::fs::write(&list, format!("{}\n", server.url("/img/cat1.jpg"))).unwrap();
+    let mut h = harness(AppOptions {
+        out_dir: Some(start.clone()),
+        config_path: Some(dir.path().join("config.toml")),
+        ..AppOptions::default()
+    });
+    step_until(&mut h, "the folder opened", |h| {
+        h.query_by_label_contains("Opening the folder").is_none()
+    });
+    h.input_mut().dropped_files.push(Arc::new(Dropped(other.clone())));
+    h.input_mut().dropped_files.push(Arc::new(Dropped(list)));
+    step_until(&mut h, "the dropped list's image", |h| thumbnails_shown(h) == 1);
+    let other = std::fs::canonicalize(&other).unwrap();
+    assert_eq!(app(&h).out_dir(), other);
+    assert_eq!(
+        h.get_by_label("Saving to:").value(),
+        Some(other.display().to_string())
+    );
+    assert_eq!(files_in(&other), ["cat1.jpg"]);
+    assert!(files_in(&start).is_empty());
+}
+
+#[test]
 fn retry_failed_succeeds_once_the_server_recovers() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
