@@ -144,17 +144,14 @@ fn a_dropped_folder_is_saved_into_with_the_lists_dropped_with_it() {
     std::fs::create_dir(&other).unwrap();
     let list = dir.path().join("cats.txt");
     std::fs::write(&list, format!("{}\n", server.url("/img/cat1.jpg"))).unwrap();
-    let mut h = harness(AppOptions {
-        out_dir: Some(start.clone()),
-        config_path: Some(dir.path().join("config.toml")),
-        ..AppOptions::default()
-    });
-    step_until(&mut h, "the folder opened", |h| {
-        h.query_by_label_contains("Opening the folder").is_none()
-    });
-    h.input_mut().dropped_files.push(Arc::new(Dropped(other.clone())));
+    let mut h = opened_on(&start, &dir.path().join("config.toml"));
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(other.clone())));
     h.input_mut().dropped_files.push(Arc::new(Dropped(list)));
-    step_until(&mut h, "the dropped list's image", |h| thumbnails_shown(h) == 1);
+    step_until(&mut h, "the dropped list's image", |h| {
+        thumbnails_shown(h) == 1
+    });
     let other = std::fs::canonicalize(&other).unwrap();
     assert_eq!(app(&h).out_dir(), other);
     assert_eq!(
@@ -236,14 +233,7 @@ fn typed_folder_is_used_and_remembered() {
 fn an_emptied_folder_box_keeps_the_folder() {
     let dir = tempfile::tempdir().unwrap();
     let start = dir.path().join("start");
-    let mut h = harness(AppOptions {
-        out_dir: Some(start.clone()),
-        config_path: Some(dir.path().join("config.toml")),
-        ..AppOptions::default()
-    });
-    step_until(&mut h, "the folder opened", |h| {
-        h.query_by_label_contains("Opening the folder").is_none()
-    });
+    let mut h = opened_on(&start, &dir.path().join("config.toml"));
     let start = std::fs::canonicalize(&start).unwrap();
     h.get_by_label("Saving to:").focus();
     h.step();

@@ -24,6 +24,19 @@ pub fn harness(options: AppOptions) -> Harness<'static, App> {
         )
 }
 
+/// A window on `dir` that saves its settings to `config`, stepped until the folder is open.
+pub fn opened_on(dir: &Path, config: &Path) -> Harness<'static, App> {
+    let mut h = harness(AppOptions {
+        out_dir: Some(dir.to_path_buf()),
+        config_path: Some(config.to_path_buf()),
+        ..AppOptions::default()
+    });
+    step_until(&mut h, "the folder opened", |h| {
+        h.query_by_label_contains("Opening the folder").is_none()
+    });
+    h
+}
+
 pub fn options(dir: &Path) -> AppOptions {
     AppOptions {
         out_dir: Some(dir.to_path_buf()),
