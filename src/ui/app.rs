@@ -251,6 +251,7 @@ impl MagpieApp {
         self.take_dropped_files(&ctx);
         self.shortcuts(&ctx, &mut actions);
 
+        self.items.refresh();
         let totals = self.items.totals();
         let folder_status = self.folder.status_line();
         egui::Panel::top("folder_bar").show(ui, |ui| {

@@ -18,15 +18,9 @@ pub fn gallery_ui(
     paused: bool,
     actions: &mut Vec<Action>,
 ) -> Vec<u64> {
+    let tiles = items.gallery_tiles();
     // Newest first, so arrivals are seen without scrolling.
-    let tiles: Vec<usize> = items
-        .as_slice()
-        .iter()
-        .enumerate()
-        .rev()
-        .filter(|(_, i)| i.in_gallery())
-        .map(|(n, _)| n)
-        .collect();
+    let newest = |k: usize| tiles.len().checked_sub(k + 1).and_then(|i| tiles.get(i));
 
     ui.horizontal(|ui| {
         ui.label(RichText::new(format!("Gallery ({})", tiles.len())).strong());
@@ -63,7 +57,7 @@ pub fn gallery_ui(
             for row in range {
                 ui.horizontal(|ui| {
                     for col in 0..columns {
-                        let Some(&n) = tiles.get(row * columns + col) else {
+                        let Some(&n) = newest(row * columns + col) else {
                             break;
                         };
                         let Some(item) = items.get(n) else { continue };

@@ -9,27 +9,11 @@ use crate::format::human_bytes;
 
 /// The download queue: one row per URL with its state, progress and a remove button.
 pub fn queue_ui<T>(ui: &mut egui::Ui, items: &Items<T>, actions: &mut Vec<Action>) {
-    let rows: Vec<usize> = items
-        .as_slice()
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| i.is_download())
-        .map(|(n, _)| n)
-        .collect();
+    let rows = items.download_rows();
     ui.horizontal(|ui| {
         ui.label(RichText::new(format!("Queue ({})", rows.len())).strong());
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            let any_done = rows.iter().any(|&n| {
-                items.get(n).is_some_and(|i| {
-                    matches!(
-                        i.state,
-                        ItemState::Failed(_)
-                            | ItemState::Cancelled
-                            | ItemState::Duplicate
-                            | ItemState::Skipped(_)
-                    )
-                })
-            });
+            let any_done = items.totals().finished > 0;
             if ui
                 .add_enabled(any_done, egui::Button::new("Clear"))
                 .on_hover_text("Remove failed, cancelled and duplicate rows")

@@ -18,6 +18,9 @@ pub const TEXTURE_BUDGET: usize = 800;
 #[derive(Default)]
 pub struct Textures {
     frame: u64,
+    /// Tile textures made since the budget was last kept: only then can it be over (keeping
+    /// it looks at every item).
+    made: usize,
 }
 
 impl Textures {
@@ -52,7 +55,9 @@ impl Textures {
                 item.thumb = Thumb::None;
             }
         }
-        self.evict(items);
+        if std::mem::take(&mut self.made) > 0 {
+            self.evict(items);
+        }
     }
 
     fn evict(&self, items: &mut Items<TextureHandle>) {
@@ -134,6 +139,7 @@ impl MagpieApp {
                 };
                 match done.result {
                     Ok(px) => {
+                        self.textures.made += 1;
                         item.dims = Some((px.original_width, px.original_height));
                         // The pixels are dropped here, once uploaded.
                         item.thumb = Thumb::Ready(self.ctx.load_texture(

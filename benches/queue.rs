@@ -1,0 +1,172 @@
+//! The window with a very long download queue (not a test): 100,000 URLs pasted and Download
+//! pressed, against a loopback server that holds every request open, so 16 download and the rest
+//! wait in the queue, as when a dataset's list is being fetched. Headless through egui_kittest.
+//!
+//! 1. The time from pressing Download until every row is in the queue.
+//! 2. UI-thread CPU per frame with the queue on screen: idle, and while the queue is scrolled
+//!    (median and p99).
+//! 3. Resident memory at each step, per URL queued, and at its peak.
+//!
+//! Run: `cargo bench --bench queue` (env: N, default 100000).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use magpie::config::Config;
+use magpie::ui::{AppOptions, MagpieApp};
+
+type App = Option<MagpieApp>;
+
+fn app<'h>(h: &'h Harness<'_, App>) -> &'h MagpieApp {
+    h.state().as_ref().expect("app")
+}
+
+fn thread_cpu_ns() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1e3
+}
+
+fn step_until(
+    h: &mut Harness<'_, App>,
+    what: &str,
+    done: impl Fn(&Harness<'_, App>) -> bool,
+) -> Duration {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if done(h) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "timed out: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Median and p99 of the UI thread's CPU per frame over `frames` frames, `before` run ahead of
+/// each one.
+fn frame_cpu(
+    h: &mut Harness<'_, App>,
+    frames: usize,
+    before: impl Fn(&mut Harness<'_, App>),
+) -> (f64, f64) {
+    let mut ms = Vec::with_capacity(frames);
+    for _ in 0..frames {
+        before(h);
+        let cpu = thread_cpu_ns();
+        h.step();
+        ms.push((thread_cpu_ns() - cpu) as f64 / 1e6);
+        std::thread::sleep(Duration::from_millis(4));
+    }
+    ms.sort_by(f64::total_cmp);
+    (ms[ms.len() / 2], ms[ms.len() * 99 / 100])
+}
+
+/// Resident memory now, MB.
+fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1e3
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let n: usize = std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    // Every request is held open for the whole bench: the queue stays as it is.
+    let app_router = axum::Router::new().fallback(|| async {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        axum::http::StatusCode::NOT_FOUND
+    });
+    let addr = support::serve(app_router, 1);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut config = Config::default();
+    config.fetch.concurrency = 16;
+    config.fetch.per_host = 16;
+    let options = AppOptions {
+        out_dir: Some(tmp.path().join("out")),
+        config,
+        config_path: Some(tmp.path().join("config.toml")),
+        ..AppOptions::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_ui_state(
+            move |ui, app: &mut App| {
+                app.get_or_insert_with(|| MagpieApp::new(ui.ctx(), options.clone()))
+                    .show(ui);
+            },
+            None,
+        );
+    h.step();
+    let at_start = rss_mb();
+    let text: String = (0..n)
+        .map(|i| format!("http://{addr}/dataset/{i:06}/photo-{i}.jpg\n"))
+        .collect();
+    h.get_by_label("Image URLs").focus();
+    h.step();
+    h.event(egui::Event::Paste(text));
+    step_until(&mut h, "the pasted list parsed", |h| {
+        h.query_by_label_contains("⬇ Download").is_some()
+            && h.query_by_label_contains(&format!("{n} URLs")).is_some()
+    });
+    let parsed = rss_mb();
+    h.get_by_label("⬇ Download").click();
+    let queued = step_until(&mut h, "every row queued", |h| {
+        app(h).items().totals().downloads == n
+    });
+    let rows = rss_mb();
+    println!("Queue bench: {n} URLs, 16 downloading (held open by the server), window 1280×900");
+    println!(
+        "rows queued after Download: {:.0} ms",
+        queued.as_secs_f64() * 1e3
+    );
+    println!(
+        "resident memory: {at_start:.0} MB at start, {parsed:.0} MB with the list pasted and \
+         parsed, {rows:.0} MB with every row queued ({:.0} bytes per URL)",
+        (rows - parsed) * 1e6 / n as f64
+    );
+
+    // The engine's word on each of the rows ("queued") arrives over the next frames.
+    let (settling, settling_p99) = frame_cpu(&mut h, 60, |_| {});
+    println!("frame CPU, the 60 frames after: median {settling:.2} ms, p99 {settling_p99:.2} ms");
+    let (idle_median, idle_p99) = frame_cpu(&mut h, 200, |_| {});
+    println!("frame CPU, queue on screen, idle: median {idle_median:.2} ms, p99 {idle_p99:.2} ms");
+    h.hover_at(egui::pos2(180.0, 600.0));
+    let (scroll_median, scroll_p99) = frame_cpu(&mut h, 300, |h| {
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -400.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        });
+    });
+    println!(
+        "frame CPU, scrolling the queue: median {scroll_median:.2} ms, p99 {scroll_p99:.2} ms"
+    );
+    println!("peak resident memory: {:.0} MB", peak_rss_mb());
+}
