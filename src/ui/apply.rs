@@ -205,7 +205,7 @@ impl MagpieApp {
                 else {
                     return;
                 };
-                let (Some(url), page) = (item.url.clone(), item.page.clone()) else {
+                let (Some(url), page) = (item.url.clone(), item.page().cloned()) else {
                     return;
                 };
                 let info = JobInfo {
@@ -331,6 +331,8 @@ impl MagpieApp {
         let Some(ids) = self.submit(&fresh) else {
             return;
         };
+        self.items
+            .reserve(fresh.len() + repeated.len() + list.duplicates.len());
         for (url, id) in fresh.into_iter().zip(ids) {
             self.items.add_download(url, id, None);
         }

@@ -262,7 +262,7 @@ fn context_menu_ui(ui: &mut egui::Ui, item: &Item<TextureHandle>, actions: &mut 
             Action::CopyText(url.to_string()),
         );
     }
-    if let Some(page) = &item.page {
+    if let Some(page) = item.page() {
         entry(ui, true, "Open source page", Action::OpenUrl(page.clone()));
     }
     if let Some(path) = &item.path {

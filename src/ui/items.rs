@@ -4,6 +4,7 @@
 //! pass per item: with 100,000 URLs queued, those passes were 5 ms of every frame.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -94,12 +95,18 @@ pub struct Item<T> {
     pub thumb: Thumb<T>,
     /// Gallery frame in which the tile was last on screen.
     pub seen: u64,
+    /// What few items have, kept apart so that a queued row costs less.
+    extra: Option<Box<Extra>>,
+}
+
+#[derive(Debug, Default)]
+struct Extra {
     /// How it was fetched, when the user should know ("fetched with Referer …").
-    pub note: Option<String>,
+    note: Option<String>,
     /// The page it was found on.
-    pub page: Option<Url>,
+    page: Option<Url>,
     /// For a duplicate: the file in the folder with the same bytes.
-    pub same_as: Option<PathBuf>,
+    same_as: Option<PathBuf>,
 }
 
 impl<T> Item<T> {
@@ -116,10 +123,29 @@ impl<T> Item<T> {
             size: None,
             dims: None,
             thumb: Thumb::None,
-            note: None,
-            page: None,
-            same_as: None,
             seen: 0,
+            extra: None,
+        }
+    }
+
+    /// How it was fetched, when the user should know ("fetched with Referer …").
+    pub fn note(&self) -> Option<&str> {
+        self.extra.as_ref()?.note.as_deref()
+    }
+
+    /// The page it was found on.
+    pub fn page(&self) -> Option<&Url> {
+        self.extra.as_ref()?.page.as_ref()
+    }
+
+    /// For a duplicate: the file in the folder with the same bytes.
+    pub fn same_as(&self) -> Option<&std::path::Path> {
+        self.extra.as_ref()?.same_as.as_deref()
+    }
+
+    fn set_page(&mut self, page: Option<Url>) {
+        if page.is_some() || self.extra.is_some() {
+            self.extra.get_or_insert_default().page = page;
         }
     }
 
@@ -147,7 +173,10 @@ pub struct Items<T> {
     items: Vec<Item<T>>,
     by_job: HashMap<JobId, usize>,
     by_key: HashMap<u64, usize>,
-    urls: HashSet<Url>,
+    /// Positions of the items with a URL (duplicates' rows left out), found by the URL's hash:
+    /// tells a URL already in the list without keeping a second copy of every URL.
+    urls: hashbrown::HashTable<usize>,
+    hasher: std::hash::RandomState,
     paths: HashSet<PathBuf>,
     next_key: u64,
     pub batch_started: Option<Instant>,
@@ -167,7 +196,8 @@ impl<T> Default for Items<T> {
             items: Vec::new(),
             by_job: HashMap::new(),
             by_key: HashMap::new(),
-            urls: HashSet::new(),
+            urls: hashbrown::HashTable::new(),
+            hasher: std::hash::RandomState::new(),
             paths: HashSet::new(),
             next_key: 1,
             batch_started: None,
@@ -270,6 +300,14 @@ impl<T> Items<T> {
         self.items.get_mut(index)
     }
 
+    /// Makes room for `more` rows at once: a list of 100,000 is then one allocation of its
+    /// size, not a doubling that leaves a third unused.
+    pub fn reserve(&mut self, more: usize) {
+        self.items.reserve_exact(more);
+        self.downloads.reserve_exact(more);
+        self.tiles.reserve_exact(more);
+    }
+
     /// Positions of the queue's rows, in order.
     pub fn download_rows(&self) -> &[usize] {
         &self.downloads
@@ -328,7 +366,34 @@ impl<T> Items<T> {
     }
 
     pub fn contains_url(&self, url: &Url) -> bool {
-        self.urls.contains(url)
+        let hash = self.hasher.hash_one(url.as_str());
+        self.urls
+            .find(hash, |&j| self.items[j].url.as_ref() == Some(url))
+            .is_some()
+    }
+
+    /// Lists item `i` under its URL, unless that URL is listed already.
+    fn index_url(&mut self, i: usize) {
+        let Self {
+            items,
+            urls,
+            hasher,
+            ..
+        } = self;
+        let Some(url) = items.get(i).and_then(|item| item.url.as_ref()) else {
+            return;
+        };
+        let hash_of = |j: &usize| {
+            let url = items[*j].url.as_ref().map_or("", Url::as_str);
+            hasher.hash_one(url)
+        };
+        let hash = hasher.hash_one(url.as_str());
+        if urls
+            .find(hash, |&j| items[j].url.as_ref() == Some(url))
+            .is_none()
+        {
+            urls.insert_unique(hash, i, hash_of);
+        }
     }
 
     fn push(&mut self, item: Item<T>) -> usize {
@@ -375,12 +440,12 @@ impl<T> Items<T> {
 
     /// Adds a download row for `url` under `job`; call [`Items::start_batch`] first.
     pub fn add_download(&mut self, url: Url, job: JobId, page: Option<Url>) {
-        self.urls.insert(url.clone());
         let key = self.new_key();
         let mut item = Item::new(key, name_from_url(&url), Some(url), ItemState::Queued);
         item.job = Some(job);
-        item.page = page;
-        self.push(item);
+        item.set_page(page);
+        let i = self.push(item);
+        self.index_url(i);
     }
 
     /// Adds a row saying `url` is already in the list.
@@ -424,23 +489,23 @@ impl<T> Items<T> {
             .collect();
         for (path, url, page) in sources {
             if let Some(&n) = by_path.get(&path) {
-                self.items[n].url = Some(url.clone());
-                self.items[n].page = page;
-                self.urls.insert(url);
+                self.items[n].url = Some(url);
+                self.items[n].set_page(page);
+                self.index_url(n);
             }
         }
     }
 
     /// Adds a download that failed in an earlier session, with its reason.
     pub fn add_past_failure(&mut self, url: Url, reason: String) {
-        self.urls.insert(url.clone());
         let key = self.new_key();
-        self.push(Item::new(
+        let i = self.push(Item::new(
             key,
             name_from_url(&url),
             Some(url),
             ItemState::Failed(reason),
         ));
+        self.index_url(i);
     }
 
     /// Gives item `index` a new job (a retry).
@@ -480,13 +545,13 @@ impl<T> Items<T> {
             if let Some(job) = item.job {
                 self.by_job.insert(job, i);
             }
-            if let Some(url) = &item.url
-                && item.state != ItemState::Duplicate
-            {
-                self.urls.insert(url.clone());
-            }
             if let Some(path) = &item.path {
                 self.paths.insert(path.clone());
+            }
+        }
+        for i in 0..self.items.len() {
+            if self.items[i].state != ItemState::Duplicate {
+                self.index_url(i);
             }
         }
     }
@@ -556,11 +621,13 @@ impl<T> Items<T> {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| item.name.clone());
-                item.note = saved.note;
+                if let Some(note) = saved.note {
+                    item.extra.get_or_insert_default().note = Some(note);
+                }
                 if saved.duplicate {
                     // The gallery already shows that file; this row says so and links to it.
                     item.state = ItemState::Duplicate;
-                    item.same_as = Some(saved.path);
+                    item.extra.get_or_insert_default().same_as = Some(saved.path);
                     return new;
                 }
                 *saved_path = Some(saved.path.clone());
@@ -614,5 +681,65 @@ impl Totals {
             self.downloads,
             human_bytes(self.bytes)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(name: &str) -> Url {
+        Url::parse(&format!("https://example.com/{name}")).unwrap()
+    }
+
+    #[test]
+    fn a_url_in_the_list_is_known_until_its_row_is_removed() {
+        let mut items: Items<()> = Items::default();
+        items.add_download(url("a.jpg"), JobId(1), None);
+        items.add_past_failure(url("b.jpg"), "HTTP 404".into());
+        items.add_duplicate(url("a.jpg"));
+        items.add_on_disk(PathBuf::from("/pics/c.jpg"), 10);
+        items.remember_sources([(PathBuf::from("/pics/c.jpg"), url("c.jpg"), None)]);
+        for name in ["a.jpg", "b.jpg", "c.jpg"] {
+            assert!(items.contains_url(&url(name)), "{name}");
+        }
+        assert!(!items.contains_url(&url("d.jpg")));
+
+        // Removing the download leaves its duplicate's row, which does not count as listed.
+        items.remove_where(|i| i.job == Some(JobId(1)));
+        assert!(!items.contains_url(&url("a.jpg")));
+        assert!(items.contains_url(&url("b.jpg")));
+        assert!(items.contains_url(&url("c.jpg")));
+    }
+
+    #[test]
+    fn totals_follow_each_download_through_its_life() {
+        let mut items: Items<()> = Items::default();
+        items.add_download(url("a.jpg"), JobId(1), None);
+        items.add_download(url("b.jpg"), JobId(2), None);
+        items.refresh();
+        assert_eq!(items.totals().active, 2);
+        assert_eq!(items.gallery_tiles(), [0, 1]);
+
+        items.apply(Event::Started { id: JobId(1) });
+        items.apply(Event::Progress {
+            id: JobId(1),
+            received: 500,
+            total: Some(1000),
+        });
+        items.apply(Event::Failed {
+            id: JobId(2),
+            error: crate::engine::FetchError::NotAPage,
+        });
+        items.refresh();
+        let t = items.totals();
+        assert_eq!((t.active, t.failed, t.bytes, t.finished), (1, 1, 500, 1));
+        // A failed download leaves the gallery, and comes back when retried.
+        assert_eq!(items.gallery_tiles(), [0]);
+        items.restart(1, JobId(3));
+        items.refresh();
+        assert_eq!(items.gallery_tiles(), [0, 1]);
+        assert_eq!(items.totals().active, 2);
+        assert_eq!(items.download_rows(), [0, 1]);
     }
 }

@@ -107,19 +107,19 @@ fn queue_row_ui<T>(
                                 .small()
                                 .weak(),
                         );
-                        if let Some(note) = &item.note {
+                        if let Some(note) = item.note() {
                             saved.on_hover_text(note);
                             ui.add(egui::Label::new(RichText::new(note).small().weak()).truncate());
                         }
                     }
                     other => {
                         // A note (e.g. "duplicate of cat.jpg: …") says more than the state.
-                        let text = item.note.clone().unwrap_or_else(|| other.label());
-                        match &item.same_as {
+                        let text = item.note().map_or_else(|| other.label(), str::to_owned);
+                        match item.same_as() {
                             Some(path) => {
                                 let link = ui.add(egui::Link::new(RichText::new(text).small()));
                                 if link.on_hover_text("Show that file").clicked() {
-                                    actions.push(Action::ViewFile(path.clone()));
+                                    actions.push(Action::ViewFile(path.to_path_buf()));
                                 }
                             }
                             None => {
