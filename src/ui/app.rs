@@ -247,11 +247,11 @@ impl MagpieApp {
     fn draw(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         let mut actions = Vec::new();
+        self.items.refresh();
         self.take_large_paste(&ctx);
         self.take_dropped_files(&ctx);
         self.shortcuts(&ctx, &mut actions);
 
-        self.items.refresh();
         let totals = self.items.totals();
         let folder_status = self.folder.status_line();
         egui::Panel::top("folder_bar").show(ui, |ui| {

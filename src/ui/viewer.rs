@@ -52,18 +52,14 @@ impl Viewer {
 /// The gallery neighbour of `key` (`step` = -1 or +1) that has a file to show, in gallery order
 /// (newest first).
 fn neighbour<T>(items: &Items<T>, key: u64, step: isize) -> Option<u64> {
-    let viewable: Vec<u64> = items
-        .as_slice()
-        .iter()
-        .rev()
-        .filter(|i| i.in_gallery() && i.path.is_some())
-        .map(|i| i.key)
-        .collect();
-    let pos = viewable.iter().position(|&k| k == key)?;
-    let next = pos as isize + step;
-    (0..viewable.len() as isize)
-        .contains(&next)
-        .then(|| viewable[next as usize])
+    let tiles = items.gallery_tiles(); // oldest first
+    let at = tiles.binary_search(&items.index_of_key(key)?).ok()?;
+    let viewable = |&n: &usize| items.get(n).filter(|i| i.path.is_some()).map(|i| i.key);
+    if step > 0 {
+        tiles[..at].iter().rev().find_map(viewable)
+    } else {
+        tiles[at + 1..].iter().find_map(viewable)
+    }
 }
 
 /// Keys while the viewer is open: Esc, arrows, + / - / 0.

@@ -282,6 +282,10 @@ fn clicking_a_thumbnail_opens_the_viewer_and_escape_closes_it() {
             && h.query_by_label_contains("b.png").is_none()
             && h.query_by_label("⬅ Gallery").is_some()
     });
+    h.key_press(egui::Key::ArrowLeft);
+    step_until(&mut h, "the previous image", |h| {
+        h.query_by_label_contains("b.png").is_some() && h.query_by_label_contains("a.png").is_none()
+    });
     h.key_press(egui::Key::Escape);
     step_until(&mut h, "the gallery again", |h| {
         h.query_by_label("⬅ Gallery").is_none() && thumbnails_shown(h) == 2
