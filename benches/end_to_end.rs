@@ -15,13 +15,10 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use magpie::config::{Config, FetchSettings};
+use magpie::ui::AppOptions;
 use magpie::ui::items::ItemState;
-use magpie::ui::{AppOptions, MagpieApp};
-
-type App = Option<MagpieApp>;
 
 struct Corpus {
     image: Vec<u8>,
@@ -106,15 +103,7 @@ fn main() {
             thumb_cache: None,
             ..AppOptions::default()
         };
-        let mut h: Harness<'static, App> = Harness::builder()
-            .with_size(egui::vec2(1600.0, 1000.0))
-            .build_ui_state(
-                move |ui, app: &mut App| {
-                    app.get_or_insert_with(|| MagpieApp::new(ui.ctx(), options.clone()))
-                        .show(ui);
-                },
-                None,
-            );
+        let mut h = support::window::harness(options, egui::vec2(1600.0, 1000.0));
         h.step();
         h.get_by_label("Image URLs").focus();
         h.step();

@@ -23,39 +23,12 @@ use egui_kittest::Harness;
 use magpie::config::Config;
 use magpie::thumbs::ThumbCache;
 use magpie::ui::{AppOptions, MagpieApp};
+use support::window::{App, app, harness, thread_cpu_ns, wheel};
 
-type App = Option<MagpieApp>;
-
-fn harness(options: AppOptions) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1600.0, 1000.0))
-        .build_ui_state(
-            move |ui, app: &mut App| {
-                app.get_or_insert_with(|| MagpieApp::new(ui.ctx(), options.clone()))
-                    .show(ui);
-            },
-            None,
-        )
-}
-
-fn app<'h>(h: &'h Harness<'_, App>) -> &'h MagpieApp {
-    h.state().as_ref().expect("app")
-}
-
-/// CPU time this thread has used (ns).
-fn thread_cpu_ns() -> u64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
-}
+mod support;
 
 fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1e3
+    support::own_rss_mb(true)
 }
 
 fn step_until(h: &mut Harness<'_, App>, what: &str, done: impl Fn(&MagpieApp) -> bool) -> Duration {
@@ -76,16 +49,6 @@ fn step_until(h: &mut Harness<'_, App>, what: &str, done: impl Fn(&MagpieApp) ->
 fn screen_drawn(a: &MagpieApp) -> bool {
     let (done, total) = a.tiles_on_screen();
     total > 0 && done == total
-}
-
-fn wheel(h: &mut Harness<'_, App>, dy: f32) {
-    h.event(egui::Event::MouseWheel {
-        unit: egui::MouseWheelUnit::Point,
-        delta: egui::vec2(0.0, dy),
-        phase: egui::TouchPhase::Move,
-        source: egui::MouseWheelSource::Unknown,
-        modifiers: egui::Modifiers::NONE,
-    });
 }
 
 fn photos(tmp: &Path) -> Vec<PathBuf> {
@@ -121,10 +84,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let n: usize = std::env::var("N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
+    let n = support::env_number("N", 10_000);
     let tmp = tempfile::tempdir().expect("tempdir");
     let sources = photos(tmp.path());
     let folder = tmp.path().join("photos");
@@ -148,7 +108,7 @@ fn main() {
         "Gallery bench: {n} photos of 12 MP, window 1600×1000, thumbnail pool of {} threads",
         magpie::thumbs::Thumbnailer::default_threads()
     );
-    let mut h = harness(options.clone());
+    let mut h = harness(options.clone(), egui::vec2(1600.0, 1000.0));
     let listed = step_until(&mut h, "folder listed", |a| a.items().len() >= n);
     println!(
         "folder listed ({n} items): {:.0} ms",
@@ -198,7 +158,7 @@ fn main() {
     drop(h);
 
     // Reopen on the same folder: the first screen comes from the shared cache.
-    let mut h = harness(options);
+    let mut h = harness(options, egui::vec2(1600.0, 1000.0));
     step_until(&mut h, "folder listed again", |a| a.items().len() >= n);
     let start = Instant::now();
     step_until(&mut h, "first screen, warm", screen_drawn);

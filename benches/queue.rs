@@ -16,28 +16,8 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use magpie::config::Config;
-use magpie::ui::{AppOptions, MagpieApp};
-
-type App = Option<MagpieApp>;
-
-fn app<'h>(h: &'h Harness<'_, App>) -> &'h MagpieApp {
-    h.state().as_ref().expect("app")
-}
-
-fn thread_cpu_ns() -> u64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
-}
-
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1e3
-}
+use magpie::ui::AppOptions;
+use support::window::{App, app, harness, thread_cpu_ns, wheel};
 
 fn step_until(
     h: &mut Harness<'_, App>,
@@ -77,25 +57,11 @@ fn frame_cpu(
     (ms[ms.len() / 2], ms[ms.len() * 99 / 100])
 }
 
-/// Resident memory now, MB.
-fn rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1e3
-}
-
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let n: usize = std::env::var("N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let n = support::env_number("N", 100_000);
     // Every request is held open for the whole bench: the queue stays as it is.
     let app_router = axum::Router::new().fallback(|| async {
         tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -112,17 +78,9 @@ fn main() {
         config_path: Some(tmp.path().join("config.toml")),
         ..AppOptions::default()
     };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 900.0))
-        .build_ui_state(
-            move |ui, app: &mut App| {
-                app.get_or_insert_with(|| MagpieApp::new(ui.ctx(), options.clone()))
-                    .show(ui);
-            },
-            None,
-        );
+    let mut h = harness(options, egui::vec2(1280.0, 900.0));
     h.step();
-    let at_start = rss_mb();
+    let at_start = support::own_rss_mb(false);
     let text: String = (0..n)
         .map(|i| format!("http://{addr}/dataset/{i:06}/photo-{i}.jpg\n"))
         .collect();
@@ -133,12 +91,12 @@ fn main() {
         h.query_by_label_contains("⬇ Download").is_some()
             && h.query_by_label_contains(&format!("{n} URLs")).is_some()
     });
-    let parsed = rss_mb();
+    let parsed = support::own_rss_mb(false);
     h.get_by_label("⬇ Download").click();
     let queued = step_until(&mut h, "every row queued", |h| {
         app(h).items().totals().downloads == n
     });
-    let rows = rss_mb();
+    let rows = support::own_rss_mb(false);
     println!("Queue bench: {n} URLs, 16 downloading (held open by the server), window 1280×900");
     println!(
         "rows queued after Download: {:.0} ms",
@@ -157,16 +115,10 @@ fn main() {
     println!("frame CPU, queue on screen, idle: median {idle_median:.2} ms, p99 {idle_p99:.2} ms");
     h.hover_at(egui::pos2(180.0, 600.0));
     let (scroll_median, scroll_p99) = frame_cpu(&mut h, 300, |h| {
-        h.event(egui::Event::MouseWheel {
-            unit: egui::MouseWheelUnit::Point,
-            delta: egui::vec2(0.0, -400.0),
-            phase: egui::TouchPhase::Move,
-            source: egui::MouseWheelSource::Unknown,
-            modifiers: egui::Modifiers::NONE,
-        });
+        wheel(h, -400.0);
     });
     println!(
         "frame CPU, scrolling the queue: median {scroll_median:.2} ms, p99 {scroll_p99:.2} ms"
     );
-    println!("peak resident memory: {:.0} MB", peak_rss_mb());
+    println!("peak resident memory: {:.0} MB", support::own_rss_mb(true));
 }

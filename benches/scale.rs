@@ -16,16 +16,6 @@ use magpie::config::FetchSettings;
 use magpie::engine::{Command, Engine, Event};
 use magpie::store::Store;
 
-fn rss_mb() -> f64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: f64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    pages * 4096.0 / 1e6
-}
-
 /// Starts a server on 127.0.0.1 that answers every request with 404 at once.
 fn not_found_server() -> std::net::SocketAddr {
     let app = axum::Router::new().fallback(|| async { axum::http::StatusCode::NOT_FOUND });
@@ -66,15 +56,12 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let n: usize = std::env::var("N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let n = support::env_number("N", 100_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
     let engine = Engine::start(FetchSettings::default(), None).expect("engine");
     engine.send(Command::Pause);
-    let base = rss_mb();
+    let base = support::own_rss_mb(false);
 
     let text: String = (0..n)
         .map(|i| {
@@ -90,7 +77,7 @@ fn main() {
     assert_eq!(list.urls.len(), n);
     let text_mb = text.len() as f64 / 1e6;
     drop(text);
-    let parsed = rss_mb();
+    let parsed = support::own_rss_mb(false);
 
     let t = Instant::now();
     engine.submit(store.dir(), list.urls.into_iter().map(|u| u.url));
@@ -103,7 +90,7 @@ fn main() {
         }
     }
     let queue_time = t.elapsed();
-    let queued_rss = rss_mb();
+    let queued_rss = support::own_rss_mb(false);
     println!(
         "scale bench: {n} URLs ({text_mb:.1} MB of text), engine paused so nothing is in flight"
     );

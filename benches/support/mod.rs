@@ -1,5 +1,7 @@
-//! Shared by the benchmarks: loopback servers on their own runtime thread, and the peak memory
-//! of a child process.
+//! Shared by the benchmarks: loopback servers on their own runtime thread, the memory of this
+//! process and of a child, and the window (`window.rs`).
+
+pub mod window;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -109,4 +111,26 @@ pub fn loopback_bandwidth(addr: SocketAddr, len: usize) -> f64 {
         }
         best
     })
+}
+
+/// This process's resident memory, MB: now (`VmRSS`) or at its peak (`VmHWM`).
+#[allow(dead_code)]
+pub fn own_rss_mb(peak: bool) -> f64 {
+    let field = if peak { "VmHWM:" } else { "VmRSS:" };
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1e3
+}
+
+/// The number in the environment variable `name`, else `default`.
+#[allow(dead_code)]
+pub fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
