@@ -143,9 +143,18 @@ impl<T> Item<T> {
         self.extra.as_ref()?.same_as.as_deref()
     }
 
+    /// The extra fields, made only when something is stored (`keep`).
+    fn extra(&mut self, keep: bool) -> Option<&mut Extra> {
+        if keep || self.extra.is_some() {
+            Some(self.extra.get_or_insert_default())
+        } else {
+            None
+        }
+    }
+
     fn set_page(&mut self, page: Option<Url>) {
-        if page.is_some() || self.extra.is_some() {
-            self.extra.get_or_insert_default().page = page;
+        if let Some(extra) = self.extra(page.is_some()) {
+            extra.page = page;
         }
     }
 
@@ -621,8 +630,8 @@ impl<T> Items<T> {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| item.name.clone());
-                if let Some(note) = saved.note {
-                    item.extra.get_or_insert_default().note = Some(note);
+                if let Some(extra) = item.extra(saved.note.is_some()) {
+                    extra.note = saved.note;
                 }
                 if saved.duplicate {
                     // The gallery already shows that file; this row says so and links to it.
@@ -741,5 +750,33 @@ mod tests {
         assert_eq!(items.gallery_tiles(), [0, 1]);
         assert_eq!(items.totals().active, 2);
         assert_eq!(items.download_rows(), [0, 1]);
+    }
+
+    #[test]
+    fn a_note_from_an_earlier_save_does_not_outlive_a_fresh_one() {
+        let saved = |name: &str, note: Option<&str>| crate::engine::Saved {
+            path: PathBuf::from(format!("/pics/{name}")),
+            bytes: 10,
+            format: crate::store::Kind::Raster(image::ImageFormat::Png),
+            note: note.map(str::to_owned),
+            duplicate: false,
+        };
+        let mut items: Items<()> = Items::default();
+        items.add_download(url("a.png"), JobId(1), None);
+        items.apply(Event::Saved {
+            id: JobId(1),
+            saved: saved("a.png", Some("fetched with Referer https://example.com/")),
+        });
+        assert_eq!(
+            items.get(0).and_then(Item::note),
+            Some("fetched with Referer https://example.com/")
+        );
+        items.restart(0, JobId(2));
+        items.apply(Event::Saved {
+            id: JobId(2),
+            saved: saved("a.png", None),
+        });
+        assert_eq!(items.get(0).and_then(Item::note), None);
+        assert_eq!(items.totals().saved, 1);
     }
 }
