@@ -1,7 +1,7 @@
 //! `magpie thumbs`: fills the shared thumbnail cache for files and folders, so galleries and file
 //! managers open them at once, and measures the thumbnail pipeline (count, time, images/s).
 
-use std::io::IsTerminal as _;
+use std::io::{self, IsTerminal as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -46,12 +46,17 @@ pub fn thumbs(args: ThumbsArgs) -> anyhow::Result<ExitCode> {
         eprintln!("magpie thumbs: no cache folder on this system (set XDG_CACHE_HOME)");
         return Ok(ExitCode::from(2));
     };
+    // A path that cannot be read is named and the others still run, as a bad line in a list.
     let mut files = Vec::new();
+    let mut unreadable = Vec::new();
     for path in &args.paths {
-        if let Err(e) = collect(path, &mut files) {
-            eprintln!("magpie thumbs: {}: {e}", path.display());
-            return Ok(ExitCode::from(2));
-        }
+        collect(path, &mut files, &mut unreadable);
+    }
+    for (path, e) in &unreadable {
+        eprintln!("magpie thumbs: {}: {e}", path.display());
+    }
+    if files.is_empty() && !unreadable.is_empty() {
+        return Ok(ExitCode::from(2));
     }
     let jobs = args
         .jobs
@@ -128,7 +133,7 @@ pub fn thumbs(args: ThumbsArgs) -> anyhow::Result<ExitCode> {
         tally.failed.load(Ordering::Relaxed),
     );
     println!("cache: {}", cache.root().join(args.size.folder()).display());
-    Ok(if failures.is_empty() {
+    Ok(if failures.is_empty() && unreadable.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -136,18 +141,29 @@ pub fn thumbs(args: ThumbsArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The image files at `path`: the file itself, or those in a folder and its subfolders (sorted,
-/// hidden entries and symbolic links to folders left out).
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let meta = std::fs::metadata(path)?;
+/// hidden entries and symbolic links to folders left out). A path or subfolder that cannot be
+/// read goes to `unreadable`, with why.
+fn collect(path: &Path, out: &mut Vec<PathBuf>, unreadable: &mut Vec<(PathBuf, io::Error)>) {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) => {
+            unreadable.push((path.to_path_buf(), e));
+            return;
+        }
+    };
     if !meta.is_dir() {
         out.push(path.to_path_buf());
-        return Ok(());
+        return;
     }
     let mut stack = vec![path.to_path_buf()];
     let mut found = Vec::new();
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                unreadable.push((dir, e));
+                continue;
+            }
         };
         for entry in entries.flatten() {
             let name = entry.file_name();
@@ -167,5 +183,4 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     }
     found.sort();
     out.extend(found);
-    Ok(())
 }

@@ -807,6 +807,34 @@ fn thumbs_fills_the_shared_cache_for_a_folder_and_says_what_it_did() {
 }
 
 #[test]
+fn thumbs_names_a_path_it_cannot_read_and_does_the_others() {
+    let home = tempfile::tempdir().unwrap();
+    let photos = tempfile::tempdir().unwrap();
+    image::RgbImage::from_pixel(600, 400, image::Rgb([9, 99, 199]))
+        .save(photos.path().join("cat.png"))
+        .unwrap();
+    let missing = photos.path().join("no such folder");
+    let (dir, missing) = (photos.path().to_str().unwrap(), missing.to_str().unwrap());
+
+    let out = magpie_with_data(&["thumbs", missing, dir], None, Some(home.path()));
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("1 made"),
+        "the other path still ran: {stdout}"
+    );
+    assert!(
+        stderr.contains(&format!("{missing}: No such file or directory")),
+        "{stderr}"
+    );
+
+    // Nothing it could read at all: a usage error.
+    let none = magpie_with_data(&["thumbs", missing], None, Some(home.path()));
+    assert_eq!(none.status.code(), Some(2));
+}
+
+#[test]
 fn shards_split_one_list_between_machines_without_overlap() {
     let server = TestServer::start();
     let work = tempfile::tempdir().unwrap();
