@@ -11,7 +11,7 @@
 //! - `apply.rs`: the one place actions are carried out.
 //! - `textures.rs`: thumbnail requests and textures (only tiles near the screen hold one);
 //!   `status.rs`: speed, ETA and the title.
-//! - `items.rs`: the model (one item per download or file); `platform.rs`: dialogs, folder
+//! - `items/`: the model (one item per download or file); `platform.rs`: dialogs, folder
 //!   scans and list reading on short-lived threads.
 //!
 //! No network, disk or decode work runs on the UI thread.
