@@ -1,0 +1,233 @@
+//! The engine against servers that get HTTP wrong: errors, retries, short or oversized bodies,
+//! lies about the type, redirects that go nowhere, stalls and refusals.
+
+use std::time::Duration;
+
+use super::setup;
+use crate::support::*;
+use magpie::config::FetchSettings;
+
+#[test]
+fn not_found_fails_without_retry() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(store.dir(), [server.url("/status/404")]);
+    let out = run_to_end(&engine);
+    assert_eq!(out.failed[&ids[0]], "HTTP 404 Not Found");
+    assert_eq!(server.stats.hits("/status/404"), 1);
+    assert!(out.retries.is_empty());
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn service_unavailable_with_retry_after_then_success() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(store.dir(), [server.url("/flaky/1/recovered.png")]);
+    let out = run_to_end(&engine);
+    assert!(out.saved.contains_key(&ids[0]), "{:?}", out.failed);
+    assert_eq!(server.stats.hits("/flaky/1/recovered.png"), 2);
+    // The wait honoured the server's Retry-After: 1, not the 20 ms backoff.
+    assert_eq!(out.retries.len(), 1);
+    assert_eq!(out.retries[0].1, Duration::from_secs(1));
+    assert!(out.retries[0].2.contains("503"), "{}", out.retries[0].2);
+    assert_eq!(files_in(dir.path()), ["recovered.png"]);
+}
+
+#[test]
+fn server_errors_give_up_after_max_attempts() {
+    let server = TestServer::start();
+    let settings = FetchSettings {
+        max_attempts: 3,
+        ..fast_settings()
+    };
+    let (engine, dir, store) = setup(settings);
+    let ids = engine.submit(store.dir(), [server.url("/status/500")]);
+    let out = run_to_end(&engine);
+    assert_eq!(out.failed[&ids[0]], "HTTP 500 Internal Server Error");
+    assert_eq!(server.stats.hits("/status/500"), 3);
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn body_shorter_than_content_length_fails_and_leaves_no_file() {
+    let mut response =
+        b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n"
+            .to_vec();
+    response.extend_from_slice(&png(64, 64, 1)[..200]);
+    let addr = raw_server(response);
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(
+        store.dir(),
+        [url::Url::parse(&format!("http://{addr}/short.png")).unwrap()],
+    );
+    let out = run_to_end(&engine);
+    let reason = &out.failed[&ids[0]];
+    assert!(
+        reason.contains("broke") || reason.contains("ended early"),
+        "{reason}"
+    );
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn html_served_as_jpeg_is_rejected() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(store.dir(), [server.url("/html-as-jpeg")]);
+    let out = run_to_end(&engine);
+    assert_eq!(
+        out.failed[&ids[0]],
+        "not an image: the server sent an HTML page"
+    );
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn body_over_the_cap_is_cut_off_and_removed() {
+    let server = TestServer::start();
+    let settings = FetchSettings {
+        max_bytes: 1024 * 1024,
+        ..fast_settings()
+    };
+    let (engine, dir, store) = setup(settings);
+    let ids = engine.submit(store.dir(), [server.url("/big")]);
+    let out = run_to_end(&engine);
+    assert_eq!(out.failed[&ids[0]], "larger than the 1.0 MB limit");
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn redirect_to_file_url_fails() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(store.dir(), [server.url("/redirect-file")]);
+    let out = run_to_end(&engine);
+    assert_eq!(
+        out.failed[&ids[0]],
+        "redirected to a non-http(s) address: file:///etc/passwd"
+    );
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn endless_redirects_stop_after_ten() {
+    let server = TestServer::start();
+    let (engine, _dir, store) = setup(fast_settings());
+    let ids = engine.submit(store.dir(), [server.url("/redirect-loop/0")]);
+    let out = run_to_end(&engine);
+    assert_eq!(out.failed[&ids[0]], "too many redirects (more than 10)");
+    assert_eq!(server.stats.hits("/redirect-loop"), 11);
+}
+
+#[test]
+fn a_redirect_does_not_leak_the_first_url_as_referer() {
+    let server = TestServer::start();
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(
+        store.dir(),
+        [server.url("/moved/followed.png?token=s3cret")],
+    );
+    let out = run_to_end(&engine);
+    assert!(out.saved.contains_key(&ids[0]), "{out:?}");
+    assert_eq!(files_in(dir.path()), ["followed.png"]);
+    assert_eq!(server.stats.hits("/img/followed.png"), 1);
+    assert!(
+        server.stats.referers.lock().unwrap().is_empty(),
+        "no Referer sent: {:?}",
+        server.stats.referers.lock().unwrap()
+    );
+}
+
+#[test]
+fn redirect_without_location_fails() {
+    let addr = raw_server(b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n".to_vec());
+    let (engine, _dir, store) = setup(fast_settings());
+    let ids = engine.submit(
+        store.dir(),
+        [url::Url::parse(&format!("http://{addr}/r")).unwrap()],
+    );
+    let out = run_to_end(&engine);
+    assert_eq!(
+        out.failed[&ids[0]],
+        "HTTP 302 redirect without a Location header"
+    );
+}
+
+#[test]
+fn stall_mid_body_times_out() {
+    let server = TestServer::start();
+    let settings = FetchSettings {
+        stall_timeout: Duration::from_millis(300),
+        max_attempts: 1,
+        ..fast_settings()
+    };
+    let (engine, dir, store) = setup(settings);
+    let ids = engine.submit(store.dir(), [server.url("/stall-mid-body/s.png")]);
+    let out = run_to_end(&engine);
+    assert_eq!(out.failed[&ids[0]], "timed out: no data for 0.3 s");
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn connection_refused_is_reported() {
+    // Bind then drop, so nothing listens on the port.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let settings = FetchSettings {
+        max_attempts: 2,
+        ..fast_settings()
+    };
+    let (engine, _dir, store) = setup(settings);
+    let ids = engine.submit(
+        store.dir(),
+        [url::Url::parse(&format!("http://{addr}/x.png")).unwrap()],
+    );
+    let out = run_to_end(&engine);
+    assert!(
+        out.failed[&ids[0]].starts_with("could not connect"),
+        "{}",
+        out.failed[&ids[0]]
+    );
+    assert_eq!(out.retries.len(), 1);
+}
+
+#[test]
+fn unrequested_partial_content_fails() {
+    let mut resp =
+        b"HTTP/1.1 206 Partial Content\r\nContent-Type: image/png\r\nContent-Length: 100\r\n\r\n"
+            .to_vec();
+    resp.extend_from_slice(&png(32, 32, 2)[..100]);
+    let addr = raw_server(resp);
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(
+        store.dir(),
+        [url::Url::parse(&format!("http://{addr}/p.png")).unwrap()],
+    );
+    let out = run_to_end(&engine);
+    assert!(out.failed[&ids[0]].contains("206"));
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn content_length_smaller_than_the_body_is_a_damaged_image() {
+    let body = png(64, 64, 7);
+    let mut response =
+        b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 100\r\n\r\n".to_vec();
+    response.extend_from_slice(&body);
+    let addr = raw_server(response);
+    let (engine, dir, store) = setup(fast_settings());
+    let ids = engine.submit(
+        store.dir(),
+        [url::Url::parse(&format!("http://{addr}/cl.png")).unwrap()],
+    );
+    let out = run_to_end(&engine);
+    assert!(
+        out.failed[&ids[0]].starts_with("damaged image: the PNG is cut short"),
+        "{}",
+        out.failed[&ids[0]]
+    );
+    assert!(files_in(dir.path()).is_empty());
+}

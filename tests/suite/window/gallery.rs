@@ -1,0 +1,119 @@
+//! Browsing in the window: a folder's images as tiles, thousands of them, the viewer, and names in
+//! any script.
+
+use std::sync::Arc;
+
+use crate::support::window::*;
+use crate::support::*;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use magpie::ui::MagpieApp;
+
+#[test]
+fn opening_on_a_folder_shows_the_images_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..3u8 {
+        std::fs::write(dir.path().join(format!("old{i}.png")), png(40, 30, i)).unwrap();
+    }
+    std::fs::write(dir.path().join("notes.txt"), b"not an image").unwrap();
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "3 thumbnails from the folder", |h| {
+        thumbnails_shown(h) == 3
+    });
+    assert!(h.query_by_label_contains("old1.png, image 40×30").is_some());
+}
+
+#[test]
+fn clicking_a_thumbnail_opens_the_viewer_and_escape_closes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.png"), png(40, 30, 1)).unwrap();
+    std::fs::write(dir.path().join("b.png"), png(40, 30, 2)).unwrap();
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "thumbnails", |h| thumbnails_shown(h) == 2);
+    // Newest first: b.png (scanned second) comes first, then a.png.
+    h.get_by_label_contains("b.png, image").click();
+    step_until(&mut h, "the viewer", |h| {
+        h.query_by_label("⬅ Gallery").is_some()
+    });
+    h.key_press(egui::Key::ArrowRight);
+    step_until(&mut h, "the next image", |h| {
+        h.query_by_label_contains("a.png").is_some()
+            && h.query_by_label_contains("b.png").is_none()
+            && h.query_by_label("⬅ Gallery").is_some()
+    });
+    h.key_press(egui::Key::ArrowLeft);
+    step_until(&mut h, "the previous image", |h| {
+        h.query_by_label_contains("b.png").is_some() && h.query_by_label_contains("a.png").is_none()
+    });
+    h.key_press(egui::Key::Escape);
+    step_until(&mut h, "the gallery again", |h| {
+        h.query_by_label("⬅ Gallery").is_none() && thumbnails_shown(h) == 2
+    });
+}
+
+#[test]
+fn thousands_of_images_lay_out_and_decode_only_what_is_on_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = png(24, 16, 3);
+    for i in 0..3000 {
+        std::fs::write(dir.path().join(format!("img{i:04}.png")), &bytes).unwrap();
+    }
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "the folder listed", |h| {
+        h.query_by_label_contains("Gallery (3000)").is_some()
+    });
+    step_until(&mut h, "the first screenful of thumbnails", |h| {
+        let shown = thumbnails_shown(h);
+        shown > 0 && shown == h.query_all_by_label_contains(".png, ").count()
+    });
+    let tiles = h.query_all_by_label_contains(".png, ").count();
+    assert!(tiles < 100, "only visible tiles are laid out, got {tiles}");
+    assert_eq!(
+        app(&h).thumbnails_loaded(),
+        tiles,
+        "only visible tiles are decoded"
+    );
+}
+
+#[test]
+fn a_file_named_in_japanese_shows_real_glyphs() {
+    // Needs a CJK font on the machine (CI installs fonts-noto-cjk); elsewhere there is nothing
+    // to fall back to, and the test says so instead of failing.
+    let has_cjk_font = std::process::Command::new("fc-list")
+        .arg(":lang=ja")
+        .output()
+        .is_ok_and(|o| !o.stdout.is_empty());
+    if !has_cjk_font {
+        eprintln!("no Japanese font installed: skipping the glyph check");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("猫の写真.png"), png(40, 30, 1)).unwrap();
+    // What eframe installs in the real window (its `system_fonts` feature), added before the
+    // app's first frame. Without it egui's own fonts have no kanji, and a test harness refuses
+    // to draw boxes instead (it panics).
+    let provider = Arc::new(egui_system_font_provider::SystemFontProvider::new());
+    let options = options(dir.path());
+    let mut h: Harness<'static, App> = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_ui_state(
+            move |ui, app: &mut App| {
+                app.get_or_insert_with(|| {
+                    ui.ctx().add_font_provider(provider.clone());
+                    MagpieApp::new(ui.ctx(), options.clone())
+                })
+                .show(ui);
+            },
+            None,
+        );
+    step_until(&mut h, "the tile", |h| {
+        h.query_all_by_label_contains("猫の写真.png")
+            .next()
+            .is_some()
+    });
+    let font = egui::FontId::proportional(14.0);
+    assert!(
+        h.ctx.fonts_mut(|f| f.has_glyphs(&font, "猫の写真")),
+        "the name is drawn with real glyphs, not empty boxes"
+    );
+}

@@ -1,0 +1,258 @@
+//! The window driven like a person would: by labels, typing, clicking and dropping files, with the
+//! engine talking to a real HTTP server on loopback. This file: pasting and downloading;
+//! `folders.rs`: drops and the folder; `gallery.rs`: browsing; `settings.rs`: the Settings panel.
+
+mod folders;
+mod gallery;
+mod settings;
+
+use std::time::{Duration, Instant};
+
+use crate::support::window::*;
+use crate::support::*;
+use egui_kittest::kittest::Queryable;
+use magpie::ui::AppOptions;
+#[test]
+fn paste_five_urls_download_and_see_five_thumbnails() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    assert!(
+        h.query_by_label_contains("Paste image URLs or drop a list here")
+            .is_some(),
+        "empty state tells what to do"
+    );
+
+    let urls: String = (1..=5)
+        .map(|i| format!("{}\n", server.url(&format!("/img/photo{i}.png"))))
+        .collect();
+    paste_urls(&mut h, &urls);
+    assert!(
+        h.query_by_label_contains("5 URLs from 1 host").is_some(),
+        "pre-flight line shows the count"
+    );
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "5 thumbnails", |h| thumbnails_shown(h) == 5);
+    assert_eq!(files_in(dir.path()).len(), 5);
+    assert!(h.query_by_label_contains("5/5 done").is_some());
+}
+
+#[test]
+fn preflight_reports_rejected_lines_and_duplicates() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    let a = server.url("/img/a.png");
+    paste_urls(&mut h, &format!("{a}\njavascript:alert(1)\n{a}\n"));
+    assert!(
+        h.query_by_label_contains(
+            "1 URL from 1 host · 1 duplicate · 1 line rejected (line 2: javascript: is not http(s))"
+        )
+        .is_some()
+    );
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "the image", |h| thumbnails_shown(h) == 1);
+    // Said once, and not as an error: the rest of the list is downloading.
+    let notice = app(&h).notice().cloned().unwrap();
+    assert!(!notice.error, "{notice:?}");
+    assert_eq!(
+        notice.text.matches("javascript:").count(),
+        2,
+        "{}",
+        notice.text
+    );
+}
+
+#[test]
+fn a_failed_download_stays_in_the_queue_not_as_an_empty_tile() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    paste_urls(
+        &mut h,
+        &format!(
+            "{}\n{}\n",
+            server.url("/status/404"),
+            server.url("/img/ok.png")
+        ),
+    );
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "both finished", |h| {
+        h.query_by_label_contains("failed: HTTP 404 Not Found")
+            .is_some()
+            && thumbnails_shown(h) == 1
+    });
+    assert!(h.query_by_label_contains("Gallery (1)").is_some());
+}
+
+#[test]
+fn not_found_shows_its_reason_on_the_item() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    paste_urls(&mut h, &format!("{}\n", server.url("/status/404")));
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "the 404 reason", |h| {
+        h.query_by_label_contains("failed: HTTP 404 Not Found")
+            .is_some()
+    });
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn retry_failed_succeeds_once_the_server_recovers() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(dir.path());
+    opts.config.fetch.max_attempts = 2;
+    let mut h = harness(opts);
+    server.set_healthy(false);
+    paste_urls(&mut h, &format!("{}\n", server.url("/switch/back.png")));
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "the failure", |h| {
+        h.query_by_label_contains("failed: HTTP 503").is_some()
+    });
+    assert!(files_in(dir.path()).is_empty());
+
+    server.set_healthy(true);
+    h.get_by_label("Retry failed").click();
+    step_until(&mut h, "the retried image", |h| thumbnails_shown(h) == 1);
+    assert_eq!(files_in(dir.path()), ["back.png"]);
+}
+
+#[test]
+fn a_huge_paste_shows_as_a_summary_not_as_megabytes_of_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(dir.path());
+    opts.config.fetch.max_attempts = 1;
+    let mut h = harness(opts);
+    // A closed port on 20 loopback hosts: each download fails at once, nothing leaves the machine.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // A JSON array of 5,000 URLs on one line, about 200 KB.
+    let urls: Vec<String> = (0..5_000)
+        .map(|i| format!("http://127.0.0.{}:{port}/p/{i}.jpg", 1 + i % 20))
+        .collect();
+    paste_urls(&mut h, &format!("[\"{}\"]", urls.join("\",\"")));
+    step_until(&mut h, "the summary of the pasted list", |h| {
+        h.query_by_label_contains("Pasted list: 5000 URLs from 20 hosts")
+            .is_some()
+    });
+    assert_eq!(
+        h.get_by_label("Image URLs").value().unwrap_or_default(),
+        "",
+        "the text box does not hold the megabytes"
+    );
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "5,000 rows", |h| {
+        app(h).items().totals().downloads == 5_000
+    });
+    h.step();
+    assert!(
+        h.query_by_label_contains("Pasted list:").is_none(),
+        "the summary goes once it is queued"
+    );
+}
+
+#[test]
+fn pasting_a_page_address_offers_its_images_to_choose_from() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    paste_urls(&mut h, &format!("{}\n", server.url("/gallery.html")));
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "the page's checklist", |h| {
+        h.query_by_label_contains("⬇ Download 6 images").is_some()
+    });
+    assert!(
+        h.query_by_label_contains("Images on “Test gallery”")
+            .is_some()
+    );
+    // Untick the lazy-loaded one, then download the other five.
+    h.get_by_label("lazy.png").click();
+    h.step();
+    h.get_by_label("⬇ Download 5 images").click();
+    step_until(&mut h, "five files", |_| files_in(dir.path()).len() == 5);
+    let mut files = files_in(dir.path());
+    files.sort();
+    assert_eq!(
+        files,
+        ["bg.png", "guarded.png", "large.png", "og.png", "one.png"]
+    );
+    assert!(
+        h.query_by_label_contains("Images on “Test gallery”")
+            .is_none(),
+        "the checklist closed"
+    );
+}
+
+#[test]
+fn a_site_whose_certificates_are_not_checked_is_named_in_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[hosts.\"old-camera.local\"]\naccept_invalid_certs = true\nreferer = \"origin\"\n",
+    )
+    .unwrap();
+    let mut options = AppOptions::load(Some(config));
+    options.out_dir = Some(dir.path().join("out"));
+    let mut h = harness(options);
+    h.step();
+    assert!(
+        h.query_by_label_contains("Certificates are not checked for old-camera.local")
+            .is_some(),
+        "the window says which site is unprotected"
+    );
+}
+
+#[test]
+fn failed_urls_are_exported_as_a_list_magpie_fetch_takes() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    let missing = server.url("/status/404?token=secret");
+    paste_urls(
+        &mut h,
+        &format!("{}\n{missing}\n", server.url("/img/ok.png")),
+    );
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "one saved, one failed", |h| {
+        h.query_by_label_contains("2/2 done").is_some()
+    });
+    h.get_by_label("Export failed").click();
+    let list = dir.path().join("failed-urls.txt");
+    step_until(&mut h, "the list", |_| list.exists());
+    assert_eq!(
+        std::fs::read_to_string(&list).unwrap(),
+        format!("{missing}\n"),
+        "whole URLs, one per line"
+    );
+    step_until(&mut h, "the notice", |h| {
+        h.query_by_label_contains("Wrote 1 failed URL").is_some()
+    });
+}
+
+#[test]
+fn events_are_taken_in_while_the_window_is_not_drawn() {
+    // A minimized window gets `logic` calls but no `ui`: downloads must still be taken in.
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    paste_urls(&mut h, &format!("{}\n", server.url("/img/hidden.png")));
+    h.get_by_label("⬇ Download").click();
+    h.step();
+    let start = Instant::now();
+    loop {
+        let app = h.state_mut().as_mut().unwrap();
+        app.drain();
+        if app.items().totals().saved == 1 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "never saved");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
