@@ -88,8 +88,11 @@ fn main() {
     let mut times = Vec::new();
     for run in 0..runs {
         let dir = tempfile::tempdir().expect("tempdir");
+        // Journaled, as the window runs.
+        let journals = tempfile::tempdir().expect("tempdir");
         let options = AppOptions {
             out_dir: Some(dir.path().to_path_buf()),
+            journal_dir: Some(journals.path().to_path_buf()),
             config: Config {
                 fetch: FetchSettings {
                     concurrency: c,

@@ -101,6 +101,8 @@ fn main() {
         out_dir: Some(folder.clone()),
         config: Config::default(),
         thumb_cache: Some(cache),
+        // Journaled, as the window runs.
+        journal_dir: Some(tmp.path().join("journals")),
         ..AppOptions::default()
     };
 

@@ -76,6 +76,8 @@ fn main() {
         out_dir: Some(tmp.path().join("out")),
         config,
         config_path: Some(tmp.path().join("config.toml")),
+        // Journaled, as the window runs: the engine's record of what is queued counts too.
+        journal_dir: Some(tmp.path().join("journals")),
         ..AppOptions::default()
     };
     let mut h = harness(options, egui::vec2(1280.0, 900.0));

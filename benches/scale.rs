@@ -1,7 +1,7 @@
 //! Memory for a large URL list (not a test).
 //!
-//! 1. The library: parses 100,000 lines and queues them all on a paused engine (what the window
-//!    does, since it shows every row), printing resident memory and the cost per URL.
+//! 1. The library: parses 100,000 lines and queues them all on a paused, journaled engine (what
+//!    the window does, since it shows every row), printing resident memory and the cost per URL.
 //! 2. The CLI: `magpie fetch -j 64` on lists of 1,000 and 100,000 lines against a loopback server
 //!    that answers 404 at once, printing the peak resident memory of the process. `magpie fetch`
 //!    streams its lists, so the two peaks should be close.
@@ -59,7 +59,15 @@ fn main() {
     let n = support::env_number("N", 100_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
-    let engine = Engine::start(FetchSettings::default(), None).expect("engine");
+    // Journaled, as the window and `magpie fetch` run it: the folder's journal writer keeps its
+    // own record of what is queued.
+    let journals = tempfile::tempdir().expect("tempdir");
+    let engine = Engine::start_journaled(
+        FetchSettings::default(),
+        Some(journals.path().to_path_buf()),
+        None,
+    )
+    .expect("engine");
     engine.send(Command::Pause);
     let base = support::own_rss_mb(false);
 

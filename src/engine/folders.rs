@@ -11,7 +11,7 @@
 //!   live Magpie has queued or has just saved, so two runs into one folder fetch each URL once.
 //!   (A URL this engine itself has queued and not finished is skipped too.)
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::{File, TryLockError};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use url::Url;
 
+use super::url_keys::UrlSet;
 pub(crate) use super::writer::{Claims, NamingJournal};
 use super::writer::{JournalOp, Lines, SharedLines, Writer};
 
@@ -219,8 +220,8 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
     let mut history = loaded.history;
     let mut resume = Vec::new();
     let mut parts_removed = 0;
-    let mut elsewhere = HashSet::new();
-    let mut mine = HashSet::new();
+    let mut elsewhere = UrlSet::default();
+    let mut mine = UrlSet::default();
     let offset;
     let mut recognised = 0;
     if alone {
@@ -238,7 +239,7 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
                     session: req.session,
                     info: info.clone(),
                 };
-                mine.insert(pending.clone());
+                mine.insert(&pending);
                 resume.push((pending, info));
             }
         }
@@ -253,7 +254,7 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
     } else {
         // Exclusive holders only exist under the mutex, which is ours: this does not wait.
         live.lock_shared().map_err(FolderError::journal(&path))?;
-        elsewhere.extend(history.pending().cloned());
+        elsewhere.extend(history.pending());
         offset = loaded.consumed;
     }
     let append = crate::private::options()
@@ -283,12 +284,12 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
         _live: live,
         session: req.session,
         elsewhere,
-        saved_elsewhere: HashSet::new(),
+        saved_elsewhere: UrlSet::default(),
         mine,
         // The archive counts while the folder holds anything: a new or emptied folder (after
         // `rm -rf` and a fresh start) fetches its list again.
         archive: if has_files(store.dir()) {
-            history.saved_at().map(|(u, at)| (u.clone(), at)).collect()
+            history.saved_at().collect()
         } else {
             Default::default()
         },

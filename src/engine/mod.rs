@@ -1,7 +1,8 @@
 //! Downloads on a background tokio runtime, driven by [`Command`]s and reporting [`Event`]s.
 //!
-//! The [`Engine`] owns a named thread running a multi-threaded runtime, on which one dispatcher
-//! task ([`dispatcher`]) owns the queue and the running downloads ([`fetch`]).
+//! The [`Engine`] owns a named thread running a current-thread runtime, on which one dispatcher
+//! task ([`dispatcher`]) owns the queue and the running downloads ([`fetch`]); file work goes to
+//! the runtime's blocking threads, about one per core.
 //!
 //! The engine also owns the output folders: front ends say which folder (`OpenFolder`,
 //! `Submit { dir, .. }`) and the engine creates and opens it off their thread, locks it against
@@ -21,6 +22,7 @@ pub mod net;
 mod pacing;
 mod page;
 mod preview;
+mod url_keys;
 mod writer;
 
 use std::path::{Path, PathBuf};

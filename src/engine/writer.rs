@@ -4,13 +4,13 @@
 //! download's `naming` and `saved` lines themselves as they name it. See `folders.rs` for the
 //! locks.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use url::Url;
 
+use super::url_keys::{UrlMap, UrlSet};
 use super::{Internal, Job, SkipReason};
 use crate::journal::{self, Record, Session};
 use crate::store::{Committed, NamingLog, Sealed};
@@ -54,6 +54,9 @@ impl Lines {
         }
     }
 }
+
+/// `queued` lines journaled per write when a list is claimed (about 250 KB).
+const CLAIM_LINES: usize = 1024;
 
 pub(crate) type SharedLines = Arc<Mutex<Lines>>;
 
@@ -157,13 +160,13 @@ pub(crate) struct Writer {
     pub(crate) _live: File,
     pub(crate) session: Session,
     /// URLs another live Magpie has queued into this folder and not finished.
-    pub(crate) elsewhere: HashSet<Url>,
+    pub(crate) elsewhere: UrlSet,
     /// URLs another Magpie saved into this folder since this engine opened it.
-    pub(crate) saved_elsewhere: HashSet<Url>,
+    pub(crate) saved_elsewhere: UrlSet,
     /// URLs this engine has queued here and not finished.
-    pub(crate) mine: HashSet<Url>,
+    pub(crate) mine: UrlSet,
     /// Every URL saved into this folder, with when (the download archive).
-    pub(crate) archive: std::collections::HashMap<Url, u64>,
+    pub(crate) archive: UrlMap<u64>,
     pub(crate) internal: tokio::sync::mpsc::UnboundedSender<Internal>,
 }
 
@@ -175,7 +178,7 @@ impl Writer {
                     for r in &records {
                         self.mine.remove(r.url());
                         if let Record::Saved { url, at, .. } = r {
-                            self.archive.insert(url.clone(), *at);
+                            self.archive.insert(url, *at);
                         }
                     }
                     self.write(&records);
@@ -191,7 +194,7 @@ impl Writer {
         }
     }
 
-    fn claim(&mut self, jobs: Vec<Job>, archive: bool) -> Claims {
+    fn claim(&mut self, mut jobs: Vec<Job>, archive: bool) -> Claims {
         let locked = self.mutex.lock();
         if let Err(e) = &locked {
             tracing::warn!("cannot lock {}: {e}", self.path.display());
@@ -200,47 +203,60 @@ impl Writer {
             Ok(records) => self.learn(records),
             Err(e) => tracing::warn!("cannot read the journal {}: {e}", self.path.display()),
         }
-        let mut accepted = Vec::new();
-        let mut skipped = Vec::new();
-        for job in jobs {
-            let reason = if self.mine.contains(&job.url) {
-                Some(SkipReason::AlreadyQueued)
-            } else if self.elsewhere.contains(&job.url) {
-                Some(SkipReason::ElsewhereInProgress)
-            } else if self.saved_elsewhere.contains(&job.url) {
-                Some(SkipReason::SavedElsewhere)
-            } else if let Some(&at) = self
-                .archive
-                .get(&job.url)
-                .filter(|_| archive && !job.info.again)
-            {
-                Some(SkipReason::DownloadedBefore(
-                    (at > 0).then(|| crate::format::date(at)),
-                ))
-            } else {
-                None
-            };
-            match reason {
-                Some(reason) => skipped.push((job, reason)),
-                None => {
-                    self.mine.insert(job.url.clone());
-                    accepted.push(job);
+        // Jobs not to fetch are taken out in place, so a list of 100,000 is not copied.
+        let mut reasons = Vec::new();
+        let skipped: Vec<Job> = jobs
+            .extract_if(.., |job| {
+                let reason = if self.mine.contains(&job.url) {
+                    Some(SkipReason::AlreadyQueued)
+                } else if self.elsewhere.contains(&job.url) {
+                    Some(SkipReason::ElsewhereInProgress)
+                } else if self.saved_elsewhere.contains(&job.url) {
+                    Some(SkipReason::SavedElsewhere)
+                } else if let Some(&at) = self
+                    .archive
+                    .get(&job.url)
+                    .filter(|_| archive && !job.info.again)
+                {
+                    Some(SkipReason::DownloadedBefore(
+                        (at > 0).then(|| crate::format::date(at)),
+                    ))
+                } else {
+                    None
+                };
+                match reason {
+                    Some(reason) => {
+                        reasons.push(reason);
+                        true
+                    }
+                    None => {
+                        self.mine.insert(&job.url);
+                        false
+                    }
                 }
-            }
-        }
-        let records: Vec<Record> = accepted
-            .iter()
-            .map(|j| Record::Queued {
-                url: j.url.clone(),
-                session: self.session,
-                info: j.info.clone(),
             })
             .collect();
-        self.write(&records);
+        // Journaled a slice at a time: the lines of a whole list at once, and the buffer they
+        // are written from, cost three times the list's own memory, which the allocator then
+        // keeps.
+        for slice in jobs.chunks(CLAIM_LINES) {
+            let records: Vec<Record> = slice
+                .iter()
+                .map(|j| Record::Queued {
+                    url: j.url.clone(),
+                    session: self.session,
+                    info: j.info.clone(),
+                })
+                .collect();
+            self.write(&records);
+        }
         if locked.is_ok() {
             let _ = self.mutex.unlock();
         }
-        Claims { accepted, skipped }
+        Claims {
+            accepted: jobs,
+            skipped: skipped.into_iter().zip(reasons).collect(),
+        }
     }
 
     fn write(&mut self, records: &[Record]) {
@@ -253,20 +269,20 @@ impl Writer {
         for r in records {
             match r {
                 Record::Queued { url, session, .. } if session != self.session => {
-                    self.elsewhere.insert(url);
+                    self.elsewhere.insert(&url);
                 }
                 Record::Queued { .. } => {}
                 Record::Saved {
                     url, session, at, ..
                 } if session != self.session => {
                     self.elsewhere.remove(&url);
-                    self.archive.insert(url.clone(), at);
-                    self.saved_elsewhere.insert(url);
+                    self.archive.insert(&url, at);
+                    self.saved_elsewhere.insert(&url);
                 }
                 // This engine's own, written by the thread that named the file.
                 Record::Saved { url, at, .. } => {
                     self.mine.remove(&url);
-                    self.archive.insert(url, at);
+                    self.archive.insert(&url, at);
                 }
                 other => {
                     self.elsewhere.remove(other.url());

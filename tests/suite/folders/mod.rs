@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::support::*;
-use magpie::engine::{Engine, Event, JobId, SkipReason};
+use magpie::engine::{Command, Engine, Event, JobId, SkipReason};
 use magpie::journal::{self, Journal, Record};
 use url::Url;
+
 fn journaled(journals: &Path) -> Engine {
     Engine::start_journaled(fast_settings(), Some(journals.to_path_buf()), None).unwrap()
 }
@@ -262,4 +263,40 @@ fn a_folder_let_go_of_becomes_free_for_another_magpie_once_its_downloads_end() {
     let opened = open_resuming(&other, out.path());
     assert!(!opened.shared, "nobody else holds it now");
     assert_eq!(files_in(out.path()), ["last.png"]);
+}
+
+/// A list of thousands is journaled whole when it is queued, however it is sliced into writes: a
+/// URL given twice is skipped as already queued, and a second Magpie on the folder leaves every
+/// one of them to the first.
+#[test]
+fn a_list_of_thousands_is_journaled_whole_and_a_second_magpie_leaves_it_alone() {
+    let out = tempfile::tempdir().unwrap();
+    let journals = tempfile::tempdir().unwrap();
+    // Nothing is fetched: both engines are paused, and the addresses go nowhere.
+    let urls: Vec<Url> = (0..2_500)
+        .map(|i| Url::parse(&format!("http://127.0.0.1:9/list/{i}.png")).unwrap())
+        .collect();
+    let first = journaled(journals.path());
+    first.send(Command::Pause);
+    let mut given = urls.clone();
+    given.push(urls[1_234].clone());
+    first.submit(out.path(), given);
+    let skipped = wait_claimed(&first, urls.len() + 1);
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(matches!(skipped[0].1, SkipReason::AlreadyQueued));
+
+    let second = journaled(journals.path());
+    second.send(Command::Pause);
+    second.submit(out.path(), urls.clone());
+    let skipped = wait_claimed(&second, urls.len());
+    assert_eq!(skipped.len(), urls.len());
+    assert!(
+        skipped
+            .iter()
+            .all(|(_, r)| matches!(r, SkipReason::ElsewhereInProgress)),
+        "{:?}",
+        skipped
+            .iter()
+            .find(|(_, r)| !matches!(r, SkipReason::ElsewhereInProgress))
+    );
 }
