@@ -318,16 +318,14 @@ impl MagpieApp {
     }
 
     /// Queues the URLs of `list` that are not in the window yet.
-    pub(super) fn add_list(&mut self, list: UrlList, source: &str) {
-        let mut fresh: Vec<Url> = Vec::new();
-        let mut repeated: Vec<Url> = Vec::new();
-        for u in &list.urls {
-            if self.items.contains_url(&u.url) {
-                repeated.push(u.url.clone());
-            } else {
-                fresh.push(u.url.clone());
-            }
-        }
+    pub(super) fn add_list(&mut self, mut list: UrlList, source: &str) {
+        // The summary, if there is anything to say, is worded before the URLs move out.
+        let summary = (!list.rejected.is_empty()).then(|| list.summary());
+        let nothing = list.urls.is_empty();
+        let (repeated, fresh): (Vec<Url>, Vec<Url>) = std::mem::take(&mut list.urls)
+            .into_iter()
+            .map(|u| u.url)
+            .partition(|url| self.items.contains_url(url));
         let Some(ids) = self.submit(&fresh) else {
             return;
         };
@@ -342,14 +340,11 @@ impl MagpieApp {
         {
             self.items.add_duplicate(url);
         }
-        if let Some(first) = list.rejected.first() {
+        if let (Some(summary), Some(first)) = (summary, list.rejected.first()) {
             // The summary names the first rejected line and why; its text is added once. Only
             // a list with nothing to download is an error.
-            self.set_notice(
-                &format!("{source}: {} — {}", list.summary(), first.text),
-                list.urls.is_empty(),
-            );
-        } else if list.urls.is_empty() {
+            self.set_notice(&format!("{source}: {summary} — {}", first.text), nothing);
+        } else if nothing {
             self.set_notice(&format!("{source}: no image URLs found"), true);
         }
     }
