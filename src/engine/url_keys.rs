@@ -10,12 +10,12 @@ use std::collections::{HashMap, HashSet};
 
 use url::Url;
 
-/// A URL's fingerprint.
+/// A URL's fingerprint: worked out once where a URL is looked up in several sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct UrlKey(u128);
 
-impl UrlKey {
-    pub(crate) fn of(url: &Url) -> Self {
+impl From<&Url> for UrlKey {
+    fn from(url: &Url) -> Self {
         let hash = blake3::hash(url.as_str().as_bytes());
         let mut first = [0u8; 16];
         first.copy_from_slice(&hash.as_bytes()[..16]);
@@ -28,16 +28,16 @@ impl UrlKey {
 pub(crate) struct UrlSet(HashSet<UrlKey>);
 
 impl UrlSet {
-    pub(crate) fn insert(&mut self, url: &Url) {
-        self.0.insert(UrlKey::of(url));
+    pub(crate) fn insert(&mut self, url: impl Into<UrlKey>) {
+        self.0.insert(url.into());
     }
 
-    pub(crate) fn remove(&mut self, url: &Url) {
-        self.0.remove(&UrlKey::of(url));
+    pub(crate) fn remove(&mut self, url: impl Into<UrlKey>) {
+        self.0.remove(&url.into());
     }
 
-    pub(crate) fn contains(&self, url: &Url) -> bool {
-        self.0.contains(&UrlKey::of(url))
+    pub(crate) fn contains(&self, url: impl Into<UrlKey>) -> bool {
+        self.0.contains(&url.into())
     }
 
     #[cfg(test)]
@@ -48,7 +48,7 @@ impl UrlSet {
 
 impl<'a> Extend<&'a Url> for UrlSet {
     fn extend<I: IntoIterator<Item = &'a Url>>(&mut self, urls: I) {
-        self.0.extend(urls.into_iter().map(UrlKey::of));
+        self.0.extend(urls.into_iter().map(UrlKey::from));
     }
 }
 
@@ -63,18 +63,23 @@ impl<V> Default for UrlMap<V> {
 }
 
 impl<V> UrlMap<V> {
-    pub(crate) fn insert(&mut self, url: &Url, value: V) {
-        self.0.insert(UrlKey::of(url), value);
+    pub(crate) fn insert(&mut self, url: impl Into<UrlKey>, value: V) {
+        self.0.insert(url.into(), value);
     }
 
-    pub(crate) fn get(&self, url: &Url) -> Option<&V> {
-        self.0.get(&UrlKey::of(url))
+    pub(crate) fn get(&self, url: impl Into<UrlKey>) -> Option<&V> {
+        self.0.get(&url.into())
     }
 }
 
 impl<'a, V> FromIterator<(&'a Url, V)> for UrlMap<V> {
     fn from_iter<I: IntoIterator<Item = (&'a Url, V)>>(pairs: I) -> Self {
-        Self(pairs.into_iter().map(|(u, v)| (UrlKey::of(u), v)).collect())
+        Self(
+            pairs
+                .into_iter()
+                .map(|(u, v)| (UrlKey::from(u), v))
+                .collect(),
+        )
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use url::Url;
 
-use super::url_keys::{UrlMap, UrlSet};
+use super::url_keys::{UrlKey, UrlMap, UrlSet};
 use super::{Internal, Job, SkipReason};
 use crate::journal::{self, Record, Session};
 use crate::store::{Committed, NamingLog, Sealed};
@@ -176,9 +176,10 @@ impl Writer {
             match op {
                 JournalOp::Append(records) => {
                     for r in &records {
-                        self.mine.remove(r.url());
-                        if let Record::Saved { url, at, .. } = r {
-                            self.archive.insert(url, *at);
+                        let key = UrlKey::from(r.url());
+                        self.mine.remove(key);
+                        if let Record::Saved { at, .. } = r {
+                            self.archive.insert(key, *at);
                         }
                     }
                     self.write(&records);
@@ -207,16 +208,15 @@ impl Writer {
         let mut reasons = Vec::new();
         let skipped: Vec<Job> = jobs
             .extract_if(.., |job| {
-                let reason = if self.mine.contains(&job.url) {
+                let key = UrlKey::from(&job.url);
+                let reason = if self.mine.contains(key) {
                     Some(SkipReason::AlreadyQueued)
-                } else if self.elsewhere.contains(&job.url) {
+                } else if self.elsewhere.contains(key) {
                     Some(SkipReason::ElsewhereInProgress)
-                } else if self.saved_elsewhere.contains(&job.url) {
+                } else if self.saved_elsewhere.contains(key) {
                     Some(SkipReason::SavedElsewhere)
-                } else if let Some(&at) = self
-                    .archive
-                    .get(&job.url)
-                    .filter(|_| archive && !job.info.again)
+                } else if let Some(&at) =
+                    self.archive.get(key).filter(|_| archive && !job.info.again)
                 {
                     Some(SkipReason::DownloadedBefore(
                         (at > 0).then(|| crate::format::date(at)),
@@ -230,7 +230,7 @@ impl Writer {
                         true
                     }
                     None => {
-                        self.mine.insert(&job.url);
+                        self.mine.insert(key);
                         false
                     }
                 }
@@ -275,14 +275,16 @@ impl Writer {
                 Record::Saved {
                     url, session, at, ..
                 } if session != self.session => {
-                    self.elsewhere.remove(&url);
-                    self.archive.insert(&url, at);
-                    self.saved_elsewhere.insert(&url);
+                    let key = UrlKey::from(&url);
+                    self.elsewhere.remove(key);
+                    self.archive.insert(key, at);
+                    self.saved_elsewhere.insert(key);
                 }
                 // This engine's own, written by the thread that named the file.
                 Record::Saved { url, at, .. } => {
-                    self.mine.remove(&url);
-                    self.archive.insert(&url, at);
+                    let key = UrlKey::from(&url);
+                    self.mine.remove(key);
+                    self.archive.insert(key, at);
                 }
                 other => {
                     self.elsewhere.remove(other.url());
