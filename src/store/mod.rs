@@ -20,6 +20,7 @@
 //!   unnamed file vanishes by itself, even when the process is killed.
 
 mod claim;
+mod in_flight;
 pub mod jpeg_frame;
 mod kind;
 mod memory;
@@ -144,6 +145,8 @@ pub struct Store {
     contents: Arc<Mutex<Option<same::Contents>>>,
     /// Where the files' hashes are remembered between runs.
     hash_index: Option<Arc<Path>>,
+    /// Downloads being committed, by their bytes: the first of several identical ones is named.
+    in_flight: Arc<in_flight::InFlight>,
 }
 
 /// A finished download, named.
@@ -182,6 +185,7 @@ impl Store {
             disk: Arc::new(Semaphore::new(disk_threads())),
             contents: Arc::default(),
             hash_index: None,
+            in_flight: Arc::default(),
         })
     }
 
@@ -244,7 +248,9 @@ impl Store {
     /// hash (to journal the intent), then gives it the name `name` (or `name (1)`, `name (2)`,
     /// … if taken), in the subfolders `name` says (made as needed, never through a symbolic
     /// link), tells `log` where it went, and returns the final path. On any error the `.part` file is
-    /// removed. Once started, it runs to the end even if the caller stops waiting.
+    /// removed. Once its disk work has started, it runs to the end even if the caller stops
+    /// waiting. When another download of the same bytes is being committed, it waits for that
+    /// one and, if it was named, points to its file instead (see `in_flight.rs`).
     pub async fn commit(
         &self,
         mut part: PartFile,
@@ -260,6 +266,32 @@ impl Store {
         let taken = self.taken.clone();
         let contents = part.dedupe.then(|| self.contents.clone());
         let bytes = part.written;
+        let turn = contents.is_some().then(|| {
+            let blake3 = inner.hasher.finalize().to_hex();
+            self.in_flight.turn(&blake3)
+        });
+        let leader = match turn {
+            Some(in_flight::Turn::Follow(first)) => match in_flight::follow(first).await {
+                Some(path) => {
+                    // The same bytes, named by a download that finished first: point to them.
+                    let committed = Committed {
+                        path,
+                        duplicate: true,
+                    };
+                    let journaled = committed.clone();
+                    tokio::task::spawn_blocking(move || {
+                        log.named(&journaled, bytes);
+                        drop(inner);
+                    })
+                    .await
+                    .map_err(|_| StoreError::Lost)?;
+                    return Ok(committed);
+                }
+                None => None, // it failed: go on alone
+            },
+            Some(in_flight::Turn::Lead(leader)) => Some(leader),
+            None => None,
+        };
         let permit = self.disk.clone().acquire_owned().await;
         let (inner, result) = tokio::task::spawn_blocking(move || {
             let result = match inner.seal(format, contents.as_deref(), bytes) {
@@ -282,6 +314,9 @@ impl Store {
             };
             if let Ok(committed) = &result {
                 log.named(committed, bytes);
+            }
+            if let Some(leader) = leader {
+                leader.finish(result.as_ref().ok().map(|c| c.path.clone()));
             }
             (inner, result)
         })
