@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use magpie::engine::{Engine, Event};
+use magpie::engine::{Command, Engine, Event};
 use magpie::thumbs::{Purpose, Request, ThumbError, Thumbnailer};
 
 /// A thread's scheduling class from its `stat` file (field 41; SCHED_BATCH is 3).
@@ -36,6 +36,20 @@ fn the_engine_threads_run_as_background_work() {
             Some(Event::FolderFailed { error, .. }) => panic!("{error}"),
             Some(_) => {}
             None => panic!("no answer opening {}", out.path().display()),
+        }
+    }
+    // A thread names itself once it runs, and the journal writer may not have run yet. It
+    // answers claims: once a URL is queued, it has (paused, so nothing is fetched).
+    engine.send(Command::Pause);
+    engine.submit(
+        out.path(),
+        [url::Url::parse("http://127.0.0.1:9/a.png").unwrap()],
+    );
+    loop {
+        match engine.recv_timeout(Duration::from_secs(30)) {
+            Some(Event::Queued { .. }) => break,
+            Some(_) => {}
+            None => panic!("the URL was never queued"),
         }
     }
     let mut seen = Vec::new();
