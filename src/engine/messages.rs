@@ -151,6 +151,29 @@ pub enum Event {
     Finished,
 }
 
+impl Event {
+    /// The job this event is about, for events about one job.
+    pub fn job(&self) -> Option<JobId> {
+        match self {
+            Event::Queued { id, .. }
+            | Event::Started { id }
+            | Event::Progress { id, .. }
+            | Event::Retrying { id, .. }
+            | Event::Saved { id, .. }
+            | Event::Failed { id, .. }
+            | Event::Cancelled { id }
+            | Event::Skipped { id, .. } => Some(*id),
+            Event::Finished
+            | Event::FolderOpened { .. }
+            | Event::FolderFailed { .. }
+            | Event::FolderClosed { .. }
+            | Event::PageFetched { .. }
+            | Event::Previewed(_)
+            | Event::Host { .. } => None,
+        }
+    }
+}
+
 /// A web page and the images on it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {

@@ -346,22 +346,8 @@ impl<T> Items<T> {
 
     /// Applies one engine event. Returns the number of new bytes it reports.
     pub fn apply(&mut self, event: Event) -> u64 {
-        let id = match &event {
-            Event::Queued { id, .. }
-            | Event::Started { id }
-            | Event::Progress { id, .. }
-            | Event::Retrying { id, .. }
-            | Event::Saved { id, .. }
-            | Event::Failed { id, .. }
-            | Event::Cancelled { id }
-            | Event::Skipped { id, .. } => *id,
-            Event::Finished
-            | Event::FolderOpened { .. }
-            | Event::FolderFailed { .. }
-            | Event::FolderClosed { .. }
-            | Event::PageFetched { .. }
-            | Event::Previewed(_)
-            | Event::Host { .. } => return 0,
+        let Some(id) = event.job() else {
+            return 0;
         };
         let Some(&index) = self.by_job.get(&id) else {
             return 0;
