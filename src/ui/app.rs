@@ -88,6 +88,8 @@ pub struct MagpieApp {
     pub(super) bg_tx: Sender<Background>,
     pub(super) bg_rx: Receiver<Background>,
     pub(super) status: Status,
+    /// Lists still joining the queue, a slice per frame.
+    pub(super) pending: super::adding::Pending,
 }
 
 impl eframe::App for MagpieApp {
@@ -181,6 +183,7 @@ impl MagpieApp {
             bg_tx,
             bg_rx,
             status: Status::default(),
+            pending: super::adding::Pending::default(),
         };
         app.use_folder(dir, false);
         app
@@ -235,6 +238,9 @@ impl MagpieApp {
     /// Takes in what the engine, the decoders and background threads reported, without drawing.
     pub fn drain(&mut self) {
         self.poll();
+        if !self.pending.is_empty() {
+            self.add_pending();
+        }
     }
 
     /// One whole frame: take in what arrived, then draw into `ui` (the whole window).
@@ -267,7 +273,8 @@ impl MagpieApp {
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             let speed = self.status.speed();
             let eta = self.status.eta(&self.items, &totals);
-            panels::status_ui(ui, &totals, speed, eta, self.paused, &mut actions);
+            let waiting = self.pending.remaining();
+            panels::status_ui(ui, &totals, waiting, speed, eta, self.paused, &mut actions);
         });
         egui::Panel::left("input_panel")
             .resizable(true)

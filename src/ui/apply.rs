@@ -14,7 +14,7 @@ use super::viewer;
 use crate::engine::{Command, JobId, JobInfo};
 use crate::format::redact_url;
 use crate::thumbs::{Purpose, Request};
-use crate::urls::{self, UrlList};
+use crate::urls;
 
 impl MagpieApp {
     pub(super) fn apply(&mut self, action: Action) {
@@ -69,7 +69,11 @@ impl MagpieApp {
                 self.paused = false;
                 self.send(Command::Resume);
             }
-            Action::CancelAll => self.send(Command::CancelAll),
+            Action::CancelAll => {
+                // What is still waiting to join the queue goes too.
+                self.pending.clear();
+                self.send(Command::CancelAll);
+            }
             // A retry is also the user saying "try those sites again".
             Action::RetryFailed | Action::ResumeHosts => {
                 self.send(Command::ResumeHosts);
@@ -315,38 +319,6 @@ impl MagpieApp {
         let ids = engine.submit_jobs(&self.folder.asked, jobs);
         self.items.start_batch();
         Some(ids)
-    }
-
-    /// Queues the URLs of `list` that are not in the window yet.
-    pub(super) fn add_list(&mut self, mut list: UrlList, source: &str) {
-        // The summary, if there is anything to say, is worded before the URLs move out.
-        let summary = (!list.rejected.is_empty()).then(|| list.summary());
-        let nothing = list.urls.is_empty();
-        let (repeated, fresh): (Vec<Url>, Vec<Url>) = std::mem::take(&mut list.urls)
-            .into_iter()
-            .map(|u| u.url)
-            .partition(|url| self.items.contains_url(url));
-        let Some(ids) = self.submit(&fresh) else {
-            return;
-        };
-        self.items
-            .reserve(fresh.len() + repeated.len() + list.duplicates.len());
-        for (url, id) in fresh.into_iter().zip(ids) {
-            self.items.add_download(url, id, None);
-        }
-        for url in repeated
-            .into_iter()
-            .chain(list.duplicates.iter().map(|d| d.url.clone()))
-        {
-            self.items.add_duplicate(url);
-        }
-        if let (Some(summary), Some(first)) = (summary, list.rejected.first()) {
-            // The summary names the first rejected line and why; its text is added once. Only
-            // a list with nothing to download is an error.
-            self.set_notice(&format!("{source}: {summary} — {}", first.text), nothing);
-        } else if nothing {
-            self.set_notice(&format!("{source}: no image URLs found"), true);
-        }
     }
 
     fn retry_failed(&mut self) {

@@ -192,10 +192,11 @@ fn preflight_summary(input: &str, cache: &mut Option<(String, UrlList)>) -> Opti
     cache.as_ref().map(|(_, list)| list.summary())
 }
 
-/// Totals, speed, ETA, and the batch controls.
+/// Totals, speed, ETA, and the batch controls; `waiting` URLs are still joining the queue.
 pub fn status_ui(
     ui: &mut egui::Ui,
     totals: &Totals,
+    waiting: usize,
     speed: f64,
     eta: Option<Duration>,
     paused: bool,
@@ -211,6 +212,9 @@ pub fn status_ui(
             ));
         } else {
             ui.label(totals.progress_text());
+            if waiting > 0 {
+                ui.label(format!("{waiting} more joining the queue…"));
+            }
             if totals.failed > 0 {
                 ui.label(
                     RichText::new(format!("{} failed", totals.failed))
@@ -241,7 +245,10 @@ pub fn status_ui(
                 actions.push(Action::ExportFailed);
             }
             if ui
-                .add_enabled(totals.active > 0, egui::Button::new("Cancel all"))
+                .add_enabled(
+                    totals.active > 0 || waiting > 0,
+                    egui::Button::new("Cancel all"),
+                )
                 .clicked()
             {
                 actions.push(Action::CancelAll);

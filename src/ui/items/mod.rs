@@ -94,6 +94,15 @@ impl<T> Items<T> {
         self.items.reserve_exact(more);
         self.downloads.reserve_exact(more);
         self.tiles.reserve_exact(more);
+        // The indexes too: a table doubling from 64k to 128k entries mid-list was one 20 ms
+        // frame.
+        self.by_job.reserve(more);
+        self.by_key.reserve(more);
+        let hasher = &self.hasher;
+        let items = &self.items;
+        self.urls.reserve(more, |&i| {
+            hasher.hash_one(items[i].url.as_ref().map_or("", Url::as_str))
+        });
     }
 
     /// Positions of the queue's rows, in order.

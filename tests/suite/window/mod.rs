@@ -155,6 +155,55 @@ fn a_huge_paste_shows_as_a_summary_not_as_megabytes_of_text() {
         h.query_by_label_contains("Pasted list:").is_none(),
         "the summary goes once it is queued"
     );
+    let rows: Vec<String> = app(&h)
+        .items()
+        .as_slice()
+        .iter()
+        .filter_map(|i| i.url.as_ref().map(|u| u.to_string()))
+        .collect();
+    assert_eq!(rows, urls, "every URL once, in the list's order");
+}
+
+#[test]
+fn a_long_list_joins_the_queue_over_several_frames_and_cancel_all_stops_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(dir.path());
+    opts.config.fetch.max_attempts = 1;
+    let mut h = harness(opts);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let n = 30_000;
+    let urls: String = (0..n)
+        .map(|i| format!("http://127.0.0.1:{port}/p/{i}.jpg\n"))
+        .collect();
+    paste_urls(&mut h, &urls);
+    step_until(&mut h, "the summary of the pasted list", |h| {
+        h.query_by_label_contains(&format!("Pasted list: {n} URLs"))
+            .is_some()
+    });
+    h.get_by_label("⬇ Download").click();
+    // The frame stays short: the rows arrive over several frames, and the status bar says so.
+    step_until(&mut h, "the first rows, with more to come", |h| {
+        app(h).items().totals().downloads > 0
+            && h.query_by_label_contains("more joining the queue")
+                .is_some()
+    });
+    assert!(app(&h).items().totals().downloads < n);
+
+    h.get_by_label("Cancel all").click();
+    step_until(&mut h, "the rest dropped", |h| {
+        h.query_by_label_contains("more joining the queue")
+            .is_none()
+    });
+    let queued = app(&h).items().totals().downloads;
+    for _ in 0..5 {
+        h.step();
+    }
+    assert_eq!(app(&h).items().totals().downloads, queued);
+    assert!(queued < n, "{queued} of {n} rows: the rest never joined");
 }
 
 #[test]
