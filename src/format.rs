@@ -30,6 +30,19 @@ pub fn timestamp(secs: u64) -> String {
     )
 }
 
+/// `400,000`: a count with its thousands grouped, so a long queue's size reads at a glance.
+pub fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `1.5 MB`, `340 KB`, `12 B`: decimal units, as file managers show them.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
@@ -175,6 +188,15 @@ pub fn redact_url(url: &url::Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_group_their_thousands() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000), "1,000");
+        assert_eq!(count(400_000), "400,000");
+        assert_eq!(count(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn timestamps_are_rfc3339_utc() {

@@ -23,7 +23,9 @@ pub fn gallery_ui(
     let newest = |k: usize| tiles.len().checked_sub(k + 1).and_then(|i| tiles.get(i));
 
     ui.horizontal(|ui| {
-        ui.label(RichText::new(format!("Gallery ({})", tiles.len())).strong());
+        ui.label(
+            RichText::new(format!("Gallery ({})", crate::format::count(tiles.len()))).strong(),
+        );
         if paused {
             ui.label(RichText::new("downloads paused").color(ui.visuals().warn_fg_color));
         }

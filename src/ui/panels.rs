@@ -207,17 +207,20 @@ pub fn status_ui(
         if totals.downloads == 0 {
             ui.label(format!(
                 "{} image{} in this folder",
-                totals.in_folder,
+                crate::format::count(totals.in_folder),
                 if totals.in_folder == 1 { "" } else { "s" }
             ));
         } else {
             ui.label(totals.progress_text());
             if waiting > 0 {
-                ui.label(format!("{waiting} more joining the queue…"));
+                ui.label(format!(
+                    "{} more joining the queue…",
+                    crate::format::count(waiting)
+                ));
             }
             if totals.failed > 0 {
                 ui.label(
-                    RichText::new(format!("{} failed", totals.failed))
+                    RichText::new(format!("{} failed", crate::format::count(totals.failed)))
                         .color(ui.visuals().error_fg_color),
                 );
             }

@@ -11,7 +11,7 @@ use crate::format::human_bytes;
 pub fn queue_ui<T>(ui: &mut egui::Ui, items: &Items<T>, actions: &mut Vec<Action>) {
     let rows = items.download_rows();
     ui.horizontal(|ui| {
-        ui.label(RichText::new(format!("Queue ({})", rows.len())).strong());
+        ui.label(RichText::new(format!("Queue ({})", crate::format::count(rows.len()))).strong());
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             let any_done = items.totals().finished > 0;
             if ui

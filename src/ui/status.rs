@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::items::{Items, Totals};
+use crate::format::count;
 
 /// Speed samples and the title last set.
 #[derive(Default)]
@@ -56,17 +57,18 @@ impl Status {
         let title = if t.active > 0 {
             format!(
                 "Magpie — {}/{} downloaded{}",
-                t.saved + t.failed,
-                t.downloads,
+                count(t.saved + t.failed),
+                count(t.downloads),
                 if paused { " (paused)" } else { "" }
             )
         } else {
             let images = t.saved + t.in_folder;
             format!(
-                "Magpie — {images} image{}{}",
+                "Magpie — {} image{}{}",
+                count(images),
                 if images == 1 { "" } else { "s" },
                 if t.failed > 0 {
-                    format!(", {} failed", t.failed)
+                    format!(", {} failed", count(t.failed))
                 } else {
                     String::new()
                 }

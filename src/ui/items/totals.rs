@@ -2,7 +2,7 @@
 //! [`super::Items`] as items change rather than counted each frame.
 
 use super::{Item, ItemState};
-use crate::format::human_bytes;
+use crate::format::{count, human_bytes};
 
 /// Totals for the status bar.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -74,8 +74,8 @@ impl Totals {
     pub fn progress_text(&self) -> String {
         format!(
             "{}/{} done · {}",
-            self.saved + self.failed,
-            self.downloads,
+            count(self.saved + self.failed),
+            count(self.downloads),
             human_bytes(self.bytes)
         )
     }

@@ -60,7 +60,7 @@ fn thousands_of_images_lay_out_and_decode_only_what_is_on_screen() {
     }
     let mut h = harness(options(dir.path()));
     step_until(&mut h, "the folder listed", |h| {
-        h.query_by_label_contains("Gallery (3000)").is_some()
+        h.query_by_label_contains("Gallery (3,000)").is_some()
     });
     step_until(&mut h, "the first screenful of thumbnails", |h| {
         let shown = thumbnails_shown(h);
