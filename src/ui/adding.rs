@@ -1,18 +1,24 @@
-//! Lists joining the queue a slice per frame. Adding a row costs the window about a microsecond
-//! (its name, its indexes, the engine's job), so a pasted list of 100,000 URLs added at once
-//! froze the window for a tenth of a second, and a million for a second. A list is taken in
-//! slices within a small time budget per frame instead: the first downloads start at once, the
-//! rows fill in over the next frames, and the status bar counts what is still to come.
+//! Rows joining the window a slice per frame: pasted and dropped lists, a folder's images, and
+//! its past failures and files' sources. Adding a row costs the window up to a microsecond (its name, its
+//! indexes, the engine's job), so a list of 100,000 URLs added at once froze the window for a
+//! tenth of a second, a million for a second, and opening a folder of 100,000 images as long.
+//! Rows are added in slices within a small time budget per frame instead: the first downloads
+//! start at once, the rest fill in over the next frames, and the status bar counts the URLs still
+//! to come. Only rows whose engine jobs do not exist yet are added this way: a job's row is in
+//! place before the job is submitted, so none of its events can arrive first. (The downloads a
+//! reopened folder resumes already have jobs: their rows are added at once.)
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use egui::TextureHandle;
 use url::Url;
 
 use super::app::MagpieApp;
 use super::folder::FolderState;
-use crate::engine::JobInfo;
+use super::items::Items;
+use crate::engine::{Engine, JobInfo};
 use crate::urls::UrlList;
 
 /// Time a frame spends adding rows: a quarter of a 60 Hz frame.
@@ -21,8 +27,8 @@ const BUDGET: Duration = Duration::from_millis(4);
 /// small enough that one slice stays well within [`BUDGET`].
 const SLICE: usize = 1024;
 
-/// A list still being added.
-pub(super) struct Adding {
+/// A list of URLs still being added.
+pub(super) struct UrlBatch {
     /// The folder the list was meant for when Download was pressed: a folder chosen meanwhile
     /// does not take the rest of it.
     dir: PathBuf,
@@ -35,28 +41,65 @@ pub(super) struct Adding {
     of: u64,
 }
 
-/// The lists waiting to be added, oldest first.
+/// Rows waiting to be added, of each kind.
+enum Batch {
+    /// URLs to queue, and their rows.
+    Urls(UrlBatch),
+    /// Downloads that failed in an earlier session, with their reasons.
+    PastFailures(std::vec::IntoIter<(Url, String)>),
+    /// Images found in the folder.
+    Files(std::vec::IntoIter<(PathBuf, u64)>),
+    /// Where files in the folder came from (its journal); after its `Files`.
+    Sources(std::vec::IntoIter<(PathBuf, Url, Option<Url>)>),
+}
+
+/// The rows waiting to be added, oldest first.
 #[derive(Default)]
 pub(super) struct Pending {
-    lists: VecDeque<Adding>,
+    batches: VecDeque<Batch>,
 }
 
 impl Pending {
     /// URLs not yet in the queue.
     pub fn remaining(&self) -> usize {
-        self.lists
+        self.batches
             .iter()
-            .map(|a| a.urls.len() + a.duplicates.len())
+            .map(|b| match b {
+                Batch::Urls(list) => list.urls.len() + list.duplicates.len(),
+                _ => 0,
+            })
             .sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lists.is_empty()
+        self.batches.is_empty()
     }
 
-    /// Drops what has not been added yet ("Cancel all").
-    pub fn clear(&mut self) {
-        self.lists.clear();
+    /// Drops the URLs not queued yet ("Cancel all").
+    pub fn cancel_urls(&mut self) {
+        self.batches.retain(|b| !matches!(b, Batch::Urls(_)));
+    }
+
+    /// Drops the files of the folder the window is leaving that are not shown yet.
+    pub fn forget_files(&mut self) {
+        self.batches
+            .retain(|b| !matches!(b, Batch::Files(_) | Batch::Sources(_)));
+    }
+
+    /// Shows the folder's files, then where they came from, over the next frames.
+    pub fn files(&mut self, files: Vec<(PathBuf, u64)>, sources: Vec<(PathBuf, Url, Option<Url>)>) {
+        self.batches.push_back(Batch::Files(files.into_iter()));
+        if !sources.is_empty() {
+            self.batches.push_back(Batch::Sources(sources.into_iter()));
+        }
+    }
+
+    /// Shows downloads that failed in an earlier session.
+    pub fn past_failures(&mut self, failures: Vec<(Url, String)>) {
+        if !failures.is_empty() {
+            self.batches
+                .push_back(Batch::PastFailures(failures.into_iter()));
+        }
     }
 }
 
@@ -92,54 +135,47 @@ impl MagpieApp {
         // Room for the whole list now: growing by a slice at a time would copy every row each
         // frame.
         self.items.reserve(urls.len() + list.duplicates.len());
-        self.pending.lists.push_back(Adding {
+        self.pending.batches.push_back(Batch::Urls(UrlBatch {
             dir: self.folder.asked.clone(),
             of: urls.len() as u64,
             next: 1,
             urls: urls.into_iter(),
             duplicates: list.duplicates.into_iter().map(|d| d.url).collect(),
-        });
+        }));
         self.add_pending();
     }
 
-    /// Adds slices of the waiting lists until this frame's budget is spent; asks for another
+    /// Adds slices of the waiting rows until this frame's budget is spent; asks for another
     /// frame while any are left.
     pub(super) fn add_pending(&mut self) {
-        let Some(engine) = &self.engine else {
-            self.pending.clear();
-            return;
-        };
         let deadline = Instant::now() + BUDGET;
-        while let Some(adding) = self.pending.lists.front_mut() {
-            let slice: Vec<Url> = adding.urls.by_ref().take(SLICE).collect();
-            if slice.is_empty() {
-                // The list's own repeats go last, as one slice: they cost a row each, no job.
-                for url in std::mem::take(&mut adding.duplicates) {
-                    self.items.add_duplicate(url);
+        while let Some(batch) = self.pending.batches.front_mut() {
+            let more = match batch {
+                Batch::Urls(list) => match &self.engine {
+                    Some(engine) => Self::add_urls(&mut self.items, engine, list),
+                    None => false,
+                },
+                Batch::PastFailures(rows) => {
+                    for (url, error) in rows.by_ref().take(SLICE) {
+                        if !self.items.contains_url(&url) {
+                            self.items.add_past_failure(url, error);
+                        }
+                    }
+                    rows.len() > 0
                 }
-                self.pending.lists.pop_front();
-                continue;
-            }
-            let (repeated, fresh): (Vec<Url>, Vec<Url>) = slice
-                .into_iter()
-                .partition(|url| self.items.contains_url(url));
-            let of = adding.of;
-            let first = adding.next;
-            adding.next += (fresh.len() + repeated.len()) as u64;
-            let jobs = fresh.iter().enumerate().map(|(i, url)| {
-                let info = JobInfo {
-                    index: Some((first + i as u64, of)),
-                    ..JobInfo::default()
-                };
-                (url.clone(), info)
-            });
-            let ids = engine.submit_jobs(&adding.dir, jobs);
-            self.items.start_batch();
-            for (url, id) in fresh.into_iter().zip(ids) {
-                self.items.add_download(url, id, None);
-            }
-            for url in repeated {
-                self.items.add_duplicate(url);
+                Batch::Files(files) => {
+                    for (path, size) in files.by_ref().take(SLICE) {
+                        self.items.add_on_disk(path, size);
+                    }
+                    files.len() > 0
+                }
+                Batch::Sources(sources) => {
+                    self.items.remember_sources(sources.by_ref().take(SLICE));
+                    sources.len() > 0
+                }
+            };
+            if !more {
+                self.pending.batches.pop_front();
             }
             if Instant::now() >= deadline {
                 break;
@@ -148,5 +184,37 @@ impl MagpieApp {
         if !self.pending.is_empty() {
             self.ctx.request_repaint();
         }
+    }
+
+    /// Queues the next slice of `list` and adds its rows; false once the list is done.
+    fn add_urls(items: &mut Items<TextureHandle>, engine: &Engine, list: &mut UrlBatch) -> bool {
+        let slice: Vec<Url> = list.urls.by_ref().take(SLICE).collect();
+        if slice.is_empty() {
+            // The list's own repeats go last: a row each, no job.
+            for url in std::mem::take(&mut list.duplicates) {
+                items.add_duplicate(url);
+            }
+            return false;
+        }
+        let (repeated, fresh): (Vec<Url>, Vec<Url>) =
+            slice.into_iter().partition(|url| items.contains_url(url));
+        let first = list.next;
+        list.next += (fresh.len() + repeated.len()) as u64;
+        let jobs = fresh.iter().enumerate().map(|(i, url)| {
+            let info = JobInfo {
+                index: Some((first + i as u64, list.of)),
+                ..JobInfo::default()
+            };
+            (url.clone(), info)
+        });
+        let ids = engine.submit_jobs(&list.dir, jobs);
+        items.start_batch();
+        for (url, id) in fresh.into_iter().zip(ids) {
+            items.add_download(url, id, None);
+        }
+        for url in repeated {
+            items.add_duplicate(url);
+        }
+        true
     }
 }

@@ -71,7 +71,7 @@ impl MagpieApp {
             }
             Action::CancelAll => {
                 // What is still waiting to join the queue goes too.
-                self.pending.clear();
+                self.pending.cancel_urls();
                 self.send(Command::CancelAll);
             }
             // A retry is also the user saying "try those sites again".

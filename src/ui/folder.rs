@@ -75,6 +75,7 @@ impl MagpieApp {
         }
         self.folder = Folder::new(dir.clone());
         self.folder.remember = remember;
+        self.pending.forget_files();
         self.items
             .remove_where(|i| matches!(i.state, ItemState::OnDisk));
         match &self.engine {
@@ -115,16 +116,16 @@ impl MagpieApp {
         if dir != self.folder.dir {
             return;
         }
-        for (path, size) in files {
-            self.items.add_on_disk(path, size);
-        }
         let sources = std::mem::take(&mut self.folder.sources);
-        self.items.remember_sources(sources);
+        self.items.reserve(files.len());
+        self.pending.files(files, sources);
+        self.add_pending();
     }
 
     /// Shows what the folder's history remembers: source URLs of saved files, failures with
     /// their reasons, and the downloads the engine resumed.
     fn restore_history(&mut self, opened: OpenedFolder) {
+        let mut failures = Vec::new();
         for record in opened.history.entries {
             match record {
                 Record::Saved {
@@ -133,25 +134,28 @@ impl MagpieApp {
                     let path = self.folder.dir.join(file);
                     self.folder.sources.push((path, url, page));
                 }
-                Record::Failed { url, error } => {
-                    if !self.items.contains_url(&url) {
-                        self.items.add_past_failure(url, error);
-                    }
-                }
+                Record::Failed { url, error } => failures.push((url, error)),
                 Record::Queued { .. } | Record::Naming { .. } | Record::Cancelled { .. } => {}
             }
         }
+        self.items.reserve(failures.len() + opened.resumed.len());
         if !opened.resumed.is_empty() {
+            // At once: the engine already runs these, and a job's events need its row.
             let n = opened.resumed.len();
             self.items.start_batch();
             for (id, url) in opened.resumed {
                 self.items.add_download(url, id, None);
             }
             self.set_notice(
-                &format!("Resuming {n} download(s) left unfinished last time."),
+                &format!(
+                    "Resuming {} download(s) left unfinished last time.",
+                    crate::format::count(n)
+                ),
                 false,
             );
         }
+        self.pending.past_failures(failures);
+        self.add_pending();
         if opened.shared {
             self.set_notice(
                 "Another Magpie is downloading into this folder: its unfinished downloads are \

@@ -8,8 +8,8 @@
 //! - views: `panels.rs` (folder bar, URL box, status bar, notices, dialogs), `queue.rs`,
 //!   `gallery.rs`, `viewer.rs`, `settings_panel.rs`: `*_ui` functions that draw and return
 //!   [`action::Action`]s, doing no work themselves.
-//! - `apply.rs`: the one place actions are carried out; `adding.rs`: lists joining the queue a
-//!   slice per frame, so a list of any length never stalls a frame.
+//! - `apply.rs`: the one place actions are carried out; `adding.rs`: rows joining a slice per
+//!   frame (lists, a folder's images and history), so no list or folder stalls a frame.
 //! - `textures.rs`: thumbnail requests and textures (only tiles near the screen hold one);
 //!   `status.rs`: speed, ETA and the title.
 //! - `items/`: the model (one item per download or file); `platform.rs`: dialogs, folder

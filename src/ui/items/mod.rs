@@ -8,9 +8,9 @@ mod item;
 mod tests;
 mod totals;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::BuildHasher as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use url::Url;
@@ -30,7 +30,9 @@ pub struct Items<T> {
     /// tells a URL already in the list without keeping a second copy of every URL.
     urls: hashbrown::HashTable<usize>,
     hasher: std::hash::RandomState,
-    paths: HashSet<PathBuf>,
+    /// Positions of the items with a file, found by the path's hash (as `urls`): tells a file
+    /// already shown, and finds the file a journal line names, without a copy of every path.
+    paths: hashbrown::HashTable<usize>,
     next_key: u64,
     pub batch_started: Option<Instant>,
     totals: Totals,
@@ -51,7 +53,7 @@ impl<T> Default for Items<T> {
             by_key: HashMap::new(),
             urls: hashbrown::HashTable::new(),
             hasher: std::hash::RandomState::new(),
-            paths: HashSet::new(),
+            paths: hashbrown::HashTable::new(),
             next_key: 1,
             batch_started: None,
             totals: Totals::default(),
@@ -103,6 +105,9 @@ impl<T> Items<T> {
         self.urls.reserve(more, |&i| {
             hasher.hash_one(items[i].url.as_ref().map_or("", Url::as_str))
         });
+        self.paths.reserve(more, |&i| {
+            hasher.hash_one(items[i].path.as_deref().unwrap_or(Path::new("")))
+        });
     }
 
     /// Positions of the queue's rows, in order.
@@ -144,11 +149,37 @@ impl<T> Items<T> {
     }
 
     /// The key of the item showing the file at `path`.
-    pub fn key_of_path(&self, path: &std::path::Path) -> Option<u64> {
-        self.items
-            .iter()
-            .find(|i| i.path.as_deref() == Some(path))
-            .map(|i| i.key)
+    pub fn key_of_path(&self, path: &Path) -> Option<u64> {
+        self.position_of_path(path).map(|i| self.items[i].key)
+    }
+
+    fn position_of_path(&self, path: &Path) -> Option<usize> {
+        let hash = self.hasher.hash_one(path);
+        self.paths
+            .find(hash, |&j| self.items[j].path.as_deref() == Some(path))
+            .copied()
+    }
+
+    /// Lists item `i` under its file, unless that file is listed already.
+    fn index_path(&mut self, i: usize) {
+        let Self {
+            items,
+            paths,
+            hasher,
+            ..
+        } = self;
+        let Some(path) = items.get(i).and_then(|item| item.path.as_deref()) else {
+            return;
+        };
+        let hash = hasher.hash_one(path);
+        if paths
+            .find(hash, |&j| items[j].path.as_deref() == Some(path))
+            .is_none()
+        {
+            paths.insert_unique(hash, i, |&j| {
+                hasher.hash_one(items[j].path.as_deref().unwrap_or(Path::new("")))
+            });
+        }
     }
 
     /// The URL of the download `job`.
@@ -258,7 +289,7 @@ impl<T> Items<T> {
 
     /// Adds an image found in the folder, unless it is already shown.
     pub fn add_on_disk(&mut self, path: PathBuf, size: u64) {
-        if !self.paths.insert(path.clone()) {
+        if self.position_of_path(&path).is_some() {
             return;
         }
         let key = self.new_key();
@@ -269,7 +300,8 @@ impl<T> Items<T> {
         let mut item = Item::new(key, name, None, ItemState::OnDisk);
         item.path = Some(path);
         item.size = Some(size);
-        self.push(item);
+        let i = self.push(item);
+        self.index_path(i);
     }
 
     /// Attaches the URLs files in the folder were downloaded from (from the journal).
@@ -277,15 +309,10 @@ impl<T> Items<T> {
         &mut self,
         sources: impl IntoIterator<Item = (PathBuf, Url, Option<Url>)>,
     ) {
-        let by_path: HashMap<PathBuf, usize> = self
-            .items
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| i.url.is_none())
-            .filter_map(|(n, i)| Some((i.path.clone()?, n)))
-            .collect();
         for (path, url, page) in sources {
-            if let Some(&n) = by_path.get(&path) {
+            if let Some(n) = self.position_of_path(&path)
+                && self.items[n].url.is_none()
+            {
                 self.items[n].url = Some(url);
                 self.items[n].set_page(page);
                 self.index_url(n);
@@ -342,14 +369,12 @@ impl<T> Items<T> {
             if let Some(job) = item.job {
                 self.by_job.insert(job, i);
             }
-            if let Some(path) = &item.path {
-                self.paths.insert(path.clone());
-            }
         }
         for i in 0..self.items.len() {
             if self.items[i].state != ItemState::Duplicate {
                 self.index_url(i);
             }
+            self.index_path(i);
         }
     }
 
@@ -361,18 +386,18 @@ impl<T> Items<T> {
         let Some(&index) = self.by_job.get(&id) else {
             return 0;
         };
-        let mut saved_path = None;
+        let mut owns_file = false;
         let new = self
-            .change(index, |item| Self::apply_to(item, event, &mut saved_path))
+            .change(index, |item| Self::apply_to(item, event, &mut owns_file))
             .unwrap_or(0);
-        if let Some(path) = saved_path {
-            self.paths.insert(path);
+        if owns_file {
+            self.index_path(index);
         }
         new
     }
 
-    /// Applies an event to its item; a file saved under a new path is put in `saved_path`.
-    fn apply_to(item: &mut Item<T>, event: Event, saved_path: &mut Option<PathBuf>) -> u64 {
+    /// Applies an event to its item; `owns_file` tells it now shows a file of its own.
+    fn apply_to(item: &mut Item<T>, event: Event, owns_file: &mut bool) -> u64 {
         match event {
             Event::Queued { .. } => 0,
             Event::Started { .. } => {
@@ -413,7 +438,7 @@ impl<T> Items<T> {
                     item.extra.get_or_insert_default().same_as = Some(saved.path);
                     return new;
                 }
-                *saved_path = Some(saved.path.clone());
+                *owns_file = true;
                 item.path = Some(saved.path);
                 item.state = ItemState::Saved;
                 new

@@ -253,3 +253,105 @@ fn history_is_shown_and_pending_downloads_resume_on_start() {
     );
     assert!(h.query_by_label_contains("Resuming 1 download").is_some());
 }
+
+/// A folder of `n` small PNGs, with a journal that remembers where each came from and `failed`
+/// downloads that failed; returns the folder (canonical) and the journals' folder.
+fn folder_with_history(n: usize, failed: usize) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    use magpie::journal::{self, Journal, Record};
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::fs::canonicalize(dir.path()).unwrap().join("photos");
+    let journals = dir.path().join("journals");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::create_dir_all(&journals).unwrap();
+    let bytes = png(8, 8, 1);
+    let mut records = Vec::new();
+    for i in 0..n {
+        let file = format!("img{i:05}.png");
+        std::fs::write(out.join(&file), &bytes).unwrap();
+        records.push(Record::Saved {
+            url: url::Url::parse(&format!("http://example.test/{file}")).unwrap(),
+            file,
+            bytes: bytes.len() as u64,
+            page: None,
+            session: 0,
+            at: 0,
+        });
+    }
+    for i in 0..failed {
+        records.push(Record::Failed {
+            url: url::Url::parse(&format!("http://example.test/gone/{i}.png")).unwrap(),
+            error: "HTTP 404 Not Found".into(),
+        });
+    }
+    let mut j = Journal::open(&journal::path_for(&journals, &out)).unwrap();
+    j.append(&records).unwrap();
+    (dir, out, journals)
+}
+
+#[test]
+fn a_folder_of_thousands_fills_in_over_frames_with_every_source_and_failure() {
+    let (_tmp, out, journals) = folder_with_history(20_000, 2_000);
+    let mut opts = options(&out);
+    opts.journal_dir = Some(journals);
+    let mut h = harness(opts);
+    // No frame takes the whole folder at once: it is seen part-listed on the way.
+    step_until(&mut h, "the folder part-listed", |h| {
+        let listed = app(h).items().totals().in_folder;
+        listed > 0 && listed < 20_000
+    });
+    step_until(&mut h, "every image and past failure", |h| {
+        h.query_by_label_contains("Gallery (20,000)").is_some()
+            && app(h).items().totals().failed == 2_000
+    });
+    step_until(&mut h, "every image's source", |h| {
+        app(h)
+            .items()
+            .as_slice()
+            .iter()
+            .filter(|i| i.path.is_some() && i.url.is_some())
+            .count()
+            == 20_000
+    });
+    let items = app(&h).items().as_slice();
+    let first = items
+        .iter()
+        .find(|i| i.name == "img00000.png")
+        .expect("the first image");
+    assert_eq!(
+        first.url.as_ref().map(|u| u.as_str()),
+        Some("http://example.test/img00000.png")
+    );
+}
+
+#[test]
+fn a_folder_left_while_its_images_are_listed_leaves_none_of_them_behind() {
+    let (_tmp, out, journals) = folder_with_history(20_000, 0);
+    let other = out.parent().unwrap().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let mut opts = options(&out);
+    opts.journal_dir = Some(journals);
+    let mut h = harness(opts);
+    step_until(&mut h, "the folder part-listed", |h| {
+        app(h).items().totals().in_folder > 0
+    });
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(other.clone())));
+    step_until(&mut h, "the dropped folder open", |h| {
+        app(h).out_dir() == other && h.query_by_label_contains("Opening the folder").is_none()
+    });
+    for _ in 0..30 {
+        h.step();
+    }
+    let strays = app(&h)
+        .items()
+        .as_slice()
+        .iter()
+        .filter(|i| i.path.as_ref().is_some_and(|p| p.starts_with(&out)))
+        .count();
+    assert_eq!(strays, 0, "images of the folder left behind are not shown");
+    assert!(
+        h.query_by_label_contains("0 images in this folder")
+            .is_some()
+    );
+}
