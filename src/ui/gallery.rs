@@ -154,7 +154,6 @@ fn tile_ui(ui: &mut egui::Ui, item: &Item<TextureHandle>, size: f32, actions: &m
             ui.put(spinner, egui::Spinner::new().size(28.0));
             let text = match state {
                 ItemState::Downloading if item.received > 0 => human_bytes(item.received),
-                ItemState::Queued => "queued".into(),
                 ItemState::Retrying { .. } => "retrying".into(),
                 _ => String::new(),
             };

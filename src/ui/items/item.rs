@@ -153,12 +153,15 @@ impl<T> Item<T> {
         }
     }
 
-    /// Shown as a gallery tile: images, and downloads on their way. Failed, cancelled,
-    /// duplicate and skipped ones stay in the queue, with their reason, not as empty tiles.
+    /// Shown as a gallery tile: images, and downloads under way (started, or waiting to
+    /// retry). Queued ones wait in the queue, so a list of 100,000 is not a wall of 100,000
+    /// placeholders with the images that arrive at its far end. Failed, cancelled, duplicate and
+    /// skipped ones stay in the queue, with their reason, not as empty tiles.
     pub fn in_gallery(&self) -> bool {
         !matches!(
             self.state,
-            ItemState::Duplicate
+            ItemState::Queued
+                | ItemState::Duplicate
                 | ItemState::Cancelled
                 | ItemState::Skipped(_)
                 | ItemState::Failed(_)

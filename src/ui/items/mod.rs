@@ -249,7 +249,17 @@ impl<T> Items<T> {
         let (after, is_tile) = (Totals::of(item), item.in_gallery());
         self.totals.take(&before);
         self.totals.add(&after);
-        self.tiles_stale |= was_tile != is_tile;
+        // Downloads join the gallery as they start and leave it if they fail: one insert or
+        // removal in the sorted positions, not a pass over every item.
+        if was_tile != is_tile && !self.tiles_stale {
+            match (is_tile, self.tiles.binary_search(&index)) {
+                (true, Err(at)) => self.tiles.insert(at, index),
+                (false, Ok(at)) => {
+                    self.tiles.remove(at);
+                }
+                _ => self.tiles_stale = true,
+            }
+        }
         Some(result)
     }
 

@@ -31,11 +31,16 @@ fn totals_follow_each_download_through_its_life() {
     let mut items: Items<()> = Items::default();
     items.add_download(url("a.jpg"), JobId(1), None);
     items.add_download(url("b.jpg"), JobId(2), None);
+    items.add_download(url("c.jpg"), JobId(3), None);
     items.refresh();
-    assert_eq!(items.totals().active, 2);
-    assert_eq!(items.gallery_tiles(), [0, 1]);
-
+    assert_eq!(items.totals().active, 3);
+    // Queued downloads wait in the queue; each joins the gallery, in list order, as it starts.
+    assert_eq!(items.gallery_tiles(), [] as [usize; 0]);
+    items.apply(Event::Started { id: JobId(3) });
     items.apply(Event::Started { id: JobId(1) });
+    items.refresh();
+    assert_eq!(items.gallery_tiles(), [0, 2]);
+
     items.apply(Event::Progress {
         id: JobId(1),
         received: 500,
@@ -45,16 +50,23 @@ fn totals_follow_each_download_through_its_life() {
         id: JobId(2),
         error: crate::engine::FetchError::NotAPage,
     });
+    items.apply(Event::Failed {
+        id: JobId(3),
+        error: crate::engine::FetchError::NotAPage,
+    });
     items.refresh();
     let t = items.totals();
-    assert_eq!((t.active, t.failed, t.bytes, t.finished), (1, 1, 500, 1));
-    // A failed download leaves the gallery, and comes back when retried.
+    assert_eq!((t.active, t.failed, t.bytes, t.finished), (1, 2, 500, 2));
+    // A failed download leaves the gallery, and comes back when its retry starts.
     assert_eq!(items.gallery_tiles(), [0]);
-    items.restart(1, JobId(3));
+    items.restart(2, JobId(4));
     items.refresh();
-    assert_eq!(items.gallery_tiles(), [0, 1]);
+    assert_eq!(items.gallery_tiles(), [0]);
+    items.apply(Event::Started { id: JobId(4) });
+    items.refresh();
+    assert_eq!(items.gallery_tiles(), [0, 2]);
     assert_eq!(items.totals().active, 2);
-    assert_eq!(items.download_rows(), [0, 1]);
+    assert_eq!(items.download_rows(), [0, 1, 2]);
 }
 
 #[test]

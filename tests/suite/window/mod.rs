@@ -86,6 +86,39 @@ fn a_failed_download_stays_in_the_queue_not_as_an_empty_tile() {
 }
 
 #[test]
+fn queued_downloads_wait_in_the_queue_and_join_the_gallery_as_they_start() {
+    let server = TestServer::start();
+    server.set_healthy(false); // every /gate/ request is held until the gate opens
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(dir.path());
+    opts.config.fetch.concurrency = 4;
+    opts.config.fetch.per_host = 4;
+    let mut h = harness(opts);
+    let urls: String = (0..40)
+        .map(|i| format!("{}\n", server.url(&format!("/gate/p{i:02}.png"))))
+        .collect();
+    paste_urls(&mut h, &urls);
+    h.step(); // the box grew: the button settles one frame later
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "four downloads under way", |h| {
+        h.query_by_label_contains("Queue (40)").is_some()
+            && h.query_by_label_contains("Gallery (4)").is_some()
+    });
+    // The first four of the list, not 36 placeholders ahead of them.
+    assert_eq!(
+        h.query_all_by_label_contains(", downloading").count(),
+        4,
+        "the tiles are the four downloads under way"
+    );
+    assert!(h.query_by_label_contains("p00.png, downloading").is_some());
+
+    server.set_healthy(true);
+    step_until(&mut h, "every image", |h| {
+        h.query_by_label_contains("Gallery (40)").is_some() && files_in(dir.path()).len() == 40
+    });
+}
+
+#[test]
 fn not_found_shows_its_reason_on_the_item() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
