@@ -17,8 +17,8 @@ pub(super) fn page_jobs(page: &Page) -> impl Iterator<Item = (Url, JobInfo)> + '
     let of = page.images.len() as u64;
     page.images.iter().enumerate().map(move |(i, url)| {
         let info = JobInfo {
-            page: Some(page.url.clone()),
-            page_title: page.title.clone(),
+            page: Some(Box::new(page.url.clone())),
+            page_title: page.title.as_deref().map(Box::from),
             index: Some((i as u64 + 1, of)),
             again: false,
         };

@@ -79,7 +79,7 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
         .and_then(|t| httpdate::parse_http_date(t).ok());
     file.set_origin(store::provenance::Origin {
         url: crate::format::redact_url(&ctx.url),
-        referrer: ctx.info.page.as_ref().map(crate::format::redact_url),
+        referrer: ctx.info.page.as_deref().map(crate::format::redact_url),
         modified,
     });
     let blake3 = ctx.settings.write_metadata.then(|| file.content_hash());
@@ -93,7 +93,7 @@ pub(crate) async fn fetch(ctx: &JobCtx) -> Result<Saved, FetchError> {
         j.intents(
             ctx.url.clone(),
             name.to_string(),
-            ctx.info.page.clone(),
+            ctx.info.page.as_deref().cloned(),
             ctx.store.dir().to_path_buf(),
         )
     });
@@ -136,7 +136,7 @@ async fn write_sidecar(
 ) {
     let about = store::sidecar::About {
         url: crate::format::redact_url(&ctx.url),
-        page: ctx.info.page.as_ref().map(crate::format::redact_url),
+        page: ctx.info.page.as_deref().map(crate::format::redact_url),
         saved_at: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
@@ -275,7 +275,7 @@ async fn attempt_once(
     let get = super::net::get(
         &ctx.net,
         &ctx.url,
-        ctx.info.page.as_ref(),
+        ctx.info.page.as_deref(),
         referer,
         s.allow_https_downgrade,
     );

@@ -64,12 +64,13 @@ pub struct Job {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct JobInfo {
     /// The page it was found on: sent as its Referer, as a browser would (unless the host's
-    /// settings say otherwise).
+    /// settings say otherwise). Boxed, as the title: most downloads come from a list, not a
+    /// page, and every queued job carries this (8 bytes instead of 88 for a queue of 100,000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page: Option<Url>,
+    pub page: Option<Box<Url>>,
     /// That page's title (`{page_title}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page_title: Option<String>,
+    pub page_title: Option<Box<str>>,
     /// Its place in the list it came in, from 1, and the list's length (0: not known ahead), for
     /// `{index}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -191,8 +191,8 @@ impl MagpieApp {
                 let of = fresh.len() as u64;
                 let jobs = fresh.iter().enumerate().map(|(i, url)| {
                     let info = JobInfo {
-                        page: Some(page.clone()),
-                        page_title: title.clone(),
+                        page: Some(Box::new(page.clone())),
+                        page_title: title.as_deref().map(Box::from),
                         index: Some((i as u64 + 1, of)),
                         again: false,
                     };
@@ -213,7 +213,7 @@ impl MagpieApp {
                     return;
                 };
                 let info = JobInfo {
-                    page: page.clone(),
+                    page: page.clone().map(Box::new),
                     again: true,
                     ..JobInfo::default()
                 };

@@ -115,7 +115,7 @@ fn a_resumed_page_image_keeps_its_referer_and_its_place_in_the_template() {
         url: image.clone(),
         session: 0,
         info: magpie::engine::JobInfo {
-            page: Some(page.clone()),
+            page: Some(Box::new(page.clone())),
             page_title: Some("Trip".into()),
             index: Some((7, 12)),
             again: false,

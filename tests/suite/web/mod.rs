@@ -23,7 +23,7 @@ fn from_page(page: &url::Url, images: &[url::Url]) -> Vec<(url::Url, magpie::eng
         .iter()
         .map(|u| {
             let info = magpie::engine::JobInfo {
-                page: Some(page.clone()),
+                page: Some(Box::new(page.clone())),
                 ..Default::default()
             };
             (u.clone(), info)
