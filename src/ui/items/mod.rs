@@ -3,18 +3,19 @@
 //! the gallery's tiles are kept as items change, so a frame costs the rows on screen, not one
 //! pass per item: with 100,000 URLs queued, those passes were 5 ms of every frame.
 
+mod index;
 mod item;
 #[cfg(test)]
 mod tests;
 mod totals;
 
 use std::collections::HashMap;
-use std::hash::BuildHasher as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use url::Url;
 
+use index::PositionIndex;
 pub use item::{Item, ItemState, Thumb};
 pub use totals::Totals;
 
@@ -26,13 +27,11 @@ pub struct Items<T> {
     items: Vec<Item<T>>,
     by_job: HashMap<JobId, usize>,
     by_key: HashMap<u64, usize>,
-    /// Positions of the items with a URL (duplicates' rows left out), found by the URL's hash:
-    /// tells a URL already in the list without keeping a second copy of every URL.
-    urls: hashbrown::HashTable<usize>,
-    hasher: std::hash::RandomState,
-    /// Positions of the items with a file, found by the path's hash (as `urls`): tells a file
-    /// already shown, and finds the file a journal line names, without a copy of every path.
-    paths: hashbrown::HashTable<usize>,
+    /// The items with a URL (duplicates' rows left out): tells a URL already in the list.
+    urls: PositionIndex,
+    /// The items with a file: tells a file already shown, and finds the file a journal line
+    /// names.
+    paths: PositionIndex,
     next_key: u64,
     pub batch_started: Option<Instant>,
     totals: Totals,
@@ -51,9 +50,8 @@ impl<T> Default for Items<T> {
             items: Vec::new(),
             by_job: HashMap::new(),
             by_key: HashMap::new(),
-            urls: hashbrown::HashTable::new(),
-            hasher: std::hash::RandomState::new(),
-            paths: hashbrown::HashTable::new(),
+            urls: PositionIndex::default(),
+            paths: PositionIndex::default(),
             next_key: 1,
             batch_started: None,
             totals: Totals::default(),
@@ -62,6 +60,15 @@ impl<T> Default for Items<T> {
             tiles_stale: false,
         }
     }
+}
+
+/// The keys the indexes go by.
+fn url_of<T>(item: &Item<T>) -> Option<&str> {
+    item.url.as_ref().map(Url::as_str)
+}
+
+fn path_of<T>(item: &Item<T>) -> Option<&Path> {
+    item.path.as_deref()
 }
 
 fn name_from_url(url: &Url) -> String {
@@ -100,14 +107,8 @@ impl<T> Items<T> {
         // frame.
         self.by_job.reserve(more);
         self.by_key.reserve(more);
-        let hasher = &self.hasher;
-        let items = &self.items;
-        self.urls.reserve(more, |&i| {
-            hasher.hash_one(items[i].url.as_ref().map_or("", Url::as_str))
-        });
-        self.paths.reserve(more, |&i| {
-            hasher.hash_one(items[i].path.as_deref().unwrap_or(Path::new("")))
-        });
+        self.urls.reserve(&self.items, more, url_of);
+        self.paths.reserve(&self.items, more, path_of);
     }
 
     /// Positions of the queue's rows, in order.
@@ -154,32 +155,12 @@ impl<T> Items<T> {
     }
 
     fn position_of_path(&self, path: &Path) -> Option<usize> {
-        let hash = self.hasher.hash_one(path);
-        self.paths
-            .find(hash, |&j| self.items[j].path.as_deref() == Some(path))
-            .copied()
+        self.paths.find(&self.items, path, path_of)
     }
 
     /// Lists item `i` under its file, unless that file is listed already.
     fn index_path(&mut self, i: usize) {
-        let Self {
-            items,
-            paths,
-            hasher,
-            ..
-        } = self;
-        let Some(path) = items.get(i).and_then(|item| item.path.as_deref()) else {
-            return;
-        };
-        let hash = hasher.hash_one(path);
-        if paths
-            .find(hash, |&j| items[j].path.as_deref() == Some(path))
-            .is_none()
-        {
-            paths.insert_unique(hash, i, |&j| {
-                hasher.hash_one(items[j].path.as_deref().unwrap_or(Path::new("")))
-            });
-        }
+        self.paths.insert(&self.items, i, path_of);
     }
 
     /// The URL of the download `job`.
@@ -194,34 +175,12 @@ impl<T> Items<T> {
     }
 
     pub fn contains_url(&self, url: &Url) -> bool {
-        let hash = self.hasher.hash_one(url.as_str());
-        self.urls
-            .find(hash, |&j| self.items[j].url.as_ref() == Some(url))
-            .is_some()
+        self.urls.find(&self.items, url.as_str(), url_of).is_some()
     }
 
     /// Lists item `i` under its URL, unless that URL is listed already.
     fn index_url(&mut self, i: usize) {
-        let Self {
-            items,
-            urls,
-            hasher,
-            ..
-        } = self;
-        let Some(url) = items.get(i).and_then(|item| item.url.as_ref()) else {
-            return;
-        };
-        let hash_of = |j: &usize| {
-            let url = items[*j].url.as_ref().map_or("", Url::as_str);
-            hasher.hash_one(url)
-        };
-        let hash = hasher.hash_one(url.as_str());
-        if urls
-            .find(hash, |&j| items[j].url.as_ref() == Some(url))
-            .is_none()
-        {
-            urls.insert_unique(hash, i, hash_of);
-        }
+        self.urls.insert(&self.items, i, url_of);
     }
 
     fn push(&mut self, item: Item<T>) -> usize {

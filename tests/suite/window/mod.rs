@@ -153,18 +153,23 @@ fn retry_failed_succeeds_once_the_server_recovers() {
     assert_eq!(files_in(dir.path()), ["back.png"]);
 }
 
-#[test]
-fn a_huge_paste_shows_as_a_summary_not_as_megabytes_of_text() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut opts = options(dir.path());
+/// A window saving into `dir` that tries each download once, and a loopback port nothing listens
+/// on (on any 127.0.0.x): a download from it fails at once, and nothing leaves the machine.
+fn window_and_closed_port(dir: &std::path::Path) -> (egui_kittest::Harness<'static, App>, u16) {
+    let mut opts = options(dir);
     opts.config.fetch.max_attempts = 1;
-    let mut h = harness(opts);
-    // A closed port on 20 loopback hosts: each download fails at once, nothing leaves the machine.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
+    (harness(opts), port)
+}
+
+#[test]
+fn a_huge_paste_shows_as_a_summary_not_as_megabytes_of_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut h, port) = window_and_closed_port(dir.path());
     // A JSON array of 5,000 URLs on one line, about 200 KB.
     let urls: Vec<String> = (0..5_000)
         .map(|i| format!("http://127.0.0.{}:{port}/p/{i}.jpg", 1 + i % 20))
@@ -200,14 +205,7 @@ fn a_huge_paste_shows_as_a_summary_not_as_megabytes_of_text() {
 #[test]
 fn a_long_list_joins_the_queue_over_several_frames_and_cancel_all_stops_the_rest() {
     let dir = tempfile::tempdir().unwrap();
-    let mut opts = options(dir.path());
-    opts.config.fetch.max_attempts = 1;
-    let mut h = harness(opts);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (mut h, port) = window_and_closed_port(dir.path());
     let n = 30_000;
     let urls: String = (0..n)
         .map(|i| format!("http://127.0.0.1:{port}/p/{i}.jpg\n"))
