@@ -6,6 +6,8 @@
 //! 2. UI-thread CPU per frame with the queue on screen: idle, and while the queue is scrolled
 //!    (median and p99).
 //! 3. Resident memory at each step, per URL queued, and at its peak.
+//! 4. The window closed and opened again on the folder: the time until every download the
+//!    engine resumed has its row back, and the longest frame meanwhile.
 //!
 //! Run: `cargo bench --bench queue` (env: N, default 100000).
 
@@ -86,7 +88,7 @@ fn main() {
         journal_dir: Some(tmp.path().join("journals")),
         ..AppOptions::default()
     };
-    let mut h = harness(options, egui::vec2(1280.0, 900.0));
+    let mut h = harness(options.clone(), egui::vec2(1280.0, 900.0));
     h.step();
     let at_start = support::own_rss_mb(false);
     let text: String = (0..n)
@@ -133,4 +135,16 @@ fn main() {
         "frame CPU, scrolling the queue: median {scroll_median:.2} ms, p99 {scroll_p99:.2} ms"
     );
     println!("peak resident memory: {:.0} MB", support::own_rss_mb(true));
+
+    // Quit with the list unfinished and open the window again: the engine resumes every
+    // download from the folder's journal, and their rows come back.
+    drop(h);
+    let mut h = harness(options, egui::vec2(1280.0, 900.0));
+    let (back, back_worst) = step_until(&mut h, "every row resumed", |h| {
+        app(h).items().totals().downloads == n
+    });
+    println!(
+        "reopened with {n} left unfinished: every row back in {:.0} ms, longest frame {back_worst:.1} ms",
+        back.as_secs_f64() * 1e3
+    );
 }

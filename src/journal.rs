@@ -142,6 +142,15 @@ pub struct History {
 }
 
 impl History {
+    /// Only the downloads that ended, saved or failed: what a front end shows of the past.
+    /// Pending ones are resumed or left to another Magpie, and a folder left with 100,000 of
+    /// them would otherwise hand the window as many entries to go through and drop.
+    pub fn finished(mut self) -> Self {
+        self.entries
+            .retain(|r| matches!(r, Record::Saved { .. } | Record::Failed { .. }));
+        self
+    }
+
     /// URLs queued but never finished: what a resume fetches (unless a `Naming` one turns out
     /// to be in the folder already).
     pub fn pending(&self) -> impl Iterator<Item = &Url> {
@@ -151,7 +160,6 @@ impl History {
         })
     }
 
-    /// URLs already saved.
     /// URLs saved into the folder, with when (0: not recorded).
     pub fn saved_at(&self) -> impl Iterator<Item = (&Url, u64)> {
         self.entries.iter().filter_map(|r| match r {
@@ -160,6 +168,7 @@ impl History {
         })
     }
 
+    /// URLs already saved.
     pub fn saved(&self) -> impl Iterator<Item = &Url> {
         self.entries.iter().filter_map(|r| match r {
             Record::Saved { url, .. } => Some(url),

@@ -50,7 +50,8 @@ impl FolderError {
 pub struct OpenedFolder {
     /// The folder, absolute.
     pub dir: PathBuf,
-    /// What its journal remembers, one entry per URL.
+    /// What its journal remembers of the downloads that ended (saved or failed), one entry per
+    /// URL.
     pub history: History,
     /// Downloads a dead run left pending that this engine took over (resume), with their ids.
     pub resumed: Vec<(super::JobId, Url)>,
@@ -305,7 +306,7 @@ pub(crate) fn open(req: OpenRequest) -> Result<Opened, FolderError> {
     Ok(Opened {
         report: OpenedFolder {
             dir,
-            history,
+            history: history.finished(),
             resumed: Vec::new(),
             parts_removed,
             recognised,
@@ -327,7 +328,8 @@ pub(crate) fn reread(folder: &Folder, journal_dir: Option<&Path>) -> Result<Hist
     let path = journal::path_for(journal_dir, folder.store.dir());
     Ok(journal::load(&path)
         .map_err(FolderError::journal(&path))?
-        .history)
+        .history
+        .finished())
 }
 
 /// Finds, for each `Naming` entry of a dead run, a file in `dir` with the wanted name (or a

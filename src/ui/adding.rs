@@ -4,11 +4,11 @@
 //! tenth of a second, a million for a second, and opening a folder of 100,000 images as long.
 //! Rows are added in slices within a small time budget per frame instead: the first downloads
 //! start at once, the rest fill in over the next frames, and the status bar counts the URLs still
-//! to come. Only rows whose engine jobs do not exist yet are added this way: a job's row is in
-//! place before the job is submitted, so none of its events can arrive first. (The downloads a
-//! reopened folder resumes already have jobs: their rows are added at once.)
+//! to come. A list's rows are in place before their jobs are submitted, so no event can come
+//! before its row. The downloads a reopened folder resumes are already running in the engine:
+//! events for one whose row is not in yet are held, and taken in, in order, with the row.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,7 @@ use url::Url;
 use super::app::MagpieApp;
 use super::folder::FolderState;
 use super::items::Items;
-use crate::engine::{Engine, JobInfo};
+use crate::engine::{Engine, Event, JobId, JobInfo};
 use crate::urls::UrlList;
 
 /// Time a frame spends adding rows: a quarter of a 60 Hz frame.
@@ -41,10 +41,27 @@ pub(super) struct UrlBatch {
     of: u64,
 }
 
+/// Resumed downloads still without a row, by job id.
+pub(super) struct ResumedBatch {
+    /// Sorted; those from `next` on have no row yet.
+    ids: Vec<JobId>,
+    next: usize,
+    /// The URL of each id, in the same order.
+    urls: std::vec::IntoIter<Url>,
+}
+
+impl ResumedBatch {
+    fn awaits(&self, job: JobId) -> bool {
+        self.ids[self.next..].binary_search(&job).is_ok()
+    }
+}
+
 /// Rows waiting to be added, of each kind.
 enum Batch {
     /// URLs to queue, and their rows.
     Urls(UrlBatch),
+    /// Rows for the downloads the engine took up again from the folder's journal.
+    Resumed(ResumedBatch),
     /// Downloads that failed in an earlier session, with their reasons.
     PastFailures(std::vec::IntoIter<(Url, String)>),
     /// Images found in the folder.
@@ -57,6 +74,9 @@ enum Batch {
 #[derive(Default)]
 pub(super) struct Pending {
     batches: VecDeque<Batch>,
+    /// Events for resumed downloads without a row yet. The engine runs them already, so their
+    /// events can come first: those are held, and taken in once the row is there.
+    held: HashMap<JobId, Vec<Event>>,
 }
 
 impl Pending {
@@ -66,6 +86,7 @@ impl Pending {
             .iter()
             .map(|b| match b {
                 Batch::Urls(list) => list.urls.len() + list.duplicates.len(),
+                Batch::Resumed(rows) => rows.urls.len(),
                 _ => 0,
             })
             .sum()
@@ -92,6 +113,34 @@ impl Pending {
         if !sources.is_empty() {
             self.batches.push_back(Batch::Sources(sources.into_iter()));
         }
+    }
+
+    /// Shows the downloads the engine resumed.
+    pub fn resumed(&mut self, mut resumed: Vec<(JobId, Url)>) {
+        if resumed.is_empty() {
+            return;
+        }
+        // Already in id order as the engine numbers them; sorting checks that in one pass.
+        resumed.sort_unstable_by_key(|(id, _)| *id);
+        let (ids, urls): (Vec<JobId>, Vec<Url>) = resumed.into_iter().unzip();
+        self.batches.push_back(Batch::Resumed(ResumedBatch {
+            ids,
+            next: 0,
+            urls: urls.into_iter(),
+        }));
+    }
+
+    /// Whether events for `job` must wait for its row.
+    pub fn awaits(&self, job: JobId) -> bool {
+        self.batches.iter().any(|b| match b {
+            Batch::Resumed(rows) => rows.awaits(job),
+            _ => false,
+        })
+    }
+
+    /// Keeps an event for a row not added yet.
+    pub fn hold(&mut self, job: JobId, event: Event) {
+        self.held.entry(job).or_default().push(event);
     }
 
     /// Shows downloads that failed in an earlier session.
@@ -149,8 +198,21 @@ impl MagpieApp {
     /// frame while any are left.
     pub(super) fn add_pending(&mut self) {
         let deadline = Instant::now() + BUDGET;
+        let mut held = Vec::new();
         while let Some(batch) = self.pending.batches.front_mut() {
             let more = match batch {
+                Batch::Resumed(rows) => {
+                    if rows.urls.len() > 0 {
+                        self.items.start_batch();
+                    }
+                    for url in rows.urls.by_ref().take(SLICE) {
+                        let id = rows.ids[rows.next];
+                        rows.next += 1;
+                        self.items.add_download(url, id, None);
+                        held.extend(self.pending.held.remove(&id).into_iter().flatten());
+                    }
+                    rows.urls.len() > 0
+                }
                 Batch::Urls(list) => match &self.engine {
                     Some(engine) => Self::add_urls(&mut self.items, engine, list),
                     None => false,
@@ -181,6 +243,9 @@ impl MagpieApp {
                 break;
             }
         }
+        // In the order they came, now that their rows are in.
+        let new_bytes: u64 = held.into_iter().map(|e| self.event_arrived(e)).sum();
+        self.status.add_bytes(new_bytes);
         if !self.pending.is_empty() {
             self.ctx.request_repaint();
         }

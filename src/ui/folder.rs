@@ -140,20 +140,15 @@ impl MagpieApp {
         }
         self.items.reserve(failures.len() + opened.resumed.len());
         if !opened.resumed.is_empty() {
-            // At once: the engine already runs these, and a job's events need its row.
-            let n = opened.resumed.len();
-            self.items.start_batch();
-            for (id, url) in opened.resumed {
-                self.items.add_download(url, id, None);
-            }
             self.set_notice(
                 &format!(
                     "Resuming {} download(s) left unfinished last time.",
-                    crate::format::count(n)
+                    crate::format::count(opened.resumed.len())
                 ),
                 false,
             );
         }
+        self.pending.resumed(opened.resumed);
         self.pending.past_failures(failures);
         self.add_pending();
         if opened.shared {

@@ -23,6 +23,33 @@ impl MagpieApp {
         }
         let mut new_bytes = 0;
         for event in events {
+            new_bytes += self.event_arrived(event);
+        }
+        self.status.add_bytes(new_bytes);
+
+        while let Some(done) = self.thumbs.try_recv() {
+            self.thumb_arrived(done);
+        }
+        while let Ok(bg) = self.bg_rx.try_recv() {
+            self.background_arrived(bg);
+        }
+        if self.items.totals().active > 0 {
+            // Keep the speed and retry countdowns moving.
+            self.ctx.request_repaint_after(Duration::from_millis(250));
+        }
+    }
+
+    /// Takes in one engine event; returns the new bytes it reports. An event for a resumed
+    /// download whose row is not in yet is held until the row is (see `adding.rs`).
+    pub(super) fn event_arrived(&mut self, event: Event) -> u64 {
+        if let Some(id) = event.job()
+            && self.pending.awaits(id)
+        {
+            self.pending.hold(id, event);
+            return 0;
+        }
+        let mut new_bytes = 0;
+        {
             match event {
                 Event::FolderOpened { asked, folder } => self.folder_opened(asked, folder),
                 Event::FolderFailed { asked, error } => {
@@ -89,18 +116,7 @@ impl MagpieApp {
                 other => new_bytes += self.items.apply(other),
             }
         }
-        self.status.add_bytes(new_bytes);
-
-        while let Some(done) = self.thumbs.try_recv() {
-            self.thumb_arrived(done);
-        }
-        while let Ok(bg) = self.bg_rx.try_recv() {
-            self.background_arrived(bg);
-        }
-        if self.items.totals().active > 0 {
-            // Keep the speed and retry countdowns moving.
-            self.ctx.request_repaint_after(Duration::from_millis(250));
-        }
+        new_bytes
     }
 
     fn background_arrived(&mut self, bg: Background) {

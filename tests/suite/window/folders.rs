@@ -355,3 +355,47 @@ fn a_folder_left_while_its_images_are_listed_leaves_none_of_them_behind() {
             .is_some()
     );
 }
+
+#[test]
+fn thousands_of_downloads_resumed_on_start_each_end_in_their_own_row() {
+    use magpie::journal::{self, Journal, Record};
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::fs::canonicalize(dir.path()).unwrap();
+    let journals = tempfile::tempdir().unwrap();
+    // Nothing listens there: each resumed download fails at once, faster than rows are added,
+    // so most of them report before their row is in.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let n = 20_000;
+    let records: Vec<Record> = (0..n)
+        .map(|i| Record::Queued {
+            url: url::Url::parse(&format!("http://127.0.0.1:{port}/left/{i}.png")).unwrap(),
+            session: 0,
+            info: Default::default(),
+        })
+        .collect();
+    let mut j = Journal::open(&journal::path_for(journals.path(), &out)).unwrap();
+    j.append(&records).unwrap();
+    drop(j);
+
+    let mut opts = options(&out);
+    opts.journal_dir = Some(journals.path().to_path_buf());
+    opts.config.fetch.max_attempts = 1;
+    let mut h = harness(opts);
+    step_until(&mut h, "every resumed download failed", |h| {
+        app(h).items().totals().failed == n
+    });
+    let totals = app(&h).items().totals();
+    assert_eq!(
+        (totals.downloads, totals.active),
+        (n, 0),
+        "no row left waiting"
+    );
+    assert!(
+        h.query_by_label_contains("Resuming 20,000 download")
+            .is_some()
+    );
+}
