@@ -1,12 +1,14 @@
-//! Rows joining the window a slice per frame: pasted and dropped lists, a folder's images, and
-//! its past failures and files' sources. Adding a row costs the window up to a microsecond (its name, its
-//! indexes, the engine's job), so a list of 100,000 URLs added at once froze the window for a
-//! tenth of a second, a million for a second, and opening a folder of 100,000 images as long.
-//! Rows are added in slices within a small time budget per frame instead: the first downloads
-//! start at once, the rest fill in over the next frames, and the status bar counts the URLs still
-//! to come. A list's rows are in place before their jobs are submitted, so no event can come
-//! before its row. The downloads a reopened folder resumes are already running in the engine:
-//! events for one whose row is not in yet are held, and taken in, in order, with the row.
+//! Rows joining the window a slice per frame: pasted and dropped lists, a folder's images, its
+//! past failures and files' sources, and the downloads it resumes. Adding a row costs the window
+//! up to a microsecond (its name, its indexes, the engine's job), so a list of 100,000 URLs added
+//! at once froze the window for a tenth of a second, a million for a second, and opening a folder
+//! of 100,000 images as long. Rows are added in slices within a small time budget per frame
+//! instead: the first downloads start at once, the rest fill in over the next frames, and the
+//! status bar counts the URLs still to come.
+//!
+//! A list's rows are in place before their jobs are submitted, so no event can come before its
+//! row. The downloads a reopened folder resumes are already running in the engine: events for
+//! one whose row is not in yet are held, and taken in, in order, with the row.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -28,7 +30,7 @@ const BUDGET: Duration = Duration::from_millis(4);
 const SLICE: usize = 1024;
 
 /// A list of URLs still being added.
-pub(super) struct UrlBatch {
+struct UrlBatch {
     /// The folder the list was meant for when Download was pressed: a folder chosen meanwhile
     /// does not take the rest of it.
     dir: PathBuf,
@@ -42,7 +44,7 @@ pub(super) struct UrlBatch {
 }
 
 /// Resumed downloads still without a row, by job id.
-pub(super) struct ResumedBatch {
+struct ResumedBatch {
     /// Sorted; those from `next` on have no row yet.
     ids: Vec<JobId>,
     next: usize,

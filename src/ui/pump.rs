@@ -49,72 +49,70 @@ impl MagpieApp {
             return 0;
         }
         let mut new_bytes = 0;
-        {
-            match event {
-                Event::FolderOpened { asked, folder } => self.folder_opened(asked, folder),
-                Event::FolderFailed { asked, error } => {
-                    self.folder_failed(asked, error.to_string());
-                }
-                Event::Finished => {}
-                Event::Host { host, state } => match state {
-                    crate::engine::HostState::Normal => {
-                        self.hosts.remove(&host);
-                    }
-                    other => {
-                        self.hosts.insert(host, other);
-                    }
-                },
-                Event::PageFetched { asked, result } => match result {
-                    Ok(page) if page.images.is_empty() => self.set_notice(
-                        &format!("No images found on {}", crate::format::redact_url(&asked)),
-                        true,
-                    ),
-                    Ok(page) => {
-                        // Pictures, sizes and types arrive as the engine previews each image.
-                        self.send(crate::engine::Command::PreviewImages {
-                            page: page.url.clone(),
-                            urls: page.images.clone(),
-                        });
-                        self.page_list = Some(super::page_list::PageList::new(page));
-                    }
-                    Err(e) => self.set_notice(
-                        &format!("Cannot read {}: {e}", crate::format::redact_url(&asked)),
-                        true,
-                    ),
-                },
-                Event::Previewed(preview) => {
-                    let wanted = self
-                        .page_list
-                        .as_mut()
-                        .and_then(|list| list.previewed(*preview));
-                    if let Some((key, path)) = wanted {
-                        self.thumbs.request(crate::thumbs::Request {
-                            key,
-                            path,
-                            purpose: crate::thumbs::Purpose::Preview,
-                        });
-                    }
-                }
-                Event::Failed {
-                    id,
-                    error: crate::engine::FetchError::NotAnImage("an HTML page"),
-                } => {
-                    // An address that answers with a web page: offer the images on it.
-                    let url = self.items.url_of_job(id).cloned();
-                    if let Some(url) = url {
-                        self.items.forget_job(id);
-                        self.set_notice(
-                            &format!(
-                                "{} is a web page: looking for the images on it…",
-                                crate::format::redact_url(&url)
-                            ),
-                            false,
-                        );
-                        self.send(crate::engine::Command::FetchPage { url });
-                    }
-                }
-                other => new_bytes += self.items.apply(other),
+        match event {
+            Event::FolderOpened { asked, folder } => self.folder_opened(asked, folder),
+            Event::FolderFailed { asked, error } => {
+                self.folder_failed(asked, error.to_string());
             }
+            Event::Finished => {}
+            Event::Host { host, state } => match state {
+                crate::engine::HostState::Normal => {
+                    self.hosts.remove(&host);
+                }
+                other => {
+                    self.hosts.insert(host, other);
+                }
+            },
+            Event::PageFetched { asked, result } => match result {
+                Ok(page) if page.images.is_empty() => self.set_notice(
+                    &format!("No images found on {}", crate::format::redact_url(&asked)),
+                    true,
+                ),
+                Ok(page) => {
+                    // Pictures, sizes and types arrive as the engine previews each image.
+                    self.send(crate::engine::Command::PreviewImages {
+                        page: page.url.clone(),
+                        urls: page.images.clone(),
+                    });
+                    self.page_list = Some(super::page_list::PageList::new(page));
+                }
+                Err(e) => self.set_notice(
+                    &format!("Cannot read {}: {e}", crate::format::redact_url(&asked)),
+                    true,
+                ),
+            },
+            Event::Previewed(preview) => {
+                let wanted = self
+                    .page_list
+                    .as_mut()
+                    .and_then(|list| list.previewed(*preview));
+                if let Some((key, path)) = wanted {
+                    self.thumbs.request(crate::thumbs::Request {
+                        key,
+                        path,
+                        purpose: crate::thumbs::Purpose::Preview,
+                    });
+                }
+            }
+            Event::Failed {
+                id,
+                error: crate::engine::FetchError::NotAnImage("an HTML page"),
+            } => {
+                // An address that answers with a web page: offer the images on it.
+                let url = self.items.url_of_job(id).cloned();
+                if let Some(url) = url {
+                    self.items.forget_job(id);
+                    self.set_notice(
+                        &format!(
+                            "{} is a web page: looking for the images on it…",
+                            crate::format::redact_url(&url)
+                        ),
+                        false,
+                    );
+                    self.send(crate::engine::Command::FetchPage { url });
+                }
+            }
+            other => new_bytes += self.items.apply(other),
         }
         new_bytes
     }
