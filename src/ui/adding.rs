@@ -19,7 +19,7 @@ use url::Url;
 
 use super::app::MagpieApp;
 use super::folder::FolderState;
-use super::items::Items;
+use super::items::{Items, Place};
 use crate::engine::{Engine, Event, JobId, JobInfo};
 use crate::urls::UrlList;
 
@@ -38,9 +38,11 @@ struct UrlBatch {
     /// Rows for URLs the list itself named twice, shown after the list's own.
     duplicates: Vec<Url>,
     /// Position in the list of the next URL (from 1), and the list's length, for the engine's
-    /// numbering (`{index}` in name templates).
+    /// numbering (`{index}` in name templates) and the gallery's order.
     next: u64,
     of: u64,
+    /// The gallery batch its tiles go in.
+    batch: u32,
 }
 
 /// Resumed downloads still without a row, by job id.
@@ -50,6 +52,8 @@ struct ResumedBatch {
     next: usize,
     /// The URL of each id, in the same order.
     urls: std::vec::IntoIter<Url>,
+    /// The gallery batch their tiles go in.
+    batch: u32,
 }
 
 impl ResumedBatch {
@@ -58,16 +62,20 @@ impl ResumedBatch {
     }
 }
 
+/// Rows numbered in the order they came, for their place in the gallery.
+type Numbered<T> = std::iter::Enumerate<std::vec::IntoIter<T>>;
+
 /// Rows waiting to be added, of each kind.
 enum Batch {
     /// URLs to queue, and their rows.
     Urls(UrlBatch),
     /// Rows for the downloads the engine took up again from the folder's journal.
     Resumed(ResumedBatch),
-    /// Downloads that failed in an earlier session, with their reasons.
-    PastFailures(std::vec::IntoIter<(Url, String)>),
-    /// Images found in the folder.
-    Files(std::vec::IntoIter<(PathBuf, u64)>),
+    /// Downloads that failed in an earlier session, with their reasons, and the gallery batch
+    /// their tiles go in if they are retried.
+    PastFailures(u32, Numbered<(Url, String)>),
+    /// Images found in the folder, newest first, and their gallery batch.
+    Files(u32, Numbered<(PathBuf, u64)>),
     /// Where files in the folder came from (its journal); after its `Files`.
     Sources(std::vec::IntoIter<(PathBuf, Url, Option<Url>)>),
 }
@@ -106,19 +114,27 @@ impl Pending {
     /// Drops the files of the folder the window is leaving that are not shown yet.
     pub fn forget_files(&mut self) {
         self.batches
-            .retain(|b| !matches!(b, Batch::Files(_) | Batch::Sources(_)));
+            .retain(|b| !matches!(b, Batch::Files(..) | Batch::Sources(_)));
     }
 
-    /// Shows the folder's files, then where they came from, over the next frames.
-    pub fn files(&mut self, files: Vec<(PathBuf, u64)>, sources: Vec<(PathBuf, Url, Option<Url>)>) {
-        self.batches.push_back(Batch::Files(files.into_iter()));
+    /// Shows the folder's files (newest first) as gallery batch `batch`, then where they came
+    /// from, over the next frames.
+    pub fn files(
+        &mut self,
+        batch: u32,
+        files: Vec<(PathBuf, u64)>,
+        sources: Vec<(PathBuf, Url, Option<Url>)>,
+    ) {
+        let files = files.into_iter().enumerate();
+        self.batches.push_back(Batch::Files(batch, files));
         if !sources.is_empty() {
             self.batches.push_back(Batch::Sources(sources.into_iter()));
         }
     }
 
-    /// Shows the downloads the engine resumed.
-    pub fn resumed(&mut self, mut resumed: Vec<(JobId, Url)>) {
+    /// Shows the downloads the engine resumed, in the order they were queued, as gallery batch
+    /// `batch`.
+    pub fn resumed(&mut self, batch: u32, mut resumed: Vec<(JobId, Url)>) {
         if resumed.is_empty() {
             return;
         }
@@ -129,6 +145,7 @@ impl Pending {
             ids,
             next: 0,
             urls: urls.into_iter(),
+            batch,
         }));
     }
 
@@ -145,11 +162,12 @@ impl Pending {
         self.held.entry(job).or_default().push(event);
     }
 
-    /// Shows downloads that failed in an earlier session.
-    pub fn past_failures(&mut self, failures: Vec<(Url, String)>) {
+    /// Shows downloads that failed in an earlier session; retried, they are gallery batch
+    /// `batch`.
+    pub fn past_failures(&mut self, batch: u32, failures: Vec<(Url, String)>) {
         if !failures.is_empty() {
-            self.batches
-                .push_back(Batch::PastFailures(failures.into_iter()));
+            let failures = failures.into_iter().enumerate();
+            self.batches.push_back(Batch::PastFailures(batch, failures));
         }
     }
 }
@@ -190,6 +208,7 @@ impl MagpieApp {
             dir: self.folder.asked.clone(),
             of: urls.len() as u64,
             next: 1,
+            batch: self.items.new_batch(),
             urls: urls.into_iter(),
             duplicates: list.duplicates.into_iter().map(|d| d.url).collect(),
         }));
@@ -209,8 +228,9 @@ impl MagpieApp {
                     }
                     for url in rows.urls.by_ref().take(SLICE) {
                         let id = rows.ids[rows.next];
+                        let place = Place::new(rows.batch, rows.next);
                         rows.next += 1;
-                        self.items.add_download(url, id, None);
+                        self.items.add_download(url, id, None, place);
                         held.extend(self.pending.held.remove(&id).into_iter().flatten());
                     }
                     rows.urls.len() > 0
@@ -219,17 +239,18 @@ impl MagpieApp {
                     Some(engine) => Self::add_urls(&mut self.items, engine, list),
                     None => false,
                 },
-                Batch::PastFailures(rows) => {
-                    for (url, error) in rows.by_ref().take(SLICE) {
+                Batch::PastFailures(batch, rows) => {
+                    for (n, (url, error)) in rows.by_ref().take(SLICE) {
                         if !self.items.contains_url(&url) {
-                            self.items.add_past_failure(url, error);
+                            let place = Place::new(*batch, n);
+                            self.items.add_past_failure(url, error, place);
                         }
                     }
                     rows.len() > 0
                 }
-                Batch::Files(files) => {
-                    for (path, size) in files.by_ref().take(SLICE) {
-                        self.items.add_on_disk(path, size);
+                Batch::Files(batch, files) => {
+                    for (n, (path, size)) in files.by_ref().take(SLICE) {
+                        self.items.add_on_disk(path, size, Place::new(*batch, n));
                     }
                     files.len() > 0
                 }
@@ -276,8 +297,10 @@ impl MagpieApp {
         });
         let ids = engine.submit_jobs(&list.dir, jobs);
         items.start_batch();
-        for (url, id) in fresh.into_iter().zip(ids) {
-            items.add_download(url, id, None);
+        for (i, (url, id)) in fresh.into_iter().zip(ids).enumerate() {
+            // In the list's order, after the tiles of its earlier slices.
+            let place = Place::new(list.batch, first - 1 + i as u64);
+            items.add_download(url, id, None, place);
         }
         for url in repeated {
             items.add_duplicate(url);

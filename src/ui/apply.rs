@@ -6,7 +6,7 @@ use url::Url;
 use super::action::Action;
 use super::app::MagpieApp;
 use super::folder::FolderState;
-use super::items::ItemState;
+use super::items::{ItemState, Place};
 use super::panels::Pasted;
 use super::platform::{self, Background, BackgroundError};
 use super::settings_panel::Draft;
@@ -199,8 +199,10 @@ impl MagpieApp {
                     (url.clone(), info)
                 });
                 if let Some(ids) = self.submit_jobs(jobs.collect()) {
-                    for (url, id) in fresh.into_iter().zip(ids) {
-                        self.items.add_download(url, id, Some(page.clone()));
+                    let batch = self.items.new_batch();
+                    for (n, (url, id)) in fresh.into_iter().zip(ids).enumerate() {
+                        let place = Place::new(batch, n);
+                        self.items.add_download(url, id, Some(page.clone()), place);
                     }
                 }
             }
@@ -218,8 +220,10 @@ impl MagpieApp {
                     ..JobInfo::default()
                 };
                 if let Some(ids) = self.submit_jobs(vec![(url.clone(), info)]) {
+                    let place = Place::new(self.items.new_batch(), 0);
                     for id in ids {
-                        self.items.add_download(url.clone(), id, page.clone());
+                        self.items
+                            .add_download(url.clone(), id, page.clone(), place);
                     }
                 }
             }

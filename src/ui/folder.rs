@@ -36,6 +36,9 @@ pub struct Folder {
     remember: bool,
     /// Files' source URLs from the history, attached when the folder scan arrives.
     sources: Vec<(PathBuf, Url, Option<Url>)>,
+    /// The gallery batch of the files the scan finds: taken when the folder opens, so they
+    /// show below the downloads it resumes, however late the scan.
+    files_batch: u32,
 }
 
 impl Folder {
@@ -47,6 +50,7 @@ impl Folder {
             state: FolderState::Opening,
             remember: false,
             sources: Vec::new(),
+            files_batch: 0,
         }
     }
 
@@ -96,6 +100,7 @@ impl MagpieApp {
             self.config.window.folder = Some(opened.dir.clone());
             self.save_config();
         }
+        self.folder.files_batch = self.items.new_batch();
         self.restore_history(opened);
         let dir = self.folder.dir.clone();
         self.background("scan", move || platform::scan_folder(dir));
@@ -118,7 +123,7 @@ impl MagpieApp {
         }
         let sources = std::mem::take(&mut self.folder.sources);
         self.items.reserve(files.len());
-        self.pending.files(files, sources);
+        self.pending.files(self.folder.files_batch, files, sources);
         self.add_pending();
     }
 
@@ -148,8 +153,9 @@ impl MagpieApp {
                 false,
             );
         }
-        self.pending.resumed(opened.resumed);
-        self.pending.past_failures(failures);
+        let (resumed, failed) = (self.items.new_batch(), self.items.new_batch());
+        self.pending.resumed(resumed, opened.resumed);
+        self.pending.past_failures(failed, failures);
         self.add_pending();
         if opened.shared {
             self.set_notice(

@@ -18,9 +18,8 @@ pub fn gallery_ui(
     paused: bool,
     actions: &mut Vec<Action>,
 ) -> Vec<u64> {
+    // The newest batch first, each in its own order: see `items::Tiles`.
     let tiles = items.gallery_tiles();
-    // Newest first, so arrivals are seen without scrolling.
-    let newest = |k: usize| tiles.len().checked_sub(k + 1).and_then(|i| tiles.get(i));
 
     ui.horizontal(|ui| {
         ui.label(
@@ -49,6 +48,9 @@ pub fn gallery_ui(
     let size = *thumb_size;
     let width = ui.available_width();
     let columns = (((width + GAP) / (size + GAP)).floor() as usize).max(1);
+    // The tiles share out what is left of the row, so the grid ends flush on the right instead
+    // of leaving up to a tile's width empty (and shrink to fit a gallery narrower than one).
+    let size = ((width + GAP) / columns as f32 - GAP).floor().max(1.0);
     let rows = tiles.len().div_ceil(columns);
     let mut visible = Vec::new();
     ui.spacing_mut().item_spacing = Vec2::splat(GAP);
@@ -56,12 +58,10 @@ pub fn gallery_ui(
         .id_salt("gallery")
         .auto_shrink([false, false])
         .show_rows(ui, size + LABEL_HEIGHT, rows, |ui, range| {
-            for row in range {
+            let mut shown = tiles.shown_from(range.start * columns);
+            for _ in range {
                 ui.horizontal(|ui| {
-                    for col in 0..columns {
-                        let Some(&n) = newest(row * columns + col) else {
-                            break;
-                        };
+                    for n in shown.by_ref().take(columns) {
                         let Some(item) = items.get(n) else { continue };
                         visible.push(item.key);
                         tile_ui(ui, item, size, actions);

@@ -48,7 +48,7 @@ pub enum Background {
         lists: Vec<(String, Result<UrlList, BackgroundError>)>,
         folder: Option<PathBuf>,
     },
-    /// The images already in `dir`, oldest first.
+    /// The images already in `dir`, newest first.
     FolderScanned {
         dir: PathBuf,
         files: Vec<(PathBuf, u64)>,
@@ -148,11 +148,12 @@ fn parse_lists(paths: Vec<PathBuf>) -> Vec<(String, Result<UrlList, BackgroundEr
 }
 
 /// Lists the images in `dir` and its subfolders (a name template may make them; not hidden
-/// files, not in-progress downloads, links not followed), oldest first.
+/// files, not in-progress downloads, links not followed), newest first: the gallery shows them
+/// so, and a large folder's first screen is then right from its first slice.
 pub fn scan_folder(dir: PathBuf) -> Background {
     let mut files: Vec<(PathBuf, u64, std::time::SystemTime)> = Vec::new();
     scan_into(&dir, 0, &mut files);
-    files.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.0.cmp(&b.0)));
+    files.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| b.0.cmp(&a.0)));
     Background::FolderScanned {
         dir,
         files: files.into_iter().map(|(p, s, _)| (p, s)).collect(),

@@ -50,15 +50,17 @@ impl Viewer {
 }
 
 /// The gallery neighbour of `key` (`step` = -1 or +1) that has a file to show, in gallery order
-/// (newest first).
+/// (the order shown).
 fn neighbour<T>(items: &Items<T>, key: u64, step: isize) -> Option<u64> {
-    let tiles = items.gallery_tiles(); // oldest first
-    let at = tiles.binary_search(&items.index_of_key(key)?).ok()?;
-    let viewable = |&n: &usize| items.get(n).filter(|i| i.path.is_some()).map(|i| i.key);
+    let tiles = items.gallery_tiles();
+    let at = items.tile_index(key)?;
+    let viewable = |n: usize| items.get(n).filter(|i| i.path.is_some()).map(|i| i.key);
     if step > 0 {
-        tiles[..at].iter().rev().find_map(viewable)
+        tiles.shown_from(at + 1).find_map(viewable)
     } else {
-        tiles[at + 1..].iter().find_map(viewable)
+        (0..at)
+            .rev()
+            .find_map(|k| tiles.shown_from(k).next().and_then(viewable))
     }
 }
 

@@ -90,6 +90,8 @@ pub struct Item<T> {
     pub thumb: Thumb<T>,
     /// Gallery frame in which the tile was last on screen.
     pub seen: u64,
+    /// Where its tile goes in the gallery.
+    pub(super) place: super::Place,
     /// What few items have, kept apart so that a queued row costs less.
     pub(super) extra: Option<Box<Extra>>,
 }
@@ -119,6 +121,7 @@ impl<T> Item<T> {
             dims: None,
             thumb: Thumb::None,
             seen: 0,
+            place: super::Place::default(),
             extra: None,
         }
     }

@@ -7,6 +7,7 @@ mod index;
 mod item;
 #[cfg(test)]
 mod tests;
+mod tiles;
 mod totals;
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use url::Url;
 
 use index::PositionIndex;
 pub use item::{Item, ItemState, Thumb};
+pub use tiles::{Place, Tiles};
 pub use totals::Totals;
 
 use crate::engine::{Event, JobId};
@@ -38,10 +40,12 @@ pub struct Items<T> {
     /// Positions of the queue's rows (downloads), in order. Whether an item is a download is
     /// settled when it is added.
     downloads: Vec<usize>,
-    /// Positions of the gallery's tiles, oldest first.
-    tiles: Vec<usize>,
-    /// An item joined or left the gallery: `tiles` is rebuilt by [`Items::refresh`].
+    /// The gallery's tiles, in the order shown.
+    tiles: Tiles,
+    /// A tile's place was found taken or empty: `tiles` is rebuilt by [`Items::refresh`].
     tiles_stale: bool,
+    /// The batch [`Items::new_batch`] gives next.
+    next_batch: u32,
 }
 
 impl<T> Default for Items<T> {
@@ -56,8 +60,9 @@ impl<T> Default for Items<T> {
             batch_started: None,
             totals: Totals::default(),
             downloads: Vec::new(),
-            tiles: Vec::new(),
+            tiles: Tiles::default(),
             tiles_stale: false,
+            next_batch: 1,
         }
     }
 }
@@ -102,7 +107,6 @@ impl<T> Items<T> {
     pub fn reserve(&mut self, more: usize) {
         self.items.reserve_exact(more);
         self.downloads.reserve_exact(more);
-        self.tiles.reserve_exact(more);
         // The indexes too: a table doubling from 64k to 128k entries mid-list was one 20 ms
         // frame.
         self.by_job.reserve(more);
@@ -116,19 +120,42 @@ impl<T> Items<T> {
         &self.downloads
     }
 
-    /// Positions of the gallery's tiles, oldest first (as of the last [`Items::refresh`]).
-    pub fn gallery_tiles(&self) -> &[usize] {
+    /// The gallery's tiles, in the order shown (as of the last [`Items::refresh`]).
+    pub fn gallery_tiles(&self) -> &Tiles {
         &self.tiles
     }
 
-    /// Brings the gallery's tiles up to date after items joined or left it: once a frame, at
-    /// most one pass, and none when nothing moved.
+    /// Where the tile of the item `key` is shown in the gallery (0: first).
+    pub fn tile_index(&self, key: u64) -> Option<usize> {
+        let item = self.items.get(self.index_of_key(key)?)?;
+        self.tiles.index_of(item.place)
+    }
+
+    /// A batch of rows added together (a list, a folder's files): its tiles are shown before
+    /// those of every earlier batch, in the order of their [`Place`]s within it.
+    pub fn new_batch(&mut self) -> u32 {
+        let batch = self.next_batch;
+        self.next_batch = self.next_batch.saturating_add(1);
+        batch
+    }
+
+    /// Brings the gallery's tiles up to date if a change could not be made in place: once a
+    /// frame, at most one pass, and none when nothing moved.
     pub fn refresh(&mut self) {
         if std::mem::take(&mut self.tiles_stale) {
-            self.tiles = self.positions(Item::in_gallery);
+            self.tiles = self.shown_tiles();
         }
-        debug_assert_eq!(self.tiles, self.positions(Item::in_gallery));
+        debug_assert_eq!(self.tiles, self.shown_tiles());
         debug_assert_eq!(self.downloads, self.positions(Item::is_download));
+    }
+
+    /// The tiles, found anew from every item.
+    fn shown_tiles(&self) -> Tiles {
+        Tiles::from_places(
+            (self.items.iter().enumerate())
+                .filter(|(_, item)| item.in_gallery())
+                .map(|(n, item)| (item.place, n)),
+        )
     }
 
     fn positions(&self, keep: impl Fn(&Item<T>) -> bool) -> Vec<usize> {
@@ -193,8 +220,8 @@ impl<T> Items<T> {
         if item.is_download() {
             self.downloads.push(i);
         }
-        if item.in_gallery() {
-            self.tiles.push(i);
+        if item.in_gallery() && !self.tiles.insert(item.place, i) {
+            self.tiles_stale = true;
         }
         self.items.push(item);
         i
@@ -205,19 +232,18 @@ impl<T> Items<T> {
         let item = self.items.get_mut(index)?;
         let (before, was_tile) = (Totals::of(item), item.in_gallery());
         let result = change(item);
-        let (after, is_tile) = (Totals::of(item), item.in_gallery());
+        let (after, is_tile, place) = (Totals::of(item), item.in_gallery(), item.place);
         self.totals.take(&before);
         self.totals.add(&after);
         // Downloads join the gallery as they start and leave it if they fail: one insert or
-        // removal in the sorted positions, not a pass over every item.
+        // removal at the item's place, not a pass over every item.
         if was_tile != is_tile && !self.tiles_stale {
-            match (is_tile, self.tiles.binary_search(&index)) {
-                (true, Err(at)) => self.tiles.insert(at, index),
-                (false, Ok(at)) => {
-                    self.tiles.remove(at);
-                }
-                _ => self.tiles_stale = true,
-            }
+            let done = if is_tile {
+                self.tiles.insert(place, index)
+            } else {
+                self.tiles.remove(place)
+            };
+            self.tiles_stale = !done;
         }
         Some(result)
     }
@@ -235,11 +261,13 @@ impl<T> Items<T> {
         }
     }
 
-    /// Adds a download row for `url` under `job`; call [`Items::start_batch`] first.
-    pub fn add_download(&mut self, url: Url, job: JobId, page: Option<Url>) {
+    /// Adds a download row for `url` under `job`, its tile (once it starts) at `place`; call
+    /// [`Items::start_batch`] first.
+    pub fn add_download(&mut self, url: Url, job: JobId, page: Option<Url>, place: Place) {
         let key = self.new_key();
         let mut item = Item::new(key, name_from_url(&url), Some(url), ItemState::Queued);
         item.job = Some(job);
+        item.place = place;
         item.set_page(page);
         let i = self.push(item);
         self.index_url(i);
@@ -256,8 +284,8 @@ impl<T> Items<T> {
         ));
     }
 
-    /// Adds an image found in the folder, unless it is already shown.
-    pub fn add_on_disk(&mut self, path: PathBuf, size: u64) {
+    /// Adds an image found in the folder, its tile at `place`, unless it is already shown.
+    pub fn add_on_disk(&mut self, path: PathBuf, size: u64, place: Place) {
         if self.position_of_path(&path).is_some() {
             return;
         }
@@ -269,6 +297,7 @@ impl<T> Items<T> {
         let mut item = Item::new(key, name, None, ItemState::OnDisk);
         item.path = Some(path);
         item.size = Some(size);
+        item.place = place;
         let i = self.push(item);
         self.index_path(i);
     }
@@ -289,15 +318,18 @@ impl<T> Items<T> {
         }
     }
 
-    /// Adds a download that failed in an earlier session, with its reason.
-    pub fn add_past_failure(&mut self, url: Url, reason: String) {
+    /// Adds a download that failed in an earlier session, with its reason; if it is retried, its
+    /// tile goes at `place`.
+    pub fn add_past_failure(&mut self, url: Url, reason: String, place: Place) {
         let key = self.new_key();
-        let i = self.push(Item::new(
+        let mut item = Item::new(
             key,
             name_from_url(&url),
             Some(url),
             ItemState::Failed(reason),
-        ));
+        );
+        item.place = place;
+        let i = self.push(item);
         self.index_url(i);
     }
 
@@ -330,7 +362,7 @@ impl<T> Items<T> {
         self.paths.clear();
         self.totals = Totals::default();
         self.downloads = self.positions(Item::is_download);
-        self.tiles = self.positions(Item::in_gallery);
+        self.tiles = self.shown_tiles();
         self.tiles_stale = false;
         for (i, item) in self.items.iter().enumerate() {
             self.totals.add(&Totals::of(item));

@@ -6,13 +6,23 @@ fn url(name: &str) -> Url {
     Url::parse(&format!("https://example.com/{name}")).unwrap()
 }
 
+/// Entry `n` of the first batch.
+fn first(n: u32) -> Place {
+    Place::new(1, n)
+}
+
+/// The gallery's tiles as positions, in the order shown.
+fn shown<T>(items: &Items<T>) -> Vec<usize> {
+    items.gallery_tiles().shown_from(0).collect()
+}
+
 #[test]
 fn a_url_in_the_list_is_known_until_its_row_is_removed() {
     let mut items: Items<()> = Items::default();
-    items.add_download(url("a.jpg"), JobId(1), None);
-    items.add_past_failure(url("b.jpg"), "HTTP 404".into());
+    items.add_download(url("a.jpg"), JobId(1), None, first(0));
+    items.add_past_failure(url("b.jpg"), "HTTP 404".into(), first(1));
     items.add_duplicate(url("a.jpg"));
-    items.add_on_disk(PathBuf::from("/pics/c.jpg"), 10);
+    items.add_on_disk(PathBuf::from("/pics/c.jpg"), 10, first(2));
     items.remember_sources([(PathBuf::from("/pics/c.jpg"), url("c.jpg"), None)]);
     for name in ["a.jpg", "b.jpg", "c.jpg"] {
         assert!(items.contains_url(&url(name)), "{name}");
@@ -29,17 +39,17 @@ fn a_url_in_the_list_is_known_until_its_row_is_removed() {
 #[test]
 fn totals_follow_each_download_through_its_life() {
     let mut items: Items<()> = Items::default();
-    items.add_download(url("a.jpg"), JobId(1), None);
-    items.add_download(url("b.jpg"), JobId(2), None);
-    items.add_download(url("c.jpg"), JobId(3), None);
+    items.add_download(url("a.jpg"), JobId(1), None, first(0));
+    items.add_download(url("b.jpg"), JobId(2), None, first(1));
+    items.add_download(url("c.jpg"), JobId(3), None, first(2));
     items.refresh();
     assert_eq!(items.totals().active, 3);
     // Queued downloads wait in the queue; each joins the gallery, in list order, as it starts.
-    assert_eq!(items.gallery_tiles(), [] as [usize; 0]);
+    assert_eq!(shown(&items), [] as [usize; 0]);
     items.apply(Event::Started { id: JobId(3) });
     items.apply(Event::Started { id: JobId(1) });
     items.refresh();
-    assert_eq!(items.gallery_tiles(), [0, 2]);
+    assert_eq!(shown(&items), [0, 2]);
 
     items.apply(Event::Progress {
         id: JobId(1),
@@ -58,13 +68,13 @@ fn totals_follow_each_download_through_its_life() {
     let t = items.totals();
     assert_eq!((t.active, t.failed, t.bytes, t.finished), (1, 2, 500, 2));
     // A failed download leaves the gallery, and comes back when its retry starts.
-    assert_eq!(items.gallery_tiles(), [0]);
+    assert_eq!(shown(&items), [0]);
     items.restart(2, JobId(4));
     items.refresh();
-    assert_eq!(items.gallery_tiles(), [0]);
+    assert_eq!(shown(&items), [0]);
     items.apply(Event::Started { id: JobId(4) });
     items.refresh();
-    assert_eq!(items.gallery_tiles(), [0, 2]);
+    assert_eq!(shown(&items), [0, 2]);
     assert_eq!(items.totals().active, 2);
     assert_eq!(items.download_rows(), [0, 1, 2]);
 }
@@ -79,7 +89,7 @@ fn a_note_from_an_earlier_save_does_not_outlive_a_fresh_one() {
         duplicate: false,
     };
     let mut items: Items<()> = Items::default();
-    items.add_download(url("a.png"), JobId(1), None);
+    items.add_download(url("a.png"), JobId(1), None, first(0));
     items.apply(Event::Saved {
         id: JobId(1),
         saved: saved("a.png", Some("fetched with Referer https://example.com/")),
@@ -95,4 +105,64 @@ fn a_note_from_an_earlier_save_does_not_outlive_a_fresh_one() {
     });
     assert_eq!(items.get(0).and_then(Item::note), None);
     assert_eq!(items.totals().saved, 1);
+}
+
+#[test]
+fn the_latest_list_is_shown_first_in_its_own_order_above_the_folder() {
+    let mut items: Items<()> = Items::default();
+    // The folder's images, newest first, then a list of three and a re-download.
+    let folder = items.new_batch();
+    items.add_on_disk(PathBuf::from("/pics/new.jpg"), 10, Place::new(folder, 0));
+    items.add_on_disk(PathBuf::from("/pics/old.jpg"), 10, Place::new(folder, 1));
+    let list = items.new_batch();
+    for (n, name) in ["l0.jpg", "l1.jpg", "l2.jpg"].into_iter().enumerate() {
+        let job = JobId(n as u64 + 1);
+        items.add_download(url(name), job, None, Place::new(list, n));
+    }
+    // Downloads start in any order; the list still reads as written, ahead of the folder.
+    for job in [3, 1, 2] {
+        items.apply(Event::Started { id: JobId(job) });
+    }
+    items.refresh();
+    let names = |items: &Items<()>| -> Vec<String> {
+        shown(items)
+            .into_iter()
+            .map(|n| items.as_slice()[n].name.clone())
+            .collect()
+    };
+    assert_eq!(
+        names(&items),
+        ["l0.jpg", "l1.jpg", "l2.jpg", "new.jpg", "old.jpg"]
+    );
+
+    // A failed download leaves its place and takes it again when retried.
+    items.apply(Event::Failed {
+        id: JobId(2),
+        error: crate::engine::FetchError::NotAPage,
+    });
+    let again = items.new_batch();
+    items.add_download(url("r.jpg"), JobId(9), None, Place::new(again, 0));
+    items.apply(Event::Started { id: JobId(9) });
+    items.refresh();
+    assert_eq!(
+        names(&items),
+        ["r.jpg", "l0.jpg", "l2.jpg", "new.jpg", "old.jpg"]
+    );
+    items.restart(3, JobId(10));
+    items.apply(Event::Started { id: JobId(10) });
+    items.refresh();
+    assert_eq!(
+        names(&items),
+        ["r.jpg", "l0.jpg", "l1.jpg", "l2.jpg", "new.jpg", "old.jpg"]
+    );
+    let key = items.as_slice()[3].key;
+    assert_eq!(items.tile_index(key), Some(2));
+
+    // Removing a row moves positions; the order holds.
+    items.remove_where(|i| i.name == "l0.jpg");
+    items.refresh();
+    assert_eq!(
+        names(&items),
+        ["r.jpg", "l1.jpg", "l2.jpg", "new.jpg", "old.jpg"]
+    );
 }

@@ -2,11 +2,12 @@
 //! any script.
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use crate::support::window::*;
 use crate::support::*;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT as _, Queryable};
 use magpie::ui::MagpieApp;
 
 #[test]
@@ -49,6 +50,47 @@ fn clicking_a_thumbnail_opens_the_viewer_and_escape_closes_it() {
     step_until(&mut h, "the gallery again", |h| {
         h.query_by_label("⬅ Gallery").is_none() && thumbnails_shown(h) == 2
     });
+}
+
+/// The names of the gallery's tiles, in the order a reader meets them.
+fn tile_names(h: &Harness<'_, App>) -> Vec<String> {
+    h.query_all_by_label_contains(", image ")
+        .filter_map(|n| n.accesskit_node().label())
+        .filter_map(|l| l.split(", image ").next().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn a_pasted_list_reads_in_its_own_order_above_the_images_already_there() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, age) in [("older.png", 120), ("newer.png", 60)] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, png(40, 30, age as u8)).unwrap();
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(SystemTime::now() - Duration::from_secs(age))
+            .unwrap();
+    }
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "the folder's images", |h| thumbnails_shown(h) == 2);
+    assert_eq!(tile_names(&h), ["newer.png", "older.png"], "newest first");
+
+    let list: Vec<String> = (0..6).map(|i| format!("list{i}.png")).collect();
+    let urls: String = list
+        .iter()
+        .map(|name| format!("{}\n", server.url(&format!("/img/{name}"))))
+        .collect();
+    paste_urls(&mut h, &urls);
+    h.step(); // the box grew: the button settles one frame later
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "every image shown", |h| thumbnails_shown(h) == 8);
+    let mut expected = list;
+    expected.extend(["newer.png".into(), "older.png".into()]);
+    assert_eq!(
+        tile_names(&h),
+        expected,
+        "the list as written, then what was there"
+    );
 }
 
 #[test]
