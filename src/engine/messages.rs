@@ -114,8 +114,9 @@ pub enum Event {
     },
     /// The engine let go of a folder after [`Command::CloseFolder`] (absolute path).
     FolderClosed { dir: PathBuf },
-    /// Accepted into the queue.
-    Queued { id: JobId, url: Url },
+    /// Accepted into the queue (the front end has its URL: it submitted it, or had it with
+    /// the folder's resumed downloads).
+    Queued { id: JobId },
     /// An attempt began (sent again for each retry).
     Started { id: JobId },
     /// Bytes arrived; throttled per file.

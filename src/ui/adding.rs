@@ -45,20 +45,21 @@ struct UrlBatch {
     batch: u32,
 }
 
-/// Resumed downloads still without a row, by job id.
+/// Resumed downloads still without a row.
 struct ResumedBatch {
-    /// Sorted; those from `next` on have no row yet.
-    ids: Vec<JobId>,
-    next: usize,
-    /// The URL of each id, in the same order.
-    urls: std::vec::IntoIter<Url>,
+    /// By job id; those left have no row yet.
+    rows: std::vec::IntoIter<(JobId, Url)>,
+    /// How many have their row, for their places in the gallery.
+    added: usize,
     /// The gallery batch their tiles go in.
     batch: u32,
 }
 
 impl ResumedBatch {
     fn awaits(&self, job: JobId) -> bool {
-        self.ids[self.next..].binary_search(&job).is_ok()
+        (self.rows.as_slice())
+            .binary_search_by_key(&job, |(id, _)| *id)
+            .is_ok()
     }
 }
 
@@ -96,7 +97,7 @@ impl Pending {
             .iter()
             .map(|b| match b {
                 Batch::Urls(list) => list.urls.len() + list.duplicates.len(),
-                Batch::Resumed(rows) => rows.urls.len(),
+                Batch::Resumed(resumed) => resumed.rows.len(),
                 _ => 0,
             })
             .sum()
@@ -140,11 +141,9 @@ impl Pending {
         }
         // Already in id order as the engine numbers them; sorting checks that in one pass.
         resumed.sort_unstable_by_key(|(id, _)| *id);
-        let (ids, urls): (Vec<JobId>, Vec<Url>) = resumed.into_iter().unzip();
         self.batches.push_back(Batch::Resumed(ResumedBatch {
-            ids,
-            next: 0,
-            urls: urls.into_iter(),
+            rows: resumed.into_iter(),
+            added: 0,
             batch,
         }));
     }
@@ -222,18 +221,17 @@ impl MagpieApp {
         let mut held = Vec::new();
         while let Some(batch) = self.pending.batches.front_mut() {
             let more = match batch {
-                Batch::Resumed(rows) => {
-                    if rows.urls.len() > 0 {
+                Batch::Resumed(resumed) => {
+                    if resumed.rows.len() > 0 {
                         self.items.start_batch();
                     }
-                    for url in rows.urls.by_ref().take(SLICE) {
-                        let id = rows.ids[rows.next];
-                        let place = Place::new(rows.batch, rows.next);
-                        rows.next += 1;
+                    for (id, url) in resumed.rows.by_ref().take(SLICE) {
+                        let place = Place::new(resumed.batch, resumed.added);
+                        resumed.added += 1;
                         self.items.add_download(url, id, None, place);
                         held.extend(self.pending.held.remove(&id).into_iter().flatten());
                     }
-                    rows.urls.len() > 0
+                    resumed.rows.len() > 0
                 }
                 Batch::Urls(list) => match &self.engine {
                     Some(engine) => Self::add_urls(&mut self.items, engine, list),

@@ -123,8 +123,8 @@ impl MagpieApp {
         }
         let sources = std::mem::take(&mut self.folder.sources);
         self.items.reserve(files.len());
+        // Added from this frame on (see `drain`): the frame's one budget for new rows.
         self.pending.files(self.folder.files_batch, files, sources);
-        self.add_pending();
     }
 
     /// Shows what the folder's history remembers: source URLs of saved files, failures with
@@ -156,7 +156,6 @@ impl MagpieApp {
         let (resumed, failed) = (self.items.new_batch(), self.items.new_batch());
         self.pending.resumed(resumed, opened.resumed);
         self.pending.past_failures(failed, failures);
-        self.add_pending();
         if opened.shared {
             self.set_notice(
                 "Another Magpie is downloading into this folder: its unfinished downloads are \

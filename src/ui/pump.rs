@@ -42,6 +42,11 @@ impl MagpieApp {
     /// Takes in one engine event; returns the new bytes it reports. An event for a resumed
     /// download whose row is not in yet is held until the row is (see `adding.rs`).
     pub(super) fn event_arrived(&mut self, event: Event) -> u64 {
+        if matches!(event, Event::Queued { .. }) {
+            // The row says "queued" from the start: nothing to do, and nothing to hold for the
+            // 100,000 downloads a reopened folder may resume at once.
+            return 0;
+        }
         if let Some(id) = event.job()
             && self.pending.awaits(id)
         {

@@ -145,10 +145,7 @@ impl Dispatcher {
                 self.events.send(Event::Cancelled { id: job.id });
                 continue;
             }
-            self.events.send(Event::Queued {
-                id: job.id,
-                url: job.url.clone(),
-            });
+            self.events.send(Event::Queued { id: job.id });
             let key = host_key(&job.url);
             let queue = self.pending.entry(key.clone()).or_default();
             if queue.is_empty() {
