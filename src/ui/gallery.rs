@@ -34,8 +34,20 @@ pub fn gallery_ui(
                     .show_value(false)
                     .step_by(8.0),
             );
-            let label = ui.label("Thumbnail size");
-            slider.labelled_by(label.id);
+            // The words only where they fit beside the count: a narrow gallery drew them over it.
+            const WORDS: &str = "Thumbnail size";
+            let font = egui::TextStyle::Body.resolve(ui.style());
+            let needed = (ui.painter())
+                .layout_no_wrap(WORDS.into(), font, Color32::PLACEHOLDER)
+                .size()
+                .x
+                + ui.spacing().item_spacing.x;
+            if ui.available_width() >= needed {
+                let label = ui.label(WORDS);
+                slider.labelled_by(label.id);
+            } else {
+                slider.on_hover_text(WORDS);
+            }
         });
     });
     ui.separator();

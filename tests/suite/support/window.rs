@@ -13,15 +13,18 @@ use super::fast_settings;
 pub type App = Option<MagpieApp>;
 
 pub fn harness(options: AppOptions) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 900.0))
-        .build_ui_state(
-            move |ui, app: &mut App| {
-                app.get_or_insert_with(|| MagpieApp::new(ui.ctx(), options.clone()))
-                    .show(ui);
-            },
-            None,
-        )
+    harness_sized(options, egui::vec2(1280.0, 900.0))
+}
+
+/// A window of `size`.
+pub fn harness_sized(options: AppOptions, size: egui::Vec2) -> Harness<'static, App> {
+    Harness::builder().with_size(size).build_ui_state(
+        move |ui, app: &mut App| {
+            app.get_or_insert_with(|| MagpieApp::new(ui.ctx(), options.clone()))
+                .show(ui);
+        },
+        None,
+    )
 }
 
 /// A window on `dir` that saves its settings to `config`, stepped until the folder is open.

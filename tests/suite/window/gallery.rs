@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use crate::support::window::*;
 use crate::support::*;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable};
+use egui_kittest::kittest::{NodeT as _, Queryable, by};
 use magpie::ui::MagpieApp;
 
 #[test]
@@ -91,6 +91,31 @@ fn a_pasted_list_reads_in_its_own_order_above_the_images_already_there() {
         expected,
         "the list as written, then what was there"
     );
+}
+
+#[test]
+fn a_narrow_window_keeps_the_gallery_count_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.png"), png(40, 30, 1)).unwrap();
+    for (width, words_shown) in [(1280.0, true), (640.0, false)] {
+        let mut h = harness_sized(options(dir.path()), egui::vec2(width, 480.0));
+        step_until(&mut h, "the tile", |h| thumbnails_shown(h) == 1);
+        let count = h.get_by_label("Gallery (1)").rect();
+        // The words, and the slider they name (without room for them, its tooltip names it).
+        let named: Vec<_> = h
+            .query_all(by().label("Thumbnail size").include_labels())
+            .collect();
+        let words_drawn = named
+            .iter()
+            .any(|n| n.accesskit_node().role() == egui::accesskit::Role::Label);
+        assert_eq!(words_drawn, words_shown, "at {width} px");
+        for rect in named.iter().map(|n| n.rect()) {
+            assert!(
+                !rect.intersects(count),
+                "at {width} px, drawn over the count"
+            );
+        }
+    }
 }
 
 #[test]
