@@ -14,13 +14,16 @@ use crate::thumbs::{Decoded, Pixels, Purpose, Request, Thumbnailer};
 /// tiles.
 pub const TEXTURE_BUDGET: usize = 800;
 
-/// Which gallery frame it is, to know which tiles were seen longest ago.
+/// Which gallery frame it is, to know which tiles were seen longest ago, and which tiles hold
+/// a texture.
 #[derive(Default)]
 pub struct Textures {
     frame: u64,
-    /// Tile textures made since the budget was last kept: only then can it be over (keeping
-    /// it looks at every item).
-    made: usize,
+    /// Keys of the tiles given a texture and not made to give it up here: keeping the budget
+    /// looks at these, not at every item (a pass over 100,000 items was most of a scrolling
+    /// frame). A key whose item has since lost its texture (a retry, a removed row) is dropped
+    /// when found.
+    held: HashSet<u64>,
 }
 
 impl Textures {
@@ -55,31 +58,35 @@ impl Textures {
                 item.thumb = Thumb::None;
             }
         }
-        if std::mem::take(&mut self.made) > 0 {
+        if self.held.len() > TEXTURE_BUDGET {
             self.evict(items);
         }
     }
 
-    fn evict(&self, items: &mut Items<TextureHandle>) {
-        let mut ready: Vec<(u64, usize)> = items
-            .as_slice()
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| matches!(i.thumb, Thumb::Ready(_)))
-            .map(|(n, i)| (i.seen, n))
-            .collect();
+    fn evict(&mut self, items: &mut Items<TextureHandle>) {
+        let mut ready: Vec<(u64, usize, u64)> = Vec::with_capacity(self.held.len());
+        self.held.retain(|&key| {
+            let found = items
+                .index_of_key(key)
+                .and_then(|n| Some((n, items.get(n)?)));
+            match found {
+                Some((n, item)) if matches!(item.thumb, Thumb::Ready(_)) => {
+                    ready.push((item.seen, n, key));
+                    true
+                }
+                _ => false,
+            }
+        });
         let excess = ready.len().saturating_sub(TEXTURE_BUDGET);
-        if excess == 0 {
-            return;
-        }
         // Oldest first; tiles on screen this frame are the newest and go last.
         ready.sort_unstable();
-        for &(seen, n) in ready.iter().take(excess) {
+        for &(seen, n, key) in ready.iter().take(excess) {
             if seen == self.frame {
                 break;
             }
             if let Some(item) = items.get_mut(n) {
                 item.thumb = Thumb::None;
+                self.held.remove(&key);
             }
         }
     }
@@ -139,7 +146,7 @@ impl MagpieApp {
                 };
                 match done.result {
                     Ok(px) => {
-                        self.textures.made += 1;
+                        self.textures.held.insert(done.key);
                         item.dims = Some((px.original_width, px.original_height));
                         // The pixels are dropped here, once uploaded.
                         item.thumb = Thumb::Ready(self.ctx.load_texture(

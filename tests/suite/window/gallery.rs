@@ -143,6 +143,47 @@ fn thousands_of_images_lay_out_and_decode_only_what_is_on_screen() {
 }
 
 #[test]
+fn scrolling_past_more_tiles_than_the_texture_budget_keeps_only_the_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = png(24, 16, 5);
+    let n = magpie::ui::TEXTURE_BUDGET + 300;
+    for i in 0..n {
+        std::fs::write(dir.path().join(format!("img{i:04}.png")), &bytes).unwrap();
+    }
+    let mut opts = options(dir.path());
+    opts.config.window.thumb_size = 96.0;
+    let mut h = harness(opts);
+    step_until(&mut h, "the folder listed", |h| {
+        h.query_by_label_contains(&format!("Gallery ({})", magpie::format::count(n)))
+            .is_some()
+    });
+    // Newest first, and all as new as each other: by name, from the end.
+    h.hover_at(egui::pos2(900.0, 500.0));
+    let mut screens = 0;
+    while h.query_by_label_contains("img0000.png, image").is_none() {
+        // Less than a screen at a time, so every tile is drawn on the way down.
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -500.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        });
+        step_until(&mut h, "the screen's thumbnails", |h| {
+            let (drawn, on_screen) = app(h).tiles_on_screen();
+            on_screen > 0 && drawn == on_screen
+        });
+        assert!(
+            app(&h).thumbnails_loaded() <= magpie::ui::TEXTURE_BUDGET,
+            "{} textures held",
+            app(&h).thumbnails_loaded()
+        );
+        screens += 1;
+        assert!(screens < 200, "never reached the last image");
+    }
+}
+
+#[test]
 fn a_file_named_in_japanese_shows_real_glyphs() {
     // Needs a CJK font on the machine (CI installs fonts-noto-cjk); elsewhere there is nothing
     // to fall back to, and the test says so instead of failing.
