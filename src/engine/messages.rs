@@ -157,7 +157,7 @@ impl Event {
     /// The job this event is about, for events about one job.
     pub fn job(&self) -> Option<JobId> {
         match self {
-            Event::Queued { id, .. }
+            Event::Queued { id }
             | Event::Started { id }
             | Event::Progress { id, .. }
             | Event::Retrying { id, .. }
