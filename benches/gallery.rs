@@ -18,7 +18,8 @@
 //! "cold" means no thumbnails, not a cold disk.
 //!
 //! Run: `cargo bench --bench gallery` (env: BENCH_CORPUS=DIR with `jpeg_large/` from
-//! `../shared/bench/make_corpus.py`, else 50 photo-like JPEGs are generated; N=10000).
+//! `../shared/bench/make_corpus.py`, else 50 photo-like JPEGs are generated; N=10000; PPP=2 for a
+//! HiDPI screen, where 200-point tiles take 512 px thumbnails instead of 256 px ones).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -27,7 +28,7 @@ use egui_kittest::Harness;
 use magpie::config::Config;
 use magpie::thumbs::ThumbCache;
 use magpie::ui::{AppOptions, MagpieApp};
-use support::window::{App, app, harness, thread_cpu_ns, wheel};
+use support::window::{App, app, harness_scaled, thread_cpu_ns, wheel};
 
 mod support;
 
@@ -86,9 +87,17 @@ fn photos(tmp: &Path) -> Vec<PathBuf> {
 
 /// Opens the window on the folder of `n` images: (first screen drawn, every image listed, the
 /// UI thread's CPU in the longest frame until both), each time from opening.
-fn open(options: &AppOptions, n: usize) -> (Harness<'static, App>, Duration, Duration, f64) {
+fn open(
+    options: &AppOptions,
+    n: usize,
+    pixels_per_point: f32,
+) -> (Harness<'static, App>, Duration, Duration, f64) {
     let opened = Instant::now();
-    let mut h = harness(options.clone(), egui::vec2(1600.0, 1000.0));
+    let mut h = harness_scaled(
+        options.clone(),
+        egui::vec2(1600.0, 1000.0),
+        pixels_per_point,
+    );
     let (mut drawn, mut listed, mut worst) = (None, None, 0.0f64);
     loop {
         let cpu = thread_cpu_ns();
@@ -117,6 +126,7 @@ fn main() {
         return;
     }
     let n = support::env_number("N", 10_000);
+    let pixels_per_point = support::env_number("PPP", 1) as f32;
     let tmp = tempfile::tempdir().expect("tempdir");
     let sources = photos(tmp.path());
     let folder = tmp.path().join("photos");
@@ -139,10 +149,11 @@ fn main() {
     };
 
     println!(
-        "Gallery bench: {n} photos of 12 MP, window 1600×1000, thumbnail pool of {} threads",
+        "Gallery bench: {n} photos of 12 MP, window 1600×1000 points at {pixels_per_point} px \
+         a point, thumbnail pool of {} threads",
         magpie::thumbs::Thumbnailer::default_threads()
     );
-    let (mut h, first, listed, worst) = open(&options, n);
+    let (mut h, first, listed, worst) = open(&options, n, pixels_per_point);
     let (_, tiles) = app(&h).tiles_on_screen();
     println!(
         "folder listed ({n} items): {:.0} ms from opening, longest frame {worst:.1} ms",
@@ -190,7 +201,7 @@ fn main() {
     drop(h);
 
     // Reopen on the same folder: the first screen comes from the shared cache.
-    let (h, first, listed, worst) = open(&options, n);
+    let (h, first, listed, worst) = open(&options, n, pixels_per_point);
     println!(
         "folder listed again: {:.0} ms from opening, longest frame {worst:.1} ms",
         listed.as_secs_f64() * 1e3

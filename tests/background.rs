@@ -83,7 +83,7 @@ fn thumbnails_are_decoded_as_background_work() {
     pool.request(Request {
         key: 1,
         path: "tile.png".into(),
-        purpose: Purpose::Tile,
+        purpose: Purpose::Tile(magpie::thumbs::CacheSize::Large),
     });
     assert_eq!(classes.recv_timeout(Duration::from_secs(30)).unwrap(), 3);
 }

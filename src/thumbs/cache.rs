@@ -17,7 +17,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use super::decode::{self, Pixels, ThumbError};
 
 /// The standard's sizes (the longer side of the thumbnail, in pixels).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
 pub enum CacheSize {
     /// 128 px
     Normal,
@@ -30,6 +30,16 @@ pub enum CacheSize {
 }
 
 impl CacheSize {
+    /// The size for a gallery tile `pixels` wide on screen: the smallest whose thumbnails are at
+    /// least that long (a 200-point tile is 200 px on most screens and 400 on a HiDPI one), up
+    /// to x-large (a 1024 px texture is 4 MB; the tiles are at most 320 points).
+    pub fn for_tile(pixels: f32) -> Self {
+        [CacheSize::Normal, CacheSize::Large]
+            .into_iter()
+            .find(|size| size.pixels() as f32 >= pixels)
+            .unwrap_or(CacheSize::XLarge)
+    }
+
     pub fn pixels(self) -> u32 {
         match self {
             CacheSize::Normal => 128,
@@ -405,6 +415,21 @@ mod tests {
         assert_eq!(
             format!("{:x}", md5::compute(uri)),
             "c6ee772d9e49320e97ec29a7eb5b1697"
+        );
+    }
+
+    #[test]
+    fn a_tile_gets_the_smallest_size_at_least_as_long_as_it_is_wide_on_screen() {
+        let sizes: Vec<CacheSize> = [96.0, 128.0, 129.0, 200.0, 256.0, 320.0, 400.0, 640.0, 960.0]
+            .into_iter()
+            .map(CacheSize::for_tile)
+            .collect();
+        use CacheSize::*;
+        assert_eq!(
+            sizes,
+            [
+                Normal, Normal, Large, Large, Large, XLarge, XLarge, XLarge, XLarge
+            ]
         );
     }
 }

@@ -21,14 +21,12 @@ use std::sync::{Arc, Condvar, Mutex, mpsc};
 pub use cache::{CacheSize, ThumbCache};
 pub use decode::{MAX_DECODE_BYTES, MAX_DIMENSION, Pixels, ThumbError, decode, is_image_file};
 
-/// The shared cache's size for gallery tiles (256 px: tiles are at most 320 points wide).
-pub const TILE_SIZE: CacheSize = CacheSize::Large;
-
 /// What a decode is for; decides its size and its place in the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Purpose {
-    /// A gallery tile.
-    Tile,
+    /// A gallery tile, from the shared cache's thumbnails of this size (see
+    /// [`CacheSize::for_tile`]).
+    Tile(CacheSize),
     /// The viewer: fitting this many pixels a side (the screen's; the original's once zoomed
     /// past what that shows).
     Viewer(u32),
@@ -42,7 +40,7 @@ impl Purpose {
     /// Longest side of the decoded pixels.
     pub fn max_side(self) -> u32 {
         match self {
-            Purpose::Tile => TILE_SIZE.pixels(),
+            Purpose::Tile(size) => size.pixels(),
             Purpose::Viewer(side) => side.clamp(1, MAX_DIMENSION),
             Purpose::Copy => 8192,
             Purpose::Preview => PREVIEW_SIDE,
@@ -89,7 +87,7 @@ impl Queue {
             Purpose::Viewer(_) => &mut self.viewer,
             Purpose::Copy => &mut self.copy,
             Purpose::Preview => &mut self.previews,
-            Purpose::Tile => &mut self.tiles,
+            Purpose::Tile(_) => &mut self.tiles,
         }
     }
 
@@ -125,7 +123,7 @@ impl Thumbnailer {
         let decoder: Decoder =
             Arc::new(
                 move |path: &Path, purpose: Purpose| match (&cache, purpose) {
-                    (Some(cache), Purpose::Tile) => cache::thumbnail(cache, path, TILE_SIZE),
+                    (Some(cache), Purpose::Tile(size)) => cache::thumbnail(cache, path, size),
                     _ => decode(path, purpose.max_side()),
                 },
             );
@@ -166,7 +164,9 @@ impl Thumbnailer {
         std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8))
     }
 
-    /// Queues a decode, unless the same one is already queued or running.
+    /// Queues a decode, unless the same one is already queued or running. A queued request for
+    /// the same key and use now decodes at the size asked last (a tile grown past its
+    /// thumbnail's size, the viewer zoomed in before its first decode began).
     pub fn request(&self, req: Request) {
         let Ok(mut q) = self.shared.queue.lock() else {
             return;
@@ -175,7 +175,8 @@ impl Thumbnailer {
             return;
         }
         let lane = q.lane(req.purpose);
-        if lane.iter().any(|r| r.key == req.key) {
+        if let Some(queued) = lane.iter_mut().find(|r| r.key == req.key) {
+            queued.purpose = req.purpose;
             return;
         }
         lane.push_back(req);
@@ -312,7 +313,7 @@ mod tests {
         let req = |key, name: &str| Request {
             key,
             path: PathBuf::from(name),
-            purpose: Purpose::Tile,
+            purpose: Purpose::Tile(CacheSize::Large),
         };
         pool.request(req(1, "evil.png"));
         let first = wait(&pool);
@@ -325,7 +326,7 @@ mod tests {
     }
 
     #[test]
-    fn the_viewer_goes_first_and_tiles_scrolled_away_are_dropped() {
+    fn the_viewer_goes_first_tiles_scrolled_away_are_dropped_and_the_last_size_asked_wins() {
         // One worker, held on a first decode while the queue fills.
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
         let g = gate.clone();
@@ -343,15 +344,18 @@ mod tests {
             path: PathBuf::from(format!("{key}.png")),
             purpose,
         };
-        pool.request(req(1, Purpose::Tile));
+        pool.request(req(1, Purpose::Tile(CacheSize::Large)));
         while pool.queued_tiles() > 0 {
             std::thread::yield_now(); // the worker took it and waits at the gate
         }
         for key in 2..=5 {
-            pool.request(req(key, Purpose::Tile));
+            pool.request(req(key, Purpose::Tile(CacheSize::Large)));
         }
-        pool.request(req(3, Purpose::Tile)); // asked again: still queued once
+        pool.request(req(3, Purpose::Tile(CacheSize::Large))); // asked again: still queued once
+        // Asked again bigger (the tile grew; the viewer zoomed in): decoded once, at the new size.
+        pool.request(req(5, Purpose::Tile(CacheSize::XLarge)));
         pool.request(req(9, Purpose::Viewer(1920)));
+        pool.request(req(9, Purpose::Viewer(4000)));
         assert_eq!(pool.queued_tiles(), 4);
         let dropped = pool.retain_tiles(|k| k >= 4);
         assert_eq!(dropped, [2, 3]);
@@ -369,10 +373,10 @@ mod tests {
         assert_eq!(
             order,
             [
-                (1, Purpose::Tile),
-                (9, Purpose::Viewer(1920)),
-                (5, Purpose::Tile),
-                (4, Purpose::Tile)
+                (1, Purpose::Tile(CacheSize::Large)),
+                (9, Purpose::Viewer(4000)),
+                (5, Purpose::Tile(CacheSize::XLarge)),
+                (4, Purpose::Tile(CacheSize::Large))
             ]
         );
     }

@@ -199,7 +199,6 @@ impl MagpieApp {
         &self.items
     }
 
-    /// How many thumbnail textures are held (for tests and diagnostics).
     /// Gallery tiles on screen in the last frame, and how many of them show their thumbnail
     /// (or why there is none).
     pub fn tiles_on_screen(&self) -> (usize, usize) {
@@ -217,12 +216,23 @@ impl MagpieApp {
         (done, self.on_screen.len())
     }
 
+    /// How many thumbnail textures are held (for tests and diagnostics).
     pub fn thumbnails_loaded(&self) -> usize {
         self.items
             .as_slice()
             .iter()
             .filter(|i| matches!(i.thumb, Thumb::Ready(_)))
             .count()
+    }
+
+    /// The size in pixels of the thumbnail texture the tile named `name` shows, if it shows one
+    /// (for tests and diagnostics).
+    pub fn thumbnail_pixels(&self, name: &str) -> Option<[usize; 2]> {
+        let item = self.items.as_slice().iter().find(|i| i.name == name)?;
+        match &item.thumb {
+            Thumb::Ready(texture) => Some(texture.size()),
+            _ => None,
+        }
     }
 
     /// The notice shown, if any.
@@ -301,15 +311,20 @@ impl MagpieApp {
             if let Some(v) = &mut self.viewer {
                 viewer::viewer_ui(ui, v, &self.items, &mut actions);
             } else {
-                let visible = gallery::gallery_ui(
+                let shown = gallery::gallery_ui(
                     ui,
                     &self.items,
                     &mut self.config.window.thumb_size,
                     self.paused,
                     &mut actions,
                 );
-                self.textures.frame(&visible, &mut self.items, &self.thumbs);
-                self.on_screen = visible;
+                (self.textures).frame(
+                    &shown.keys,
+                    shown.tile_pixels,
+                    &mut self.items,
+                    &self.thumbs,
+                );
+                self.on_screen = shown.keys;
             }
         });
 

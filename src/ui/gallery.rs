@@ -10,14 +10,22 @@ use crate::format::human_bytes;
 const LABEL_HEIGHT: f32 = 20.0;
 const GAP: f32 = 8.0;
 
-/// Draws the gallery; returns the keys of the tiles on screen.
+/// The tiles a gallery frame drew.
+#[derive(Default)]
+pub struct OnScreen {
+    pub keys: Vec<u64>,
+    /// How wide each tile is, in the screen's pixels (points times the display's scale).
+    pub tile_pixels: f32,
+}
+
+/// Draws the gallery; returns the tiles on screen.
 pub fn gallery_ui(
     ui: &mut egui::Ui,
     items: &Items<TextureHandle>,
     thumb_size: &mut f32,
     paused: bool,
     actions: &mut Vec<Action>,
-) -> Vec<u64> {
+) -> OnScreen {
     // The newest batch first, each in its own order: see `items::Tiles`.
     let tiles = items.gallery_tiles();
 
@@ -54,7 +62,7 @@ pub fn gallery_ui(
 
     if tiles.is_empty() {
         empty_state_ui(ui);
-        return Vec::new();
+        return OnScreen::default();
     }
 
     let size = *thumb_size;
@@ -81,7 +89,10 @@ pub fn gallery_ui(
                 });
             }
         });
-    visible
+    OnScreen {
+        keys: visible,
+        tile_pixels: size * ui.ctx().pixels_per_point(),
+    }
 }
 
 fn empty_state_ui(ui: &mut egui::Ui) {

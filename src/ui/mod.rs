@@ -39,7 +39,7 @@ use std::process::ExitCode;
 
 pub use action::{Action, Notice};
 pub use app::{AppOptions, MagpieApp};
-pub use textures::TEXTURE_BUDGET;
+pub use textures::{TEXTURE_BUDGET, TEXTURE_BYTES};
 
 /// Opens the window on `dir` (else the configured folder), with the config at `config_path`
 /// (else the default one).

@@ -18,13 +18,26 @@ pub fn harness(options: AppOptions) -> Harness<'static, App> {
 
 /// A window of `size`.
 pub fn harness_sized(options: AppOptions, size: egui::Vec2) -> Harness<'static, App> {
-    Harness::builder().with_size(size).build_ui_state(
-        move |ui, app: &mut App| {
-            app.get_or_insert_with(|| MagpieApp::new(ui.ctx(), options.clone()))
-                .show(ui);
-        },
-        None,
-    )
+    harness_scaled(options, size, 1.0)
+}
+
+/// A window of `size` points on a display with `pixels_per_point` pixels to a point (2 on most
+/// HiDPI screens).
+pub fn harness_scaled(
+    options: AppOptions,
+    size: egui::Vec2,
+    pixels_per_point: f32,
+) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(size)
+        .with_pixels_per_point(pixels_per_point)
+        .build_ui_state(
+            move |ui, app: &mut App| {
+                app.get_or_insert_with(|| MagpieApp::new(ui.ctx(), options.clone()))
+                    .show(ui);
+            },
+            None,
+        )
 }
 
 /// A window on `dir` that saves its settings to `config`, stepped until the folder is open.

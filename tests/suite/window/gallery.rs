@@ -119,6 +119,58 @@ fn a_narrow_window_keeps_the_gallery_count_readable() {
 }
 
 #[test]
+fn a_hidpi_screen_gets_thumbnails_as_sharp_as_its_pixels() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("photo.png"), png(1200, 900, 3)).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    // A 200-point tile is 200 pixels on most screens and 400 on a HiDPI one.
+    for (pixels_per_point, long_side) in [(1.0, 256), (2.0, 512)] {
+        let mut opts = options(dir.path());
+        opts.config.window.thumb_size = 200.0;
+        opts.thumb_cache = Some(magpie::thumbs::ThumbCache::at(cache.path().to_path_buf()));
+        let mut h = harness_scaled(opts, egui::vec2(1280.0, 900.0), pixels_per_point);
+        step_until(&mut h, "the tile", |h| thumbnails_shown(h) == 1);
+        assert_eq!(
+            app(&h).thumbnail_pixels("photo.png"),
+            Some([long_side, long_side * 3 / 4]),
+            "at {pixels_per_point} pixels per point"
+        );
+    }
+    // From the shared cache's sizes, where file managers find them too.
+    for folder in ["large", "x-large"] {
+        let files = std::fs::read_dir(cache.path().join(folder)).map_or(0, |d| d.count());
+        assert_eq!(files, 1, "thumbnails in {folder}");
+    }
+}
+
+#[test]
+fn growing_the_tiles_past_their_thumbnails_sharpens_them_without_a_blank() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("photo.png"), png(1200, 900, 3)).unwrap();
+    std::fs::write(dir.path().join("small.png"), png(200, 150, 4)).unwrap();
+    let mut opts = options(dir.path());
+    opts.config.window.thumb_size = 200.0;
+    let mut h = harness(opts);
+    step_until(&mut h, "the tiles", |h| thumbnails_shown(h) == 2);
+    assert_eq!(app(&h).thumbnail_pixels("photo.png"), Some([256, 192]));
+    // The slider to its end: 320 points, more than a 256 px thumbnail covers.
+    h.get_by_role_and_label(egui::accesskit::Role::Slider, "Thumbnail size")
+        .focus();
+    h.step();
+    for _ in 0..20 {
+        h.key_press(egui::Key::ArrowRight);
+    }
+    step_until(&mut h, "the larger thumbnail", |h| {
+        // The tile shows the one it has until then.
+        assert_eq!(thumbnails_shown(h), 2, "a tile went blank");
+        app(h).thumbnail_pixels("photo.png") == Some([512, 384])
+    });
+    assert_eq!(app(&h).config().window.thumb_size, 320.0);
+    // An image smaller than its thumbnail already shows all it has.
+    assert_eq!(app(&h).thumbnail_pixels("small.png"), Some([200, 150]));
+}
+
+#[test]
 fn thousands_of_images_lay_out_and_decode_only_what_is_on_screen() {
     let dir = tempfile::tempdir().unwrap();
     let bytes = png(24, 16, 3);
