@@ -233,3 +233,48 @@ impl MagpieApp {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::thumbs::ThumbError;
+    use crate::ui::items::Place;
+
+    #[test]
+    fn large_textures_are_kept_within_the_byte_budget_not_only_the_count() {
+        let ctx = egui::Context::default();
+        let mut items = Items::<TextureHandle>::default();
+        let batch = items.new_batch();
+        let n = 400; // within the count, over the bytes when each is a 512 px thumbnail
+        for i in 0..n {
+            let path = PathBuf::from(format!("/photos/{i}.jpg"));
+            items.add_on_disk(path, 1, Place::new(batch, i));
+        }
+        let thumbs = Thumbnailer::with_decoder(
+            1,
+            Arc::new(|| {}),
+            Arc::new(|_: &std::path::Path, _| Err(ThumbError::Unsupported)),
+        );
+        let (size, bytes) = (CacheSize::XLarge, 512 * 384 * 4);
+        let mut textures = Textures::default();
+        for i in 0..n {
+            // Tile i arrives and is on screen alone (the texture itself is one pixel: the
+            // budget goes by the bytes a decode reports).
+            let key = items.get(i).unwrap().key;
+            let texture = ctx.load_texture("t", egui::ColorImage::example(), Default::default());
+            items.get_mut(i).unwrap().thumb = Thumb::Ready(texture);
+            textures.arrived(key, size, Some(bytes));
+            textures.frame(&[key], 400.0, &mut items, &thumbs);
+        }
+        let ready: Vec<usize> = (0..n)
+            .filter(|&i| matches!(items.get(i).unwrap().thumb, Thumb::Ready(_)))
+            .collect();
+        let fits = TEXTURE_BYTES / bytes;
+        assert_eq!(ready.len(), fits, "textures kept");
+        assert_eq!(ready[0], n - fits, "the ones seen last are kept");
+        assert!(textures.bytes <= TEXTURE_BYTES);
+    }
+}
