@@ -4,31 +4,15 @@
 use egui_kittest::Harness;
 use magpie::ui::{AppOptions, MagpieApp};
 
-pub type App = Option<MagpieApp>;
+#[path = "../../tests/suite/support/harness.rs"]
+mod harness;
+#[allow(unused_imports)] // each bench uses what it needs
+pub use harness::{App, harness_scaled};
 
 /// The window at `size` points, made on its first frame with `options`.
-#[allow(dead_code)] // each bench uses what it needs
+#[allow(dead_code)]
 pub fn harness(options: AppOptions, size: egui::Vec2) -> Harness<'static, App> {
     harness_scaled(options, size, 1.0)
-}
-
-/// The same on a display of `pixels_per_point` (2 on most HiDPI screens).
-#[allow(dead_code)]
-pub fn harness_scaled(
-    options: AppOptions,
-    size: egui::Vec2,
-    pixels_per_point: f32,
-) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(size)
-        .with_pixels_per_point(pixels_per_point)
-        .build_ui_state(
-            move |ui, app: &mut App| {
-                app.get_or_insert_with(|| MagpieApp::new(ui.ctx(), options.clone()))
-                    .show(ui);
-            },
-            None,
-        )
 }
 
 #[allow(dead_code)]

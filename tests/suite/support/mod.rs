@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+mod harness;
 mod images;
 mod odd_servers;
 mod routes;

@@ -9,8 +9,7 @@ use magpie::config::Config;
 use magpie::ui::{AppOptions, MagpieApp};
 
 use super::fast_settings;
-
-pub type App = Option<MagpieApp>;
+pub use super::harness::{App, harness_scaled};
 
 pub fn harness(options: AppOptions) -> Harness<'static, App> {
     harness_sized(options, egui::vec2(1280.0, 900.0))
@@ -19,25 +18,6 @@ pub fn harness(options: AppOptions) -> Harness<'static, App> {
 /// A window of `size`.
 pub fn harness_sized(options: AppOptions, size: egui::Vec2) -> Harness<'static, App> {
     harness_scaled(options, size, 1.0)
-}
-
-/// A window of `size` points on a display with `pixels_per_point` pixels to a point (2 on most
-/// HiDPI screens).
-pub fn harness_scaled(
-    options: AppOptions,
-    size: egui::Vec2,
-    pixels_per_point: f32,
-) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(size)
-        .with_pixels_per_point(pixels_per_point)
-        .build_ui_state(
-            move |ui, app: &mut App| {
-                app.get_or_insert_with(|| MagpieApp::new(ui.ctx(), options.clone()))
-                    .show(ui);
-            },
-            None,
-        )
 }
 
 /// A window on `dir` that saves its settings to `config`, stepped until the folder is open.
