@@ -164,9 +164,9 @@ impl Thumbnailer {
         std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8))
     }
 
-    /// Queues a decode, unless the same one is already queued or running. A queued request for
-    /// the same key and use now decodes at the size asked last (a tile grown past its
-    /// thumbnail's size, the viewer zoomed in before its first decode began).
+    /// Queues a decode, unless the same one is already queued or running. A request still
+    /// queued for the same key and use is decoded at the size asked last (a tile grown past its
+    /// thumbnail, the viewer zoomed in before its first decode began).
     pub fn request(&self, req: Request) {
         let Ok(mut q) = self.shared.queue.lock() else {
             return;

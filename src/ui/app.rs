@@ -318,7 +318,7 @@ impl MagpieApp {
                     self.paused,
                     &mut actions,
                 );
-                (self.textures).frame(
+                self.textures.frame(
                     &shown.keys,
                     shown.tile_pixels,
                     &mut self.items,

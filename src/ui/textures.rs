@@ -261,8 +261,8 @@ mod tests {
         let (size, bytes) = (CacheSize::XLarge, 512 * 384 * 4);
         let mut textures = Textures::default();
         for i in 0..n {
-            // Tile i arrives and is on screen alone (the texture itself is one pixel: the
-            // budget goes by the bytes a decode reports).
+            // Tile i arrives and is on screen alone (its texture is egui's small example
+            // image: the budget goes by the bytes the decode reported).
             let key = items.get(i).unwrap().key;
             let texture = ctx.load_texture("t", egui::ColorImage::example(), Default::default());
             items.get_mut(i).unwrap().thumb = Thumb::Ready(texture);
