@@ -165,8 +165,8 @@ impl Thumbnailer {
     }
 
     /// Queues a decode, unless the same one is already queued or running. A request still
-    /// queued for the same key and use is decoded at the size asked last (a tile grown past its
-    /// thumbnail, the viewer zoomed in before its first decode began).
+    /// queued for the same key and use is decoded at the size asked last (a tile that grew past
+    /// its thumbnail while waiting for it).
     pub fn request(&self, req: Request) {
         let Ok(mut q) = self.shared.queue.lock() else {
             return;
@@ -352,7 +352,7 @@ mod tests {
             pool.request(req(key, Purpose::Tile(CacheSize::Large)));
         }
         pool.request(req(3, Purpose::Tile(CacheSize::Large))); // asked again: still queued once
-        // Asked again bigger (the tile grew; the viewer zoomed in): decoded once, at the new size.
+        // Asked again at another size while queued: decoded once, at the size asked last.
         pool.request(req(5, Purpose::Tile(CacheSize::XLarge)));
         pool.request(req(9, Purpose::Viewer(1920)));
         pool.request(req(9, Purpose::Viewer(4000)));
