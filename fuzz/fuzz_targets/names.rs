@@ -5,20 +5,9 @@
 //! trailing dot or space, no device name. A name that breaks one of these is a bug.
 #![no_main]
 
-use image::ImageFormat;
 use libfuzzer_sys::fuzz_target;
 use magpie::store::template::Fields;
 use magpie::store::{Kind, Template, names};
-
-const KINDS: [Kind; 7] = [
-    Kind::Raster(ImageFormat::Jpeg),
-    Kind::Raster(ImageFormat::Png),
-    Kind::Raster(ImageFormat::WebP),
-    Kind::Raster(ImageFormat::Gif),
-    Kind::Svg,
-    Kind::Jxl,
-    Kind::Heif,
-];
 
 const DEVICES: [&str; 8] = [
     "CON", "PRN", "AUX", "NUL", "COM1", "LPT1", "CONIN$", "CLOCK$",
@@ -50,7 +39,7 @@ fuzz_target!(|input: (&str, &str, &str, &str, u8, u16)| {
     let Ok(url) = url::Url::parse(&format!("https://example.com/{path}")) else {
         return;
     };
-    let kind = KINDS[usize::from(kind) % KINDS.len()];
+    let kind = Kind::ALL[usize::from(kind) % Kind::ALL.len()];
     let disposition = (!disposition.is_empty()).then_some(disposition);
     let server_name = names::file_name(disposition, &url, Some(kind));
     check(&server_name, "server name");

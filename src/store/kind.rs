@@ -17,6 +17,22 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind Magpie saves.
+    pub const ALL: [Kind; 12] = [
+        Kind::Raster(ImageFormat::Jpeg),
+        Kind::Raster(ImageFormat::Png),
+        Kind::Raster(ImageFormat::Gif),
+        Kind::Raster(ImageFormat::WebP),
+        Kind::Raster(ImageFormat::Bmp),
+        Kind::Raster(ImageFormat::Tiff),
+        Kind::Raster(ImageFormat::Ico),
+        Kind::Raster(ImageFormat::Qoi),
+        Kind::Raster(ImageFormat::Avif),
+        Kind::Jxl,
+        Kind::Heif,
+        Kind::Svg,
+    ];
+
     /// File extensions, the usual one first.
     pub fn extensions(self) -> &'static [&'static str] {
         match self {
@@ -63,22 +79,9 @@ impl Kind {
     /// The kind a file extension names, if any (for files already on disk).
     pub fn from_extension(ext: &str) -> Option<Self> {
         let ext = ext.to_ascii_lowercase();
-        [
-            Kind::Raster(ImageFormat::Jpeg),
-            Kind::Raster(ImageFormat::Png),
-            Kind::Raster(ImageFormat::Gif),
-            Kind::Raster(ImageFormat::WebP),
-            Kind::Raster(ImageFormat::Bmp),
-            Kind::Raster(ImageFormat::Tiff),
-            Kind::Raster(ImageFormat::Ico),
-            Kind::Raster(ImageFormat::Qoi),
-            Kind::Raster(ImageFormat::Avif),
-            Kind::Jxl,
-            Kind::Heif,
-            Kind::Svg,
-        ]
-        .into_iter()
-        .find(|k| k.extensions().contains(&ext.as_str()))
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.extensions().contains(&ext.as_str()))
     }
 }
 
