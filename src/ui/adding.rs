@@ -75,8 +75,9 @@ enum Batch {
     /// Downloads that failed in an earlier session, with their reasons, and the gallery batch
     /// their tiles go in if they are retried.
     PastFailures(u32, Numbered<(Url, String)>),
-    /// Images found in the folder, newest first, and their gallery batch.
-    Files(u32, Numbered<(PathBuf, u64)>),
+    /// Images found in the folder, in the order shown, their gallery batch, and the place in
+    /// it of the first.
+    Files(u32, u32, Numbered<(PathBuf, u64)>),
     /// Where files in the folder came from (its journal); after its `Files`.
     Sources(std::vec::IntoIter<(PathBuf, Url, Option<Url>)>),
 }
@@ -118,16 +119,16 @@ impl Pending {
             .retain(|b| !matches!(b, Batch::Files(..) | Batch::Sources(_)));
     }
 
-    /// Shows the folder's files (newest first) as gallery batch `batch`, then where they came
-    /// from, over the next frames.
+    /// Shows the folder's files (in the order given) in gallery batch `batch` from place
+    /// `first` on, then where they came from, over the next frames.
     pub fn files(
         &mut self,
-        batch: u32,
+        (batch, first): (u32, u32),
         files: Vec<(PathBuf, u64)>,
         sources: Vec<(PathBuf, Url, Option<Url>)>,
     ) {
         let files = files.into_iter().enumerate();
-        self.batches.push_back(Batch::Files(batch, files));
+        self.batches.push_back(Batch::Files(batch, first, files));
         if !sources.is_empty() {
             self.batches.push_back(Batch::Sources(sources.into_iter()));
         }
@@ -246,9 +247,10 @@ impl MagpieApp {
                     }
                     rows.len() > 0
                 }
-                Batch::Files(batch, files) => {
+                Batch::Files(batch, first, files) => {
                     for (n, (path, size)) in files.by_ref().take(SLICE) {
-                        self.items.add_on_disk(path, size, Place::new(*batch, n));
+                        let seq = u64::from(*first) + n as u64;
+                        self.items.add_on_disk(path, size, Place::new(*batch, seq));
                     }
                     files.len() > 0
                 }

@@ -251,6 +251,7 @@ impl MagpieApp {
         if !self.pending.is_empty() {
             self.add_pending();
         }
+        self.admit_newcomers();
     }
 
     /// One whole frame: take in what arrived, then draw into `ui` (the whole window).

@@ -1,14 +1,19 @@
 //! The output folder as the window sees it. The engine opens folders (off this thread, which
 //! matters on a slow or dead network mount); the window says which one, shows "Opening…" until
 //! the engine answers, then restores what the folder's history remembers and lists its images.
+//! From then on it follows the folder: images other programs add join the gallery with the
+//! folder's own (the newest first), removed ones leave it, rewritten ones get a new thumbnail.
 
-use std::path::PathBuf;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
 use url::Url;
 
 use super::app::MagpieApp;
 use super::items::ItemState;
 use super::platform;
+use super::watch::{Change, FolderWatch};
 use crate::engine::OpenedFolder;
 use crate::journal::Record;
 
@@ -39,7 +44,22 @@ pub struct Folder {
     /// The gallery batch of the files the scan finds: taken when the folder opens, so they
     /// show below the downloads it resumes, however late the scan.
     files_batch: u32,
+    /// Images other programs added since the folder opened: each shows before those before it.
+    arrivals: u32,
+    /// Following the open folder for other programs' changes (`None`: not open yet).
+    watch: Option<FolderWatch>,
+    /// Images the watch found that no row has (yet): size, time modified, when first seen.
+    newcomers: HashMap<PathBuf, (u64, SystemTime, Instant)>,
 }
+
+/// How long an image the watch found waits before it is shown as another program's. The
+/// engine's own downloads are reported by the watch too, sometimes before the engine says it
+/// saved them; by then they have their row, and are not shown twice.
+const SETTLE: Duration = Duration::from_secs(1);
+
+/// Where the scan's files start within the folder's batch: the images that arrive later take
+/// the places before, the newest first.
+pub(super) const SCANNED_FROM: u32 = 1 << 31;
 
 impl Folder {
     pub fn new(dir: PathBuf) -> Self {
@@ -51,6 +71,9 @@ impl Folder {
             remember: false,
             sources: Vec::new(),
             files_batch: 0,
+            arrivals: 0,
+            watch: None,
+            newcomers: HashMap::new(),
         }
     }
 
@@ -77,6 +100,7 @@ impl MagpieApp {
                 dir: self.folder.asked.clone(),
             });
         }
+        // Dropping the old folder stops following it.
         self.folder = Folder::new(dir.clone());
         self.folder.remember = remember;
         self.pending.forget_files();
@@ -103,7 +127,10 @@ impl MagpieApp {
         self.folder.files_batch = self.items.new_batch();
         self.restore_history(opened);
         let dir = self.folder.dir.clone();
-        self.background("scan", move || platform::scan_folder(dir));
+        let wake = self.ctx.clone();
+        self.folder.watch = Some(FolderWatch::start(dir, self.bg_tx.clone(), move || {
+            wake.request_repaint();
+        }));
     }
 
     /// The engine cannot use the folder the window asked for.
@@ -124,7 +151,125 @@ impl MagpieApp {
         let sources = std::mem::take(&mut self.folder.sources);
         self.items.reserve(files.len());
         // Added from this frame on (see `drain`): the frame's one budget for new rows.
-        self.pending.files(self.folder.files_batch, files, sources);
+        let at = (self.folder.files_batch, SCANNED_FROM);
+        self.pending.files(at, files, sources);
+    }
+
+    /// Another program changed the folder: new images join the gallery before the folder's
+    /// others (once settled, see [`SETTLE`]), those gone leave it (as if deleted here),
+    /// rewritten ones are decoded again.
+    pub(super) fn folder_changed(&mut self, dir: PathBuf, change: Change) {
+        if dir != self.folder.dir || self.folder.state != FolderState::Open {
+            return; // a folder since left
+        }
+        if !change.gone.is_empty() {
+            let gone: HashSet<&Path> = change.gone.iter().map(PathBuf::as_path).collect();
+            // A whole subfolder may have gone: its files are found by their parents.
+            let within = |path: &Path| {
+                path.ancestors()
+                    .take(platform::SCAN_DEPTH + 2)
+                    .any(|p| gone.contains(p))
+            };
+            self.folder.newcomers.retain(|p, _| !within(p));
+            let keys: Vec<u64> = self
+                .items
+                .as_slice()
+                .iter()
+                .filter(|i| i.path.as_deref().is_some_and(within))
+                .map(|i| i.key)
+                .collect();
+            self.files_gone(&keys);
+        }
+        let now = Instant::now();
+        for (path, size, modified) in change.present {
+            match self.items.key_of_path(&path) {
+                Some(key) => self.file_rewritten(key, size),
+                None => {
+                    let seen = self.folder.newcomers.get(&path).map_or(now, |n| n.2);
+                    self.folder.newcomers.insert(path, (size, modified, seen));
+                }
+            }
+        }
+        self.admit_newcomers();
+    }
+
+    /// Shows the images other programs added that have settled and are not Magpie's own
+    /// downloads, as rows joining a slice per frame (a copy of thousands stalls no frame);
+    /// asks for a frame when the next ones settle.
+    pub(super) fn admit_newcomers(&mut self) {
+        if self.folder.newcomers.is_empty() {
+            return;
+        }
+        // Rows still joining may be downloads whose word that they saved is held for them.
+        if !self.pending.is_empty() {
+            self.ctx.request_repaint_after(SETTLE);
+            return;
+        }
+        let mut settled = Vec::new();
+        let mut next = None::<Duration>;
+        self.folder
+            .newcomers
+            .retain(|path, &mut (size, modified, seen)| {
+                let age = seen.elapsed();
+                if age < SETTLE {
+                    next = Some(next.map_or(SETTLE - age, |n| n.min(SETTLE - age)));
+                    return true;
+                }
+                settled.push((path.clone(), size, modified));
+                false
+            });
+        // Magpie's own downloads have their rows by now.
+        settled.retain(|(path, ..)| self.items.key_of_path(path).is_none());
+        if !settled.is_empty() {
+            // Before the images that came earlier; among themselves as the folder's listing
+            // orders them (newest first), so reopening the folder shows them the same way.
+            platform::newest_first(&mut settled);
+            let count = u32::try_from(settled.len()).unwrap_or(u32::MAX);
+            self.folder.arrivals = self.folder.arrivals.saturating_add(count);
+            let first = SCANNED_FROM.saturating_sub(self.folder.arrivals);
+            let files = settled.into_iter().map(|(p, size, _)| (p, size)).collect();
+            self.pending
+                .files((self.folder.files_batch, first), files, Vec::new());
+            self.add_pending();
+        }
+        if let Some(wait) = next {
+            self.ctx.request_repaint_after(wait);
+        }
+    }
+
+    /// The files of items `keys` are gone (deleted here, or by another program): their rows
+    /// and tiles go too.
+    pub(super) fn files_gone(&mut self, keys: &[u64]) {
+        if keys.is_empty() {
+            return;
+        }
+        if self.viewer.as_ref().is_some_and(|v| keys.contains(&v.key)) {
+            self.viewer = None;
+        }
+        for &key in keys {
+            self.thumbs.cancel(key);
+        }
+        let keys: HashSet<u64> = keys.iter().copied().collect();
+        self.items.remove_where(|i| keys.contains(&i.key));
+    }
+
+    /// Item `key`'s file is now `size` bytes: if that is new, its thumbnail is made again.
+    fn file_rewritten(&mut self, key: u64, size: u64) {
+        let Some(i) = self.items.index_of_key(key) else {
+            return;
+        };
+        let Some(item) = self.items.get_mut(i) else {
+            return;
+        };
+        // The engine's own files are reported too, once saved: same size, nothing to do.
+        if item.size == Some(size) {
+            return;
+        }
+        item.size = Some(size);
+        item.dims = None;
+        item.thumb = super::items::Thumb::None;
+        self.thumbs.cancel(key);
+        self.textures.forget(key);
     }
 
     /// Shows what the folder's history remembers: source URLs of saved files, failures with

@@ -3,8 +3,8 @@
 //! The rooms, in the order a frame visits them:
 //! - `app.rs`: [`MagpieApp`], the window's state, and the frame: poll, draw, apply.
 //! - `pump.rs`: drains what the engine, the thumbnail workers and background threads reported.
-//! - `folder.rs`: the output folder as the window sees it (opening, open, failed) and what its
-//!   history restores.
+//! - `folder.rs`: the output folder as the window sees it (opening, open, failed), what its
+//!   history restores, and what other programs change in it (`watch.rs` follows it).
 //! - views: `panels.rs` (folder bar, URL box, status bar, notices, dialogs), `queue.rs`,
 //!   `gallery.rs`, `viewer.rs`, `settings_panel.rs`: `*_ui` functions that draw and return
 //!   [`action::Action`]s, doing no work themselves.
@@ -33,6 +33,7 @@ mod settings_panel;
 mod status;
 mod textures;
 mod viewer;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -53,6 +53,11 @@ pub enum Background {
         dir: PathBuf,
         files: Vec<(PathBuf, u64)>,
     },
+    /// Another program added, rewrote or removed images in `dir` (see `watch.rs`).
+    FolderChanged {
+        dir: PathBuf,
+        change: super::watch::Change,
+    },
     /// The failed URLs were written to a list (`count` of them).
     Exported {
         count: usize,
@@ -153,17 +158,27 @@ fn parse_lists(paths: Vec<PathBuf>) -> Vec<(String, Result<UrlList, BackgroundEr
 pub fn scan_folder(dir: PathBuf) -> Background {
     let mut files: Vec<(PathBuf, u64, std::time::SystemTime)> = Vec::new();
     scan_into(&dir, 0, &mut files);
-    files.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| b.0.cmp(&a.0)));
+    newest_first(&mut files);
     Background::FolderScanned {
         dir,
         files: files.into_iter().map(|(p, s, _)| (p, s)).collect(),
     }
 }
 
-/// Subfolder levels the gallery looks into.
-const SCAN_DEPTH: usize = 8;
+/// The gallery's order for a folder's images: the newest first, and by name, last first,
+/// among those of the same time.
+pub(super) fn newest_first(files: &mut [(PathBuf, u64, std::time::SystemTime)]) {
+    files.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| b.0.cmp(&a.0)));
+}
 
-fn scan_into(dir: &Path, depth: usize, files: &mut Vec<(PathBuf, u64, std::time::SystemTime)>) {
+/// Subfolder levels the gallery looks into.
+pub(super) const SCAN_DEPTH: usize = 8;
+
+pub(super) fn scan_into(
+    dir: &Path,
+    depth: usize,
+    files: &mut Vec<(PathBuf, u64, std::time::SystemTime)>,
+) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue;

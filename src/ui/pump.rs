@@ -165,14 +165,9 @@ impl MagpieApp {
                 }
             }
             Background::FolderScanned { dir, files } => self.folder_scanned(dir, files),
+            Background::FolderChanged { dir, change } => self.folder_changed(dir, change),
             Background::Deleted { key, result } => match result {
-                Ok(()) => {
-                    if self.viewer.as_ref().is_some_and(|v| v.key == key) {
-                        self.viewer = None;
-                    }
-                    self.thumbs.cancel(key);
-                    self.items.remove_where(|i| i.key == key);
-                }
+                Ok(()) => self.files_gone(&[key]),
                 Err(e) => self.set_notice(&e.to_string(), true),
             },
             Background::Exported { count, result } => match result {

@@ -100,6 +100,13 @@ impl Textures {
         }
     }
 
+    /// Tile `key` gave up its texture (its file changed): the budget no longer counts it.
+    pub fn forget(&mut self, key: u64) {
+        if let Some(held) = self.held.remove(&key) {
+            self.bytes -= held.bytes;
+        }
+    }
+
     /// A tile's texture of `size` arrived, taking `bytes` (`None`: a larger one could not be
     /// made, and the tile keeps what it has). Says whether to show it: not when the tile holds
     /// a larger one already.

@@ -392,7 +392,18 @@ impl<T> Items<T> {
             .change(index, |item| Self::apply_to(item, event, &mut owns_file))
             .unwrap_or(0);
         if owns_file {
-            self.index_path(index);
+            // The folder's watcher may have reported the file before the engine said it saved
+            // it: the folder's copy of the row goes, the download's stays.
+            let twin = self.items[index]
+                .path
+                .as_deref()
+                .and_then(|p| self.position_of_path(p))
+                .filter(|&j| j != index && self.items[j].state == ItemState::OnDisk)
+                .map(|j| self.items[j].key);
+            match twin {
+                Some(key) => self.remove_where(|i| i.key == key),
+                None => self.index_path(index),
+            }
         }
         new
     }

@@ -166,3 +166,34 @@ fn the_latest_list_is_shown_first_in_its_own_order_above_the_folder() {
         ["r.jpg", "l1.jpg", "l2.jpg", "new.jpg", "old.jpg"]
     );
 }
+
+#[test]
+fn a_download_the_folder_watch_reported_first_is_one_tile_with_its_url() {
+    let mut items: Items<()> = Items::default();
+    let folder = items.new_batch();
+    let list = items.new_batch();
+    items.add_download(url("a.png"), JobId(1), None, Place::new(list, 0));
+    items.apply(Event::Started { id: JobId(1) });
+    // The watcher saw the file appear before the engine's word that it saved it.
+    items.add_on_disk(PathBuf::from("/pics/a.png"), 10, Place::new(folder, 0));
+    assert_eq!(items.gallery_tiles().len(), 2);
+    items.apply(Event::Saved {
+        id: JobId(1),
+        saved: crate::engine::Saved {
+            path: PathBuf::from("/pics/a.png"),
+            bytes: 10,
+            format: crate::store::Kind::Raster(image::ImageFormat::Png),
+            note: None,
+            duplicate: false,
+        },
+    });
+    assert_eq!(items.len(), 1);
+    assert_eq!(shown(&items), [0]);
+    let tile = items.get(0).unwrap();
+    assert_eq!(
+        (&tile.state, tile.url.as_ref()),
+        (&ItemState::Saved, Some(&url("a.png")))
+    );
+    assert_eq!(items.key_of_path(Path::new("/pics/a.png")), Some(tile.key));
+    assert_eq!(items.totals().saved, 1);
+}

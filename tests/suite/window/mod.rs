@@ -1,8 +1,10 @@
 //! The window driven like a person would: by labels, typing, clicking and dropping files, with the
 //! engine talking to a real HTTP server on loopback. This file: pasting and downloading;
-//! `folders.rs`: drops and the folder; `gallery.rs`: browsing; `settings.rs`: the Settings panel.
+//! `folders.rs`: drops and the folder; `gallery.rs`: browsing; `followed.rs`: the folder changed
+//! by other programs; `settings.rs`: the Settings panel.
 
 mod folders;
+mod followed;
 mod gallery;
 mod settings;
 

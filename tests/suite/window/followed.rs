@@ -1,0 +1,129 @@
+//! The gallery follows its folder: images other programs add, rewrite or remove (a file
+//! manager, an editor, another Magpie) come, change and go without reopening it.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable};
+
+use crate::support::window::*;
+use crate::support::*;
+
+/// The names of the gallery's tiles, in the order a reader meets them.
+fn tile_names(h: &Harness<'_, App>) -> Vec<String> {
+    h.query_all_by_label_contains(", image ")
+        .filter_map(|n| n.accesskit_node().label())
+        .filter_map(|l| l.split(", image ").next().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn images_other_programs_add_or_remove_come_and_go() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("old.png"), png(40, 30, 1)).unwrap();
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "the folder's image", |h| {
+        tile_names(h) == ["old.png"]
+    });
+
+    // Saved by another program: shown before the folder's older images.
+    std::fs::write(dir.path().join("new.png"), png(40, 30, 2)).unwrap();
+    step_until(&mut h, "the new image", |h| {
+        tile_names(h) == ["new.png", "old.png"]
+    });
+
+    // A folder of images moved in from elsewhere on the disk.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let album = elsewhere.path().join("album");
+    std::fs::create_dir_all(album.join("day1")).unwrap();
+    std::fs::write(album.join("day1/beach.png"), png(40, 30, 3)).unwrap();
+    std::fs::rename(&album, dir.path().join("album")).unwrap();
+    step_until(&mut h, "the image in the moved folder", |h| {
+        tile_names(h) == ["beach.png", "new.png", "old.png"]
+    });
+
+    // Deleted, and a folder moved away: their tiles go.
+    std::fs::remove_file(dir.path().join("old.png")).unwrap();
+    std::fs::rename(dir.path().join("album"), elsewhere.path().join("back")).unwrap();
+    step_until(&mut h, "only the image still there", |h| {
+        tile_names(h) == ["new.png"]
+    });
+    assert!(h.query_by_label_contains("Gallery (1)").is_some());
+}
+
+#[test]
+fn an_image_rewritten_by_another_program_gets_a_new_thumbnail() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edited.png");
+    std::fs::write(&path, png(40, 30, 1)).unwrap();
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "the thumbnail", |h| {
+        h.query_by_label_contains("edited.png, image 40×30")
+            .is_some()
+    });
+    // Cropped and saved over itself, as an editor does.
+    std::fs::write(&path, png(64, 20, 2)).unwrap();
+    step_until(&mut h, "the thumbnail of the edited image", |h| {
+        h.query_by_label_contains("edited.png, image 64×20")
+            .is_some()
+    });
+    assert_eq!(
+        tile_names(&h),
+        ["edited.png"],
+        "the same tile, not a second one"
+    );
+}
+
+#[test]
+fn downloads_into_the_followed_folder_are_shown_once() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    let urls: String = (1..=6)
+        .map(|i| format!("{}\n", server.url(&format!("/img/photo{i}.png"))))
+        .collect();
+    paste_urls(&mut h, &urls);
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "6 thumbnails", |h| thumbnails_shown(h) == 6);
+    // The watcher reports the downloads too. An image saved by another program after them
+    // shows once the watcher has reported everything before it.
+    std::fs::write(dir.path().join("marker.png"), png(40, 30, 9)).unwrap();
+    step_until(&mut h, "the other program's image", |h| {
+        tile_names(h).contains(&"marker.png".to_string())
+    });
+    let names = tile_names(&h);
+    assert_eq!(
+        names.len(),
+        7,
+        "each download once, and the marker: {names:?}"
+    );
+    assert!(h.query_by_label_contains("Gallery (7)").is_some());
+    assert!(h.query_by_label_contains("6/6 done").is_some());
+}
+
+#[test]
+fn thousands_of_images_copied_in_at_once_all_join_the_gallery_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("old.png"), png(40, 30, 1)).unwrap();
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "the folder's image", |h| {
+        tile_names(h) == ["old.png"]
+    });
+    let image = png(8, 8, 2);
+    for i in 0..2_000 {
+        std::fs::write(dir.path().join(format!("copied{i:04}.png")), &image).unwrap();
+    }
+    step_until(&mut h, "every copied image, the first screen drawn", |h| {
+        h.query_by_label_contains("Gallery (2,001)").is_some() && tile_names(h).len() >= 3
+    });
+    // As the folder would list them if opened again: the last written first.
+    assert_eq!(
+        tile_names(&h)[..3],
+        ["copied1999.png", "copied1998.png", "copied1997.png"]
+    );
+    let items = app(&h).items();
+    let last = items.tile_index(items.key_of_path(&dir.path().join("old.png")).unwrap());
+    assert_eq!(
+        last,
+        Some(2_000),
+        "what was there before comes after the copy"
+    );
+}
