@@ -270,6 +270,10 @@ impl MagpieApp {
         item.thumb = super::items::Thumb::None;
         self.thumbs.cancel(key);
         self.textures.forget(key);
+        if self.viewer.as_ref().is_some_and(|v| v.key == key) {
+            // Open on it: shown again as it is now.
+            self.apply(super::action::Action::View(key));
+        }
     }
 
     /// Shows what the folder's history remembers: source URLs of saved files, failures with

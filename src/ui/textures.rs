@@ -192,6 +192,16 @@ impl MagpieApp {
                     && v.key == done.key
                     && v.requested == side
                 {
+                    // Told by the viewer's own decode too: the tile's may be gone, or older
+                    // than the file (rewritten since).
+                    if let (Ok(px), Some(item)) = (
+                        &done.result,
+                        self.items
+                            .index_of_key(done.key)
+                            .and_then(|i| self.items.get_mut(i)),
+                    ) {
+                        item.dims = Some((px.original_width, px.original_height));
+                    }
                     let ctx = &self.ctx;
                     v.set_full(
                         done.result

@@ -127,3 +127,21 @@ fn thousands_of_images_copied_in_at_once_all_join_the_gallery_newest_first() {
         "what was there before comes after the copy"
     );
 }
+
+#[test]
+fn the_viewer_open_on_an_image_shows_it_as_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edited.png");
+    std::fs::write(&path, png(40, 30, 1)).unwrap();
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "the thumbnail", |h| thumbnails_shown(h) == 1);
+    h.get_by_label_contains("edited.png, image").click();
+    step_until(&mut h, "the viewer", |h| {
+        h.query_by_label("40 × 30").is_some()
+    });
+    std::fs::write(&path, png(64, 20, 2)).unwrap();
+    step_until(&mut h, "the edited image in the viewer", |h| {
+        h.query_by_label("64 × 20").is_some()
+    });
+    assert!(h.query_by_label("⬅ Gallery").is_some(), "still open");
+}
