@@ -154,10 +154,11 @@ fn parse_lists(paths: Vec<PathBuf>) -> Vec<(String, Result<UrlList, BackgroundEr
 
 /// Lists the images in `dir` and its subfolders (a name template may make them; not hidden
 /// files, not in-progress downloads, links not followed), newest first: the gallery shows them
-/// so, and a large folder's first screen is then right from its first slice.
-pub fn scan_folder(dir: PathBuf) -> Background {
+/// so, and a large folder's first screen is then right from its first slice. `enter` is told of
+/// each folder just before it is read.
+pub fn scan_folder(dir: PathBuf, enter: &mut dyn FnMut(&Path)) -> Background {
     let mut files: Vec<(PathBuf, u64, std::time::SystemTime)> = Vec::new();
-    scan_into(&dir, 0, &mut files);
+    scan_into(&dir, 0, &mut files, enter);
     newest_first(&mut files);
     Background::FolderScanned {
         dir,
@@ -174,11 +175,14 @@ pub(super) fn newest_first(files: &mut [(PathBuf, u64, std::time::SystemTime)]) 
 /// Subfolder levels the gallery looks into.
 pub(super) const SCAN_DEPTH: usize = 8;
 
+/// Adds the images in `dir`, `depth` levels below the folder, and in its subfolders to `files`.
 pub(super) fn scan_into(
     dir: &Path,
     depth: usize,
     files: &mut Vec<(PathBuf, u64, std::time::SystemTime)>,
+    enter: &mut dyn FnMut(&Path),
 ) {
+    enter(dir);
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
@@ -189,7 +193,7 @@ pub(super) fn scan_into(
         };
         let path = entry.path();
         if kind.is_dir() && depth < SCAN_DEPTH {
-            scan_into(&path, depth + 1, files);
+            scan_into(&path, depth + 1, files, enter);
         } else if kind.is_file()
             && crate::thumbs::is_image_file(&path)
             && let Ok(meta) = entry.metadata()

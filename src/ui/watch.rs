@@ -65,10 +65,11 @@ impl Drop for FolderWatch {
 
 impl FolderWatch {
     /// Lists `dir`'s images ([`platform::scan_folder`]) and then follows it, on a thread of
-    /// its own (setting up walks every subfolder, which must not hold up the window on a slow
-    /// disk). The listing and then what changes are sent as [`Background`] results, each
-    /// followed by `wake`. Where the system cannot follow the folder that is logged, and the
-    /// gallery shows what was there when it was listed.
+    /// its own. Each folder is watched just before it is read, so nothing added meanwhile is
+    /// missed (an image both listed and reported is shown once), and watching costs no pass
+    /// of its own over the folder. The listing and then what changes are sent as
+    /// [`Background`] results, each followed by `wake`. Where the system cannot follow the
+    /// folder that is logged, and the gallery shows what was there when it was listed.
     pub fn start(dir: PathBuf, tx: Sender<Background>, wake: impl Fn() + Send + 'static) -> Self {
         let (notes, heard) = mpsc::channel();
         let changes = notes.clone();
@@ -76,22 +77,18 @@ impl FolderWatch {
             .name("magpie-watch".into())
             .spawn(move || {
                 // Kept for as long as the thread runs: dropping it stops the system's reports.
-                let watcher = watch(&dir, changes)
-                    .inspect_err(|e| {
-                        tracing::warn!(
-                            "not following {} for changes by other programs: {e}",
-                            dir.display()
-                        );
-                    })
+                let mut watcher = watcher(changes)
+                    .inspect_err(|e| tracing::warn!("cannot follow folders for changes: {e}"))
                     .ok();
-                // Listed once followed, so nothing added meanwhile is missed (an image both
-                // listed and reported is shown once).
-                if tx.send(platform::scan_folder(dir.clone())).is_err() {
+                let listing = platform::scan_folder(dir.clone(), &mut |d| {
+                    follow(watcher.as_mut(), d, d == dir);
+                });
+                if tx.send(listing).is_err() {
                     return;
                 }
                 wake();
-                if watcher.is_some() {
-                    gather(&dir, &heard, &tx, wake);
+                if let Some(watcher) = watcher {
+                    gather(&dir, watcher, &heard, &tx, wake);
                 }
             });
         if let Err(e) = spawned {
@@ -101,10 +98,10 @@ impl FolderWatch {
     }
 }
 
-/// The system's watch on `dir` and its subfolders, reporting to `notes`.
-fn watch(dir: &Path, notes: Sender<Note>) -> notify::Result<notify::RecommendedWatcher> {
+/// A watcher reporting to `notes`, watching nothing yet.
+fn watcher(notes: Sender<Note>) -> notify::Result<notify::RecommendedWatcher> {
     let config = notify::Config::default().with_follow_symlinks(false);
-    let mut watcher = notify::RecommendedWatcher::new(
+    notify::RecommendedWatcher::new(
         move |event: notify::Result<notify::Event>| match event {
             // Reading a file changes nothing (the thumbnailer opens every image it shows).
             Ok(e) if matches!(e.kind, EventKind::Access(a) if a != WRITTEN) => {}
@@ -114,17 +111,37 @@ fn watch(dir: &Path, notes: Sender<Note>) -> notify::Result<notify::RecommendedW
             Err(e) => tracing::debug!("folder watch: {e}"),
         },
         config,
-    )?;
-    watcher.watch(dir, RecursiveMode::Recursive)?;
-    Ok(watcher)
+    )
+}
+
+/// Watches the files and folders right inside `dir` (its subfolders are followed as the scan
+/// enters them). Only the top folder failing is worth a warning.
+fn follow(watcher: Option<&mut notify::RecommendedWatcher>, dir: &Path, top: bool) {
+    let Some(watcher) = watcher else { return };
+    if let Err(e) = watcher.watch(dir, RecursiveMode::NonRecursive) {
+        if top {
+            tracing::warn!(
+                "not following {} for changes by other programs: {e}",
+                dir.display()
+            );
+        } else {
+            tracing::debug!("not following {}: {e}", dir.display());
+        }
+    }
 }
 
 /// A file closed after writing: it is complete, or a step nearer.
 const WRITTEN: AccessKind = AccessKind::Close(AccessMode::Write);
 
-/// Collects changed paths until the folder is quiet, looks at them, sends what changed; ends
-/// when the window leaves the folder or is gone.
-fn gather(dir: &Path, heard: &Receiver<Note>, tx: &Sender<Background>, wake: impl Fn()) {
+/// Collects changed paths until the folder is quiet, looks at them (following subfolders that
+/// appear), sends what changed; ends when the window leaves the folder or is gone.
+fn gather(
+    dir: &Path,
+    mut watcher: notify::RecommendedWatcher,
+    heard: &Receiver<Note>,
+    tx: &Sender<Background>,
+    wake: impl Fn(),
+) {
     while let Ok(Note::Changed(first)) = heard.recv() {
         let mut paths: HashSet<PathBuf> = first.into_iter().collect();
         let start = Instant::now();
@@ -136,7 +153,7 @@ fn gather(dir: &Path, heard: &Receiver<Note>, tx: &Sender<Background>, wake: imp
                 Ok(Note::Stop) | Err(RecvTimeoutError::Disconnected) => return,
             }
         }
-        let change = examine(dir, paths);
+        let change = examine(dir, paths, &mut |d| follow(Some(&mut watcher), d, false));
         if change.is_empty() {
             continue;
         }
@@ -153,8 +170,12 @@ fn gather(dir: &Path, heard: &Receiver<Note>, tx: &Sender<Background>, wake: imp
 
 /// What the changed `paths` in `dir` are now, by the gallery's rules for a folder's images (see
 /// [`platform::scan_folder`]): hidden names and links are left out, a subfolder that appears is
-/// looked into.
-pub fn examine(dir: &Path, paths: impl IntoIterator<Item = PathBuf>) -> Change {
+/// looked into (`enter` told of each of its folders first).
+pub fn examine(
+    dir: &Path,
+    paths: impl IntoIterator<Item = PathBuf>,
+    enter: &mut dyn FnMut(&Path),
+) -> Change {
     let mut change = Change::default();
     for path in paths {
         let Ok(relative) = path.strip_prefix(dir) else {
@@ -175,7 +196,7 @@ pub fn examine(dir: &Path, paths: impl IntoIterator<Item = PathBuf>) -> Change {
                 }
             }
             Ok(meta) if meta.is_dir() => {
-                platform::scan_into(&path, depth, &mut change.present);
+                platform::scan_into(&path, depth, &mut change.present, enter);
             }
             Ok(_) => {} // a link: never followed out of the folder
             Err(e) if e.kind() == io::ErrorKind::NotFound => change.gone.push(path),
@@ -209,6 +230,7 @@ mod tests {
         std::fs::create_dir_all(d.join("moved/in")).unwrap();
         std::fs::write(d.join("moved/in/a.jpg"), b"123").unwrap();
         std::fs::write(d.join("moved/b.gif"), b"1").unwrap();
+        let mut entered = Vec::new();
         let change = examine(
             d,
             [
@@ -221,6 +243,12 @@ mod tests {
                 d.to_path_buf(),
                 PathBuf::from("/elsewhere/x.png"),
             ],
+            &mut |f| entered.push(f.to_path_buf()),
+        );
+        assert_eq!(
+            entered,
+            [d.join("moved"), d.join("moved/in")],
+            "followed as they appear"
         );
         let mut present: Vec<(PathBuf, u64)> = change
             .present
@@ -251,10 +279,13 @@ mod tests {
             dir.path().join("one.png"),
         )
         .unwrap();
+        let mut entered = 0;
         let change = examine(
             dir.path(),
             [dir.path().join("link"), dir.path().join("one.png")],
+            &mut |_| entered += 1,
         );
         assert!(change.is_empty(), "{change:?}");
+        assert_eq!(entered, 0, "a linked folder is not followed");
     }
 }

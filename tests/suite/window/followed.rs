@@ -39,6 +39,11 @@ fn images_other_programs_add_or_remove_come_and_go() {
     step_until(&mut h, "the image in the moved folder", |h| {
         tile_names(h) == ["beach.png", "new.png", "old.png"]
     });
+    // Its folders are followed from then on.
+    std::fs::write(dir.path().join("album/day1/dunes.png"), png(40, 30, 4)).unwrap();
+    step_until(&mut h, "an image saved into the moved folder", |h| {
+        tile_names(h) == ["dunes.png", "beach.png", "new.png", "old.png"]
+    });
 
     // Deleted, and a folder moved away: their tiles go.
     std::fs::remove_file(dir.path().join("old.png")).unwrap();
@@ -47,6 +52,22 @@ fn images_other_programs_add_or_remove_come_and_go() {
         tile_names(h) == ["new.png"]
     });
     assert!(h.query_by_label_contains("Gallery (1)").is_some());
+}
+
+#[test]
+fn subfolders_there_when_the_folder_opened_are_followed_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("example.org/2024");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join("first.png"), png(40, 30, 1)).unwrap();
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "the image in the subfolder", |h| {
+        tile_names(h) == ["first.png"]
+    });
+    std::fs::write(site.join("second.png"), png(40, 30, 2)).unwrap();
+    step_until(&mut h, "the image another program saved beside it", |h| {
+        tile_names(h) == ["second.png", "first.png"]
+    });
 }
 
 #[test]
