@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT as _, Queryable};
 use magpie::config::Config;
 use magpie::ui::{AppOptions, MagpieApp};
 
@@ -66,6 +66,14 @@ pub fn step_until(h: &mut Harness<'_, App>, what: &str, done: impl Fn(&Harness<'
 
 pub fn thumbnails_shown(h: &Harness<'_, App>) -> usize {
     h.query_all_by_label_contains(", image ").count()
+}
+
+/// The names of the gallery's tiles with a thumbnail, in the order a reader meets them.
+pub fn tile_names(h: &Harness<'_, App>) -> Vec<String> {
+    h.query_all_by_label_contains(", image ")
+        .filter_map(|n| n.accesskit_node().label())
+        .filter_map(|l| l.split(", image ").next().map(str::to_owned))
+        .collect()
 }
 
 pub fn paste_urls(h: &mut Harness<'_, App>, text: &str) {

@@ -1,19 +1,10 @@
 //! The gallery follows its folder: images other programs add, rewrite or remove (a file
 //! manager, an editor, another Magpie) come, change and go without reopening it.
 
-use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable};
+use egui_kittest::kittest::Queryable;
 
 use crate::support::window::*;
 use crate::support::*;
-
-/// The names of the gallery's tiles, in the order a reader meets them.
-fn tile_names(h: &Harness<'_, App>) -> Vec<String> {
-    h.query_all_by_label_contains(", image ")
-        .filter_map(|n| n.accesskit_node().label())
-        .filter_map(|l| l.split(", image ").next().map(str::to_owned))
-        .collect()
-}
 
 #[test]
 fn images_other_programs_add_or_remove_come_and_go() {

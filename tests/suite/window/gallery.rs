@@ -52,14 +52,6 @@ fn clicking_a_thumbnail_opens_the_viewer_and_escape_closes_it() {
     });
 }
 
-/// The names of the gallery's tiles, in the order a reader meets them.
-fn tile_names(h: &Harness<'_, App>) -> Vec<String> {
-    h.query_all_by_label_contains(", image ")
-        .filter_map(|n| n.accesskit_node().label())
-        .filter_map(|l| l.split(", image ").next().map(str::to_owned))
-        .collect()
-}
-
 #[test]
 fn a_pasted_list_reads_in_its_own_order_above_the_images_already_there() {
     let server = TestServer::start();
