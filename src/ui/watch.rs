@@ -114,11 +114,21 @@ fn watcher(notes: Sender<Note>) -> notify::Result<notify::RecommendedWatcher> {
     )
 }
 
-/// Watches the files and folders right inside `dir` (its subfolders are followed as the scan
-/// enters them). Only the top folder failing is worth a warning.
+/// Follows folder `dir` as the listing enters it (`top`: the window's folder). Linux's inotify
+/// watches one folder at a time, so each is watched as it is entered (notify's own recursive
+/// mode would first stat every entry of the tree). FSEvents and ReadDirectoryChangesW watch a
+/// whole tree at once: there the top folder's watch covers the rest. Only the top folder
+/// failing is worth a warning.
 fn follow(watcher: Option<&mut notify::RecommendedWatcher>, dir: &Path, top: bool) {
     let Some(watcher) = watcher else { return };
-    if let Err(e) = watcher.watch(dir, RecursiveMode::NonRecursive) {
+    let mode = if cfg!(any(target_os = "linux", target_os = "android")) {
+        RecursiveMode::NonRecursive
+    } else if top {
+        RecursiveMode::Recursive
+    } else {
+        return;
+    };
+    if let Err(e) = watcher.watch(dir, mode) {
         if top {
             tracing::warn!(
                 "not following {} for changes by other programs: {e}",
