@@ -1,7 +1,8 @@
-//! Lists the window's folder, then follows it for what other programs do to it: images copied or saved into it
-//! (a file manager, an editor, another `magpie fetch`) join the gallery, removed or moved-away
-//! ones leave it, and one rewritten in place gets a new thumbnail. Nothing here reads an image:
-//! names and sizes are looked at on a thread of its own, once the folder has been quiet a moment.
+//! Lists the window's folder, then follows it for what other programs do to it: images copied
+//! or saved into it (a file manager, an editor, another `magpie fetch`) join the gallery,
+//! removed or moved-away ones leave it, and one rewritten in place gets a new thumbnail. Nothing
+//! here reads an image: names, sizes and times are looked at on a thread of its own, once the
+//! folder has been quiet a moment.
 
 use std::collections::HashSet;
 use std::io;
