@@ -235,6 +235,16 @@ impl MagpieApp {
         }
     }
 
+    /// The texture the tile named `name` shows, if it shows one: a new one means it was
+    /// decoded again (for tests and diagnostics).
+    pub fn thumbnail_texture(&self, name: &str) -> Option<egui::TextureId> {
+        let item = self.items.as_slice().iter().find(|i| i.name == name)?;
+        match &item.thumb {
+            Thumb::Ready(texture) => Some(texture.id()),
+            _ => None,
+        }
+    }
+
     /// The notice shown, if any.
     pub fn notice(&self) -> Option<&Notice> {
         self.notice.as_ref()

@@ -183,7 +183,7 @@ impl MagpieApp {
         let now = Instant::now();
         for (path, size, modified) in change.present {
             match self.items.key_of_path(&path) {
-                Some(key) => self.file_rewritten(key, size),
+                Some(key) => self.file_rewritten(key, size, change.written.contains(&path)),
                 None => {
                     let seen = self.folder.newcomers.get(&path).map_or(now, |n| n.2);
                     self.folder.newcomers.insert(path, (size, modified, seen));
@@ -253,16 +253,18 @@ impl MagpieApp {
         self.items.remove_where(|i| keys.contains(&i.key));
     }
 
-    /// Item `key`'s file is now `size` bytes: if that is new, its thumbnail is made again.
-    fn file_rewritten(&mut self, key: u64, size: u64) {
+    /// Item `key`'s file is now `size` bytes, and `written` says its bytes were written in
+    /// place: if either is news, its thumbnail is made again.
+    fn file_rewritten(&mut self, key: u64, size: u64, written: bool) {
         let Some(i) = self.items.index_of_key(key) else {
             return;
         };
         let Some(item) = self.items.get_mut(i) else {
             return;
         };
-        // The engine's own files are reported too, once saved: same size, nothing to do.
-        if item.size == Some(size) {
+        // The engine's own files are reported too, once named: the same size, and written
+        // before they had their name.
+        if item.size == Some(size) && !written {
             return;
         }
         item.size = Some(size);

@@ -4,13 +4,13 @@
 //! here reads an image: names, sizes and times are looked at on a thread of its own, once the
 //! folder has been quiet a moment.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant, SystemTime};
 
-use notify::event::{AccessKind, AccessMode};
+use notify::event::{AccessKind, AccessMode, ModifyKind};
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
 use super::platform::{self, Background};
@@ -31,6 +31,9 @@ pub struct Change {
     pub present: Vec<(PathBuf, u64, SystemTime)>,
     /// Paths no longer there: files, or whole subfolders moved away or deleted.
     pub gone: Vec<PathBuf>,
+    /// Those of `present` whose bytes were written where they are: rewritten, whatever their
+    /// size now. (Magpie writes a download before it has its name, so never one of these.)
+    pub written: HashSet<PathBuf>,
 }
 
 impl Change {
@@ -46,8 +49,8 @@ pub struct FolderWatch {
 
 /// What the watch's thread hears.
 enum Note {
-    /// Paths something happened to.
-    Changed(Vec<PathBuf>),
+    /// Paths something happened to, and whether their bytes were written.
+    Changed(Vec<PathBuf>, bool),
     /// The window left the folder.
     Stop,
 }
@@ -107,7 +110,9 @@ fn watcher(notes: Sender<Note>) -> notify::Result<notify::RecommendedWatcher> {
             // Reading a file changes nothing (the thumbnailer opens every image it shows).
             Ok(e) if matches!(e.kind, EventKind::Access(a) if a != WRITTEN) => {}
             Ok(e) => {
-                let _ = notes.send(Note::Changed(e.paths));
+                let written = matches!(e.kind, EventKind::Modify(ModifyKind::Data(_)))
+                    || e.kind == EventKind::Access(WRITTEN);
+                let _ = notes.send(Note::Changed(e.paths, written));
             }
             Err(e) => tracing::debug!("folder watch: {e}"),
         },
@@ -153,13 +158,19 @@ fn gather(
     tx: &Sender<Background>,
     wake: impl Fn(),
 ) {
-    while let Ok(Note::Changed(first)) = heard.recv() {
-        let mut paths: HashSet<PathBuf> = first.into_iter().collect();
+    let note = |paths: &mut HashMap<PathBuf, bool>, changed: Vec<PathBuf>, written: bool| {
+        for path in changed {
+            *paths.entry(path).or_default() |= written;
+        }
+    };
+    while let Ok(Note::Changed(first, written)) = heard.recv() {
+        let mut paths = HashMap::new();
+        note(&mut paths, first, written);
         let start = Instant::now();
         loop {
             let left = LONGEST.saturating_sub(start.elapsed());
             match heard.recv_timeout(QUIET.min(left)) {
-                Ok(Note::Changed(more)) => paths.extend(more),
+                Ok(Note::Changed(more, written)) => note(&mut paths, more, written),
                 Err(RecvTimeoutError::Timeout) => break,
                 Ok(Note::Stop) | Err(RecvTimeoutError::Disconnected) => return,
             }
@@ -181,14 +192,15 @@ fn gather(
 
 /// What the changed `paths` in `dir` are now, by the gallery's rules for a folder's images (see
 /// [`platform::scan_folder`]): hidden names and links are left out, a subfolder that appears is
-/// looked into (`enter` told of each of its folders first).
+/// looked into (`enter` told of each of its folders first). Each path comes with whether its
+/// bytes were written.
 pub fn examine(
     dir: &Path,
-    paths: impl IntoIterator<Item = PathBuf>,
+    paths: impl IntoIterator<Item = (PathBuf, bool)>,
     enter: &mut dyn FnMut(&Path),
 ) -> Change {
     let mut change = Change::default();
-    for path in paths {
+    for (path, written) in paths {
         let Ok(relative) = path.strip_prefix(dir) else {
             continue;
         };
@@ -203,6 +215,9 @@ pub fn examine(
             Ok(meta) if meta.is_file() => {
                 if crate::thumbs::is_image_file(&path) {
                     let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                    if written {
+                        change.written.insert(path.clone());
+                    }
                     change.present.push((path, meta.len(), modified));
                 }
             }
@@ -245,14 +260,15 @@ mod tests {
         let change = examine(
             d,
             [
-                d.join("new.png"),
-                d.join("notes.txt"),
-                d.join(".hidden.png"),
-                d.join("moved"),
-                d.join("deleted.jpg"),
-                d.join("#10067967"), // a download being written, before it has a name
-                d.to_path_buf(),
-                PathBuf::from("/elsewhere/x.png"),
+                (d.join("new.png"), true),
+                (d.join("notes.txt"), true),
+                (d.join(".hidden.png"), false),
+                (d.join("moved"), false),
+                (d.join("deleted.jpg"), false),
+                // A download being written, before it has a name.
+                (d.join("#10067967"), true),
+                (d.to_path_buf(), false),
+                (PathBuf::from("/elsewhere/x.png"), false),
             ],
             &mut |f| entered.push(f.to_path_buf()),
         );
@@ -276,6 +292,7 @@ mod tests {
             ]
         );
         assert_eq!(change.gone, [d.join("deleted.jpg")]);
+        assert_eq!(change.written, HashSet::from([d.join("new.png")]));
     }
 
     #[cfg(unix)]
@@ -293,7 +310,10 @@ mod tests {
         let mut entered = 0;
         let change = examine(
             dir.path(),
-            [dir.path().join("link"), dir.path().join("one.png")],
+            [
+                (dir.path().join("link"), false),
+                (dir.path().join("one.png"), true),
+            ],
             &mut |_| entered += 1,
         );
         assert!(change.is_empty(), "{change:?}");

@@ -1,6 +1,7 @@
 //! The gallery follows its folder: images other programs add, rewrite or remove (a file
 //! manager, an editor, another Magpie) come, change and go without reopening it.
 
+use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 use crate::support::window::*;
@@ -95,6 +96,12 @@ fn downloads_into_the_followed_folder_are_shown_once() {
     paste_urls(&mut h, &urls);
     h.get_by_label("⬇ Download").click();
     step_until(&mut h, "6 thumbnails", |h| thumbnails_shown(h) == 6);
+    let textures = |h: &Harness<'_, App>| -> Vec<_> {
+        (1..=6)
+            .map(|i| app(h).thumbnail_texture(&format!("photo{i}.png")))
+            .collect()
+    };
+    let decoded = textures(&h);
     // The watcher reports the downloads too. An image saved by another program after them
     // shows once the watcher has reported everything before it.
     std::fs::write(dir.path().join("marker.png"), png(40, 30, 9)).unwrap();
@@ -109,6 +116,11 @@ fn downloads_into_the_followed_folder_are_shown_once() {
     );
     assert!(h.query_by_label_contains("Gallery (7)").is_some());
     assert!(h.query_by_label_contains("6/6 done").is_some());
+    assert_eq!(
+        textures(&h),
+        decoded,
+        "no download decoded again for its report"
+    );
 }
 
 #[test]
@@ -141,6 +153,31 @@ fn thousands_of_images_copied_in_at_once_all_join_the_gallery_newest_first() {
         Some(2_000),
         "what was there before comes after the copy"
     );
+}
+
+#[test]
+fn an_image_rewritten_to_the_same_number_of_bytes_gets_a_new_thumbnail_too() {
+    let bmp = |w, h| {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::RgbImage::from_pixel(w, h, image::Rgb([200, 40, 40]))
+            .write_to(&mut out, image::ImageFormat::Bmp)
+            .unwrap();
+        out.into_inner()
+    };
+    let (before, after) = (bmp(40, 30), bmp(60, 20));
+    assert_eq!(before.len(), after.len(), "the same size in bytes");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scan.bmp");
+    std::fs::write(&path, &before).unwrap();
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "the thumbnail", |h| {
+        h.query_by_label_contains("scan.bmp, image 40×30").is_some()
+    });
+    // Edited to another shape of as many pixels, and saved over itself.
+    std::fs::write(&path, &after).unwrap();
+    step_until(&mut h, "the thumbnail of the edited image", |h| {
+        h.query_by_label_contains("scan.bmp, image 60×20").is_some()
+    });
 }
 
 #[test]
