@@ -225,24 +225,25 @@ impl MagpieApp {
             .count()
     }
 
+    /// The thumbnail texture the tile named `name` shows, if it shows one.
+    fn thumbnail_of(&self, name: &str) -> Option<&TextureHandle> {
+        let item = self.items.as_slice().iter().find(|i| i.name == name)?;
+        match &item.thumb {
+            Thumb::Ready(texture) => Some(texture),
+            _ => None,
+        }
+    }
+
     /// The size in pixels of the thumbnail texture the tile named `name` shows, if it shows one
     /// (for tests and diagnostics).
     pub fn thumbnail_pixels(&self, name: &str) -> Option<[usize; 2]> {
-        let item = self.items.as_slice().iter().find(|i| i.name == name)?;
-        match &item.thumb {
-            Thumb::Ready(texture) => Some(texture.size()),
-            _ => None,
-        }
+        self.thumbnail_of(name).map(TextureHandle::size)
     }
 
     /// The texture the tile named `name` shows, if it shows one: a new one means it was
     /// decoded again (for tests and diagnostics).
     pub fn thumbnail_texture(&self, name: &str) -> Option<egui::TextureId> {
-        let item = self.items.as_slice().iter().find(|i| i.name == name)?;
-        match &item.thumb {
-            Thumb::Ready(texture) => Some(texture.id()),
-            _ => None,
-        }
+        self.thumbnail_of(name).map(TextureHandle::id)
     }
 
     /// The notice shown, if any.
