@@ -1,7 +1,8 @@
 //! One decode: a file on disk to RGBA pixels scaled to fit a size, under limits (dimensions and
 //! allocation), so a hostile 50000×50000 header costs an error, not gigabytes. The content picks
 //! the decoder: JPEG takes the shrink-on-load path; JPEG XL `jxl-oxide`; SVG is drawn at the
-//! size asked for by `resvg`; the rest the `image` crate; all end in one resize. HEIC and AVIF,
+//! size asked for by `resvg`; the rest the `image` crate; all end in one resize, and colours
+//! described by an ICC profile are turned into sRGB. HEIC and AVIF,
 //! which no pure-Rust decoder here reads, are [`ThumbError::NoPreview`].
 
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -127,6 +128,7 @@ pub fn decode(path: &Path, max_side: u32) -> Result<Pixels, ThumbError> {
                 full_width: s.full_width,
                 full_height: s.full_height,
                 orientation: s.orientation,
+                icc: s.icc,
             };
             return resize::finish(source, max_side);
         }
@@ -164,6 +166,7 @@ fn from_decoder(mut decoder: impl ImageDecoder) -> Result<Source, ThumbError> {
         return Err(ThumbError::TooLarge);
     }
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let icc = decoder.icc_profile().ok().flatten();
     let image = DynamicImage::from_decoder(decoder).map_err(image_error)?;
     let (width, height) = (image.width(), image.height());
     let pixels = if image.color().has_alpha() {
@@ -178,6 +181,7 @@ fn from_decoder(mut decoder: impl ImageDecoder) -> Result<Source, ThumbError> {
         full_width: width,
         full_height: height,
         orientation,
+        icc,
     })
 }
 

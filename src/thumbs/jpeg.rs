@@ -7,6 +7,7 @@
 use image::metadata::Orientation;
 
 use super::decode::{MAX_DECODE_BYTES, MAX_DIMENSION, ThumbError};
+use super::icc;
 use crate::store::jpeg_frame;
 
 /// Pixels decoded at a reduced scale, before the final resize.
@@ -18,6 +19,8 @@ pub struct Scaled {
     pub full_width: u32,
     pub full_height: u32,
     pub orientation: Orientation,
+    /// The ICC profile from its APP2 segments.
+    pub icc: Option<Vec<u8>>,
 }
 
 /// What the caller should do instead when this decoder is the wrong tool.
@@ -73,9 +76,10 @@ fn decode_inner(
     progressive: bool,
 ) -> Result<Outcome, ThumbError> {
     let io = |e: std::io::Error| ThumbError::Decode(e.to_string());
-    let mut d = mozjpeg::Decompress::with_markers(&[mozjpeg::Marker::APP(1)])
-        .from_reader(reader)
-        .map_err(io)?;
+    let mut d =
+        mozjpeg::Decompress::with_markers(&[mozjpeg::Marker::APP(1), mozjpeg::Marker::APP(2)])
+            .from_reader(reader)
+            .map_err(io)?;
     let (w, h) = d.size();
     let (full_width, full_height) = (dim(w)?, dim(h)?);
     if full_width > MAX_DIMENSION || full_height > MAX_DIMENSION {
@@ -97,6 +101,11 @@ fn decode_inner(
         .find_map(|m| m.data.strip_prefix(b"Exif\0\0"))
         .and_then(Orientation::from_exif_chunk)
         .unwrap_or(Orientation::NoTransforms);
+    let icc = icc::from_jpeg_app2(
+        d.markers()
+            .filter(|m| m.marker == mozjpeg::Marker::APP(2))
+            .map(|m| m.data),
+    );
     d.scale(scale_numerator(full_width.max(full_height), target));
     // Chroma scaled in the DCT like luma instead of interpolated afterwards, and the fast
     // integer IDCT: both invisible once the result is shrunk again to a thumbnail.
@@ -115,6 +124,7 @@ fn decode_inner(
         full_width,
         full_height,
         orientation,
+        icc,
     }))
 }
 

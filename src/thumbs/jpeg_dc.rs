@@ -70,6 +70,7 @@ fn read(data: &mut [u8]) -> Option<Decoder> {
                     d.orientation = Orientation::from_exif_chunk(exif);
                 }
             }
+            0xE2 => d.app2.push(body.to_vec()),
             // Adobe's marker can say the three components are RGB, not YCbCr.
             0xEE if body.starts_with(b"Adobe") => return None,
             0xDA => {
@@ -181,6 +182,8 @@ struct Decoder {
     restart_interval: usize,
     /// From the EXIF block, if any.
     orientation: Option<Orientation>,
+    /// The APP2 segments, where an ICC profile is kept.
+    app2: Vec<Vec<u8>>,
 }
 
 impl Decoder {
@@ -410,6 +413,7 @@ impl Decoder {
             full_width: self.width as u32,
             full_height: self.height as u32,
             orientation: self.orientation.unwrap_or(Orientation::NoTransforms),
+            icc: super::icc::from_jpeg_app2(self.app2.iter().map(Vec::as_slice)),
         }
     }
 }

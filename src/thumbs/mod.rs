@@ -9,6 +9,7 @@
 
 pub mod cache;
 mod decode;
+mod icc;
 mod jpeg;
 mod jpeg_dc;
 mod resize;

@@ -1,11 +1,13 @@
 //! The last step of every decode: a SIMD resize (fast_image_resize) to fit the requested size,
-//! the EXIF orientation applied to the small result, and RGBA out for the texture.
+//! the colour turned into sRGB and the EXIF orientation applied on the small result, and RGBA
+//! out for the texture.
 
 use fast_image_resize as fir;
 use image::metadata::Orientation;
 use image::{DynamicImage, RgbaImage};
 
 use super::decode::{Pixels, ThumbError};
+use super::icc;
 
 /// Decoded pixels at some size, before fitting.
 pub struct Source {
@@ -16,6 +18,8 @@ pub struct Source {
     pub full_width: u32,
     pub full_height: u32,
     pub orientation: Orientation,
+    /// The ICC profile the file describes its colours with, if any ([`icc`]).
+    pub icc: Option<Vec<u8>>,
 }
 
 pub enum Channels {
@@ -37,9 +41,22 @@ pub fn fit(width: u32, height: u32, max_side: u32) -> (u32, u32) {
 /// Fits `source` inside `max_side`, applies its orientation and returns RGBA pixels.
 pub fn finish(source: Source, max_side: u32) -> Result<Pixels, ThumbError> {
     let (tw, th) = fit(source.width, source.height, max_side);
+    let icc = source.icc.as_deref();
     let rgba = match source.pixels {
-        Channels::Rgb(rgb) => expand(&resize(source.width, source.height, rgb, 3, tw, th)?),
-        Channels::Rgba(rgba) => resize(source.width, source.height, rgba, 4, tw, th)?,
+        Channels::Rgb(rgb) => {
+            let mut rgb = resize(source.width, source.height, rgb, 3, tw, th)?;
+            if let Some(icc) = icc {
+                icc::to_srgb(icc, &mut rgb, icc::Channels::Rgb);
+            }
+            expand(&rgb)
+        }
+        Channels::Rgba(rgba) => {
+            let mut rgba = resize(source.width, source.height, rgba, 4, tw, th)?;
+            if let Some(icc) = icc {
+                icc::to_srgb(icc, &mut rgba, icc::Channels::Rgba);
+            }
+            rgba
+        }
     };
     let mut image = RgbaImage::from_raw(tw, th, rgba)
         .ok_or_else(|| ThumbError::Decode("pixel buffer has the wrong size".into()))?;
@@ -124,6 +141,7 @@ mod tests {
                 full_width: 4000,
                 full_height: 2000,
                 orientation: Orientation::Rotate90,
+                icc: None,
             },
             256,
         )

@@ -56,6 +56,7 @@ pub fn svg(path: &Path, max_side: u32) -> Result<Source, ThumbError> {
         full_width: nominal_w,
         full_height: nominal_h,
         orientation: Orientation::NoTransforms,
+        icc: None, // SVG colours are sRGB
     })
 }
 

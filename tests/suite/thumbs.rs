@@ -258,3 +258,76 @@ fn a_large_photo_cut_short_still_shows_what_arrived() {
     let top = &px.rgba[..4];
     assert!(top[0] > 200 && top[2] < 50, "{top:?}");
 }
+
+/// A flat `colour` in a JPEG of `width` × `width / 2`, with `icc` embedded as cameras and phones
+/// embed it.
+fn jpeg_with_profile(width: u32, colour: [u8; 3], icc: Option<&[u8]>) -> Vec<u8> {
+    use image::ImageEncoder;
+    let img = image::RgbImage::from_pixel(width, width / 2, image::Rgb(colour));
+    let mut jpeg = Vec::new();
+    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95);
+    if let Some(icc) = icc {
+        encoder.set_icc_profile(icc.to_vec()).unwrap();
+    }
+    encoder
+        .write_image(&img, width, width / 2, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    jpeg
+}
+
+fn centre(px: &magpie::thumbs::Pixels) -> [u8; 4] {
+    let i = (((px.height / 2) * px.width + px.width / 2) * 4) as usize;
+    px.rgba[i..i + 4].try_into().unwrap()
+}
+
+fn close(got: [u8; 4], want: [u8; 4]) -> bool {
+    got.iter().zip(want).all(|(g, w)| g.abs_diff(w) <= 3)
+}
+
+/// Display P3's (200, 120, 60), an orange a phone photographs, is sRGB's (213, 115, 42), as lcms
+/// (Pillow's ImageCms, ImageMagick) converts it. Shown as its raw numbers it is a duller orange.
+const P3_ORANGE: [u8; 3] = [200, 120, 60];
+const P3_IN_SRGB: [u8; 4] = [213, 115, 42, 255];
+
+#[test]
+fn a_wide_gamut_photo_is_shown_in_its_own_colours() {
+    let p3 = moxcms::ColorProfile::new_display_p3().encode().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // 200 px is read whole by libjpeg, 800 px at 1/2, 4000 px from its DC values at 1/8.
+    for width in [200, 800, 4000] {
+        let file = dir.path().join(format!("p3-{width}.jpg"));
+        std::fs::write(&file, jpeg_with_profile(width, P3_ORANGE, Some(&p3))).unwrap();
+        let px = decode(&file, 256).unwrap();
+        assert!(close(centre(&px), P3_IN_SRGB), "{width}: {:?}", centre(&px));
+
+        let file = dir.path().join(format!("plain-{width}.jpg"));
+        std::fs::write(&file, jpeg_with_profile(width, P3_ORANGE, None)).unwrap();
+        let px = decode(&file, 256).unwrap();
+        let [r, g, b] = P3_ORANGE;
+        assert!(
+            close(centre(&px), [r, g, b, 255]),
+            "{width}: {:?}",
+            centre(&px)
+        );
+    }
+}
+
+#[test]
+fn a_wide_gamut_png_with_transparency_keeps_its_alpha() {
+    use image::ImageEncoder;
+    let p3 = moxcms::ColorProfile::new_display_p3().encode().unwrap();
+    let [r, g, b] = P3_ORANGE;
+    let img = image::RgbaImage::from_pixel(300, 200, image::Rgba([r, g, b, 160]));
+    let mut png = Vec::new();
+    let mut encoder = image::codecs::png::PngEncoder::new(&mut png);
+    encoder.set_icc_profile(p3).unwrap();
+    encoder
+        .write_image(&img, 300, 200, image::ExtendedColorType::Rgba8)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p3.png");
+    std::fs::write(&file, png).unwrap();
+    let px = decode(&file, 256).unwrap();
+    let [r, g, b, _] = P3_IN_SRGB;
+    assert!(close(centre(&px), [r, g, b, 160]), "{:?}", centre(&px));
+}
