@@ -25,6 +25,8 @@ pub enum Action {
     /// The viewer is zoomed past what it decoded: decode this many pixels a side.
     ViewLarger(u64, u32),
     CloseViewer,
+    /// Put the cursor in the gallery's filter box (Ctrl+F).
+    FocusFilter,
     OpenExternal(u64),
     ShowInFolder(u64),
     CopyImage(u64),

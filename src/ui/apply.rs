@@ -134,6 +134,9 @@ impl MagpieApp {
                 }
             }
             Action::CloseViewer => self.viewer = None,
+            Action::FocusFilter => {
+                (self.ctx).memory_mut(|m| m.request_focus(super::gallery::filter_id()));
+            }
             Action::OpenExternal(key) => {
                 if let Some(path) = self.path_of(key)
                     && let Err(e) = platform::open_with_system(&path)

@@ -1,9 +1,10 @@
-//! The gallery: a grid of thumbnails that fills as images arrive. Only the rows on screen are laid
-//! out, so ten thousand tiles cost what a screenful does.
+//! The gallery: a grid of thumbnails that fills as images arrive, with a filter over it. Only the
+//! rows on screen are laid out, so ten thousand tiles cost what a screenful does.
 
 use egui::{Color32, CornerRadius, Rect, RichText, Sense, TextureHandle, Vec2};
 
 use super::action::Action;
+use super::filter::Filter;
 use super::items::{Item, ItemState, Items, Thumb};
 use crate::format::human_bytes;
 
@@ -18,21 +19,55 @@ pub struct OnScreen {
     pub tile_pixels: f32,
 }
 
-/// Draws the gallery; returns the tiles on screen.
+/// The filter box's id, for Ctrl+F.
+pub fn filter_id() -> egui::Id {
+    egui::Id::unique("gallery_filter")
+}
+
+/// Draws the gallery of the files in `folder`, as far as `filter` lets through; returns the
+/// tiles on screen.
 pub fn gallery_ui(
     ui: &mut egui::Ui,
     items: &Items<TextureHandle>,
+    filter: &mut Filter,
+    folder: &std::path::Path,
     thumb_size: &mut f32,
     paused: bool,
     actions: &mut Vec<Action>,
 ) -> OnScreen {
-    // The newest batch first, each in its own order: see `items::Tiles`.
-    let tiles = items.gallery_tiles();
-
+    let mut refiltered = false;
     ui.horizontal(|ui| {
-        ui.label(
-            RichText::new(format!("Gallery ({})", crate::format::count(tiles.len()))).strong(),
+        filter.update(items, folder);
+        // The newest batch first, each in its own order: see `items::Tiles`.
+        let (shown, all) = (filter.shown(items).len(), items.gallery_tiles().len());
+        let count = if filter.is_on() {
+            format!(
+                "Gallery ({} of {})",
+                crate::format::count(shown),
+                crate::format::count(all)
+            )
+        } else {
+            format!("Gallery ({})", crate::format::count(all))
+        };
+        ui.label(RichText::new(count).strong());
+        let label = ui.label("🔍 Filter");
+        let edit = ui.add(
+            egui::TextEdit::singleline(&mut filter.text)
+                .id(filter_id())
+                .hint_text("name, folder or address")
+                .desired_width(170.0),
         );
+        let edit = edit.labelled_by(label.id).on_hover_text(
+            "Show only images whose name, subfolder or address holds this text (Ctrl+F)",
+        );
+        refiltered = edit.changed();
+        if filter.is_on() {
+            let clear = ui.small_button("✖").on_hover_text("Show every image");
+            if clear.clicked() {
+                filter.text.clear();
+                refiltered = true;
+            }
+        }
         if paused {
             ui.label(RichText::new("downloads paused").color(ui.visuals().warn_fg_color));
         }
@@ -60,8 +95,23 @@ pub fn gallery_ui(
     });
     ui.separator();
 
+    filter.update(items, folder);
+    let tiles = filter.shown(items);
     if tiles.is_empty() {
-        empty_state_ui(ui);
+        if filter.is_on() && !items.gallery_tiles().is_empty() {
+            ui.add_space(24.0);
+            ui.vertical_centered(|ui| {
+                ui.label(
+                    RichText::new(format!(
+                        "No image's name, subfolder or address holds “{}”.",
+                        filter.text.trim()
+                    ))
+                    .weak(),
+                );
+            });
+        } else {
+            empty_state_ui(ui);
+        }
         return OnScreen::default();
     }
 
@@ -74,21 +124,24 @@ pub fn gallery_ui(
     let rows = tiles.len().div_ceil(columns);
     let mut visible = Vec::new();
     ui.spacing_mut().item_spacing = Vec2::splat(GAP);
-    egui::ScrollArea::vertical()
+    let mut scroll = egui::ScrollArea::vertical()
         .id_salt("gallery")
-        .auto_shrink([false, false])
-        .show_rows(ui, size + LABEL_HEIGHT, rows, |ui, range| {
-            let mut shown = tiles.shown_from(range.start * columns);
-            for _ in range {
-                ui.horizontal(|ui| {
-                    for n in shown.by_ref().take(columns) {
-                        let Some(item) = items.get(n) else { continue };
-                        visible.push(item.key);
-                        tile_ui(ui, item, size, actions);
-                    }
-                });
-            }
-        });
+        .auto_shrink([false, false]);
+    if refiltered {
+        scroll = scroll.vertical_scroll_offset(0.0); // the first matches, not the old place
+    }
+    scroll.show_rows(ui, size + LABEL_HEIGHT, rows, |ui, range| {
+        let mut shown = tiles.from(range.start * columns);
+        for _ in range {
+            ui.horizontal(|ui| {
+                for n in shown.by_ref().take(columns) {
+                    let Some(item) = items.get(n) else { continue };
+                    visible.push(item.key);
+                    tile_ui(ui, item, size, actions);
+                }
+            });
+        }
+    });
     OnScreen {
         keys: visible,
         tile_pixels: size * ui.ctx().pixels_per_point(),

@@ -7,7 +7,8 @@
 //!   history restores, and what other programs change in it (`watch.rs` follows it).
 //! - views: `panels.rs` (folder bar, URL box, status bar, notices, dialogs), `queue.rs`,
 //!   `gallery.rs`, `viewer.rs`, `settings_panel.rs`: `*_ui` functions that draw and return
-//!   [`action::Action`]s, doing no work themselves.
+//!   [`action::Action`]s, doing no work themselves; `filter.rs`: which tiles the gallery and
+//!   the viewer's previous/next show.
 //! - `apply.rs`: the one place actions are carried out; `adding.rs`: rows joining a slice per
 //!   frame (lists, a folder's images and history), so no list or folder stalls a frame.
 //! - `textures.rs`: thumbnail requests and textures (only tiles near the screen hold one);
@@ -21,6 +22,7 @@ mod action;
 mod adding;
 mod app;
 mod apply;
+mod filter;
 mod folder;
 mod gallery;
 pub mod items;

@@ -306,6 +306,7 @@ pub fn help_ui(ctx: &egui::Context, open: &mut bool) {
                     ("Ctrl+V", "paste URLs into the box"),
                     ("Ctrl+Enter", "download the URLs in the box"),
                     ("Ctrl+O", "open URL lists"),
+                    ("Ctrl+F", "filter the gallery by name, subfolder or address"),
                     ("Click", "view an image large"),
                     ("Right-click", "open, copy, show in folder, delete"),
                     ("⬅ / ➡", "previous / next image in the viewer"),

@@ -265,8 +265,11 @@ pub fn export_failed(dir: PathBuf, urls: Vec<String>) -> Background {
                 .open(&path)
             {
                 Ok(mut file) => {
-                    file.write_all((urls.join("\n") + "\n").as_bytes())?;
-                    return Ok(path);
+                    let written = file.write_all((urls.join("\n") + "\n").as_bytes());
+                    if written.is_err() {
+                        let _ = std::fs::remove_file(&path); // no half list left behind
+                    }
+                    return written.map(|()| path);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),

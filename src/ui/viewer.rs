@@ -3,6 +3,7 @@
 use egui::{Color32, Key, Modifiers, Rect, RichText, Sense, TextureHandle, Vec2};
 
 use super::action::Action;
+use super::filter::Shown;
 use super::gallery::fit;
 use super::items::{Items, Thumb};
 
@@ -50,17 +51,16 @@ impl Viewer {
 }
 
 /// The gallery neighbour of `key` (`step` = -1 or +1) that has a file to show, in gallery order
-/// (the order shown).
-fn neighbour<T>(items: &Items<T>, key: u64, step: isize) -> Option<u64> {
-    let tiles = items.gallery_tiles();
-    let at = items.tile_index(key)?;
+/// (the order shown), among the tiles `shown` (the gallery's filter applies).
+fn neighbour<T>(items: &Items<T>, shown: Shown<'_>, key: u64, step: isize) -> Option<u64> {
+    let at = shown.index_of(items, key)?;
     let viewable = |n: usize| items.get(n).filter(|i| i.path.is_some()).map(|i| i.key);
     if step > 0 {
-        tiles.shown_from(at + 1).find_map(viewable)
+        shown.from(at + 1).find_map(viewable)
     } else {
         (0..at)
             .rev()
-            .find_map(|k| tiles.shown_from(k).next().and_then(viewable))
+            .find_map(|k| shown.from(k).next().and_then(viewable))
     }
 }
 
@@ -69,6 +69,7 @@ pub fn viewer_keys<T>(
     ctx: &egui::Context,
     viewer: &mut Viewer,
     items: &Items<T>,
+    shown: Shown<'_>,
     actions: &mut Vec<Action>,
 ) {
     if ctx.egui_wants_keyboard_input() {
@@ -79,12 +80,12 @@ pub fn viewer_keys<T>(
             actions.push(Action::CloseViewer);
         }
         if i.consume_key(Modifiers::NONE, Key::ArrowLeft)
-            && let Some(k) = neighbour(items, viewer.key, -1)
+            && let Some(k) = neighbour(items, shown, viewer.key, -1)
         {
             actions.push(Action::View(k));
         }
         if i.consume_key(Modifiers::NONE, Key::ArrowRight)
-            && let Some(k) = neighbour(items, viewer.key, 1)
+            && let Some(k) = neighbour(items, shown, viewer.key, 1)
         {
             actions.push(Action::View(k));
         }
@@ -107,6 +108,7 @@ pub fn viewer_ui(
     ui: &mut egui::Ui,
     viewer: &mut Viewer,
     items: &Items<TextureHandle>,
+    shown: Shown<'_>,
     actions: &mut Vec<Action>,
 ) {
     let Some(item) = items.index_of_key(viewer.key).and_then(|i| items.get(i)) else {
@@ -121,8 +123,8 @@ pub fn viewer_ui(
         {
             actions.push(Action::CloseViewer);
         }
-        let prev = neighbour(items, viewer.key, -1);
-        let next = neighbour(items, viewer.key, 1);
+        let prev = neighbour(items, shown, viewer.key, -1);
+        let next = neighbour(items, shown, viewer.key, 1);
         if ui
             .add_enabled(prev.is_some(), egui::Button::new("⬅"))
             .on_hover_text("Previous (Left arrow)")

@@ -46,6 +46,8 @@ pub struct Items<T> {
     tiles_stale: bool,
     /// The batch [`Items::new_batch`] gives next.
     next_batch: u32,
+    /// Counts changes a filter of the tiles could see: see [`Items::version`].
+    version: u64,
 }
 
 impl<T> Default for Items<T> {
@@ -63,6 +65,7 @@ impl<T> Default for Items<T> {
             tiles: Tiles::default(),
             tiles_stale: false,
             next_batch: 1,
+            version: 0,
         }
     }
 }
@@ -120,6 +123,12 @@ impl<T> Items<T> {
         &self.downloads
     }
 
+    /// Grows whenever a tile comes or goes, or an item's state, name or address changes (not
+    /// on progress): what [`super::filter`] finds again when it moves.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     /// The gallery's tiles, in the order shown (as of the last [`Items::refresh`]).
     pub fn gallery_tiles(&self) -> &Tiles {
         &self.tiles
@@ -144,6 +153,7 @@ impl<T> Items<T> {
     pub fn refresh(&mut self) {
         if std::mem::take(&mut self.tiles_stale) {
             self.tiles = self.shown_tiles();
+            self.version += 1;
         }
         debug_assert_eq!(self.tiles, self.shown_tiles());
         debug_assert_eq!(self.downloads, self.positions(Item::is_download));
@@ -212,6 +222,7 @@ impl<T> Items<T> {
 
     fn push(&mut self, item: Item<T>) -> usize {
         let i = self.items.len();
+        self.version += 1;
         self.by_key.insert(item.key, i);
         if let Some(job) = item.job {
             self.by_job.insert(job, i);
@@ -231,8 +242,13 @@ impl<T> Items<T> {
     fn change<R>(&mut self, index: usize, change: impl FnOnce(&mut Item<T>) -> R) -> Option<R> {
         let item = self.items.get_mut(index)?;
         let (before, was_tile) = (Totals::of(item), item.in_gallery());
+        let state = std::mem::discriminant(&item.state);
         let result = change(item);
         let (after, is_tile, place) = (Totals::of(item), item.in_gallery(), item.place);
+        // A saved download's name changes with its state.
+        if was_tile != is_tile || state != std::mem::discriminant(&item.state) {
+            self.version += 1;
+        }
         self.totals.take(&before);
         self.totals.add(&after);
         // Downloads join the gallery as they start and leave it if they fail: one insert or
@@ -314,6 +330,7 @@ impl<T> Items<T> {
                 self.items[n].url = Some(url);
                 self.items[n].set_page(page);
                 self.index_url(n);
+                self.version += 1;
             }
         }
     }
@@ -356,6 +373,7 @@ impl<T> Items<T> {
     }
 
     fn reindex(&mut self) {
+        self.version += 1;
         self.by_job.clear();
         self.by_key.clear();
         self.urls.clear();

@@ -1,8 +1,9 @@
 //! The window driven like a person would: by labels, typing, clicking and dropping files, with the
 //! engine talking to a real HTTP server on loopback. This file: pasting and downloading;
-//! `folders.rs`: drops and the folder; `gallery.rs`: browsing; `followed.rs`: the folder changed
-//! by other programs; `settings.rs`: the Settings panel.
+//! `folders.rs`: drops and the folder; `gallery.rs`: browsing; `filter.rs`: the gallery's filter;
+//! `followed.rs`: the folder changed by other programs; `settings.rs`: the Settings panel.
 
+mod filter;
 mod folders;
 mod followed;
 mod gallery;
@@ -306,16 +307,16 @@ fn failed_urls_are_exported_as_a_list_magpie_fetch_takes() {
         h.query_by_label_contains("2/2 done").is_some()
     });
     h.get_by_label("Export failed").click();
+    // Said once the list is written (the file can exist a moment before it is whole).
+    step_until(&mut h, "the notice", |h| {
+        h.query_by_label_contains("Wrote 1 failed URL").is_some()
+    });
     let list = dir.path().join("failed-urls.txt");
-    step_until(&mut h, "the list", |_| list.exists());
     assert_eq!(
         std::fs::read_to_string(&list).unwrap(),
         format!("{missing}\n"),
         "whole URLs, one per line"
     );
-    step_until(&mut h, "the notice", |h| {
-        h.query_by_label_contains("Wrote 1 failed URL").is_some()
-    });
 }
 
 #[test]

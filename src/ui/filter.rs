@@ -1,0 +1,155 @@
+//! The gallery's filter: only the tiles whose file name, subfolder or address holds some text
+//! (in any case), to find images among thousands: `cat`, a site's name, a folder a name template
+//! made (`example.org/2024`). The viewer's previous/next stay within what the filter shows.
+//!
+//! The matching tiles are found again only when the text or the tiles change, and while
+//! downloads keep changing the tiles at most every [`REFRESH`], so typing into a gallery of
+//! 100,000 images costs one pass per keystroke and a busy one a pass every quarter second.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::items::{Item, Items, Tiles};
+
+/// How often the matches follow tiles that keep changing (downloads arriving).
+const REFRESH: Duration = Duration::from_millis(250);
+
+/// The filter's text and the tiles it lets through.
+#[derive(Default)]
+pub struct Filter {
+    /// What the user typed.
+    pub text: String,
+    /// The text and the items' version the matches were found for, and when.
+    found_for: Option<(String, u64, Instant)>,
+    /// Positions of the matching items, in the gallery's order.
+    matches: Vec<usize>,
+}
+
+/// The tiles the gallery shows: all of them, or those the filter lets through.
+#[derive(Clone, Copy)]
+pub enum Shown<'a> {
+    All(&'a Tiles),
+    Matching(&'a [usize]),
+}
+
+impl Filter {
+    /// Whether some text is set (the gallery shows only what matches it).
+    pub fn is_on(&self) -> bool {
+        !self.text.trim().is_empty()
+    }
+
+    /// Brings the matches up to date with the text and `items`, whose files are in `folder`.
+    pub fn update<T>(&mut self, items: &Items<T>, folder: &Path) {
+        let needle = self.text.trim();
+        if needle.is_empty() {
+            self.found_for = None;
+            self.matches = Vec::new();
+            return;
+        }
+        let version = items.version();
+        if let Some((text, seen, at)) = &self.found_for
+            && text == needle
+            && (*seen == version || at.elapsed() < REFRESH)
+        {
+            return;
+        }
+        let needle = Needle::new(needle);
+        self.matches.clear();
+        self.matches.extend(
+            (items.gallery_tiles().shown_from(0))
+                .filter(|&n| items.get(n).is_some_and(|item| needle.finds(item, folder))),
+        );
+        self.found_for = Some((self.text.trim().to_string(), version, Instant::now()));
+    }
+
+    /// What the gallery shows now.
+    pub fn shown<'a, T>(&'a self, items: &'a Items<T>) -> Shown<'a> {
+        if self.found_for.is_some() {
+            Shown::Matching(&self.matches)
+        } else {
+            Shown::All(items.gallery_tiles())
+        }
+    }
+}
+
+impl<'a> Shown<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            Shown::All(tiles) => tiles.len(),
+            Shown::Matching(matches) => matches.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Positions of the items shown from the `from`th on, in the order shown.
+    pub fn from(self, from: usize) -> Box<dyn Iterator<Item = usize> + 'a> {
+        match self {
+            Shown::All(tiles) => Box::new(tiles.shown_from(from)),
+            Shown::Matching(matches) => Box::new(matches.iter().skip(from).copied()),
+        }
+    }
+
+    /// Where the item `key`'s tile is shown (0: first); `None` when it is not.
+    pub fn index_of<T>(&self, items: &Items<T>, key: u64) -> Option<usize> {
+        match self {
+            Shown::All(_) => items.tile_index(key),
+            Shown::Matching(matches) => {
+                let n = items.index_of_key(key)?;
+                matches.iter().position(|&m| m == n)
+            }
+        }
+    }
+}
+
+/// The text looked for, ready to compare with names without allocating for each one.
+struct Needle {
+    lower: String,
+    ascii: bool,
+}
+
+impl Needle {
+    fn new(text: &str) -> Self {
+        Self {
+            lower: text.to_lowercase(),
+            ascii: text.is_ascii(),
+        }
+    }
+
+    /// Whether the item's name, its file's path within `folder`, or its address holds the text.
+    fn finds<T>(&self, item: &Item<T>, folder: &Path) -> bool {
+        self.within(&item.name)
+            || (item.path.as_deref())
+                .and_then(|p| p.strip_prefix(folder).ok()?.to_str())
+                .is_some_and(|within| self.within(within))
+            || item.url.as_ref().is_some_and(|u| self.within(u.as_str()))
+    }
+
+    fn within(&self, hay: &str) -> bool {
+        if self.ascii {
+            let needle = self.lower.as_bytes();
+            hay.len() >= needle.len()
+                && (hay.as_bytes().windows(needle.len())).any(|w| w.eq_ignore_ascii_case(needle))
+        } else {
+            hay.to_lowercase().contains(&self.lower)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_case_in_the_name_the_address_or_the_folder_it_is_in() {
+        let needle = Needle::new("Cat");
+        assert!(needle.within("black-CAT.jpg"));
+        assert!(!needle.within("dog.jpg"));
+        assert!(!needle.within("ca"));
+        let accented = Needle::new("ÉTÉ");
+        assert!(accented.within("photos d'été.jpg"));
+        assert!(!accented.within("ete.jpg"));
+    }
+}
