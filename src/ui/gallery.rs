@@ -50,12 +50,31 @@ pub fn gallery_ui(
             format!("Gallery ({})", crate::format::count(all))
         };
         ui.label(RichText::new(count).strong());
-        let label = ui.label("🔍 Filter");
+        // The slider keeps its room on the right: a row wider than the gallery would widen the
+        // grid past the window's edge.
+        let spacing = ui.spacing().item_spacing.x;
+        // The slider's handle reaches past its rail; the ✖ comes with a filter.
+        let clear = if filter.is_on() { 28.0 } else { 0.0 };
+        let kept = ui.spacing().slider_width + 24.0 + 2.0 * spacing + clear;
+        let word = if ui.available_width() - kept >= 230.0 {
+            "🔍 Filter"
+        } else {
+            "🔍"
+        };
+        let label = ui.label(word);
+        let mut room = ui.available_width() - kept - spacing;
+        // Too narrow for both at their size: the slider gives up some of its rail.
+        const BOX: f32 = 72.0;
+        if room < BOX {
+            let give = (BOX - room).min(ui.spacing().slider_width - 40.0).max(0.0);
+            ui.spacing_mut().slider_width -= give;
+            room += give;
+        }
         let edit = ui.add(
             egui::TextEdit::singleline(&mut filter.text)
                 .id(filter_id())
                 .hint_text("name, folder or address")
-                .desired_width(170.0),
+                .desired_width(room.clamp(48.0, 170.0)),
         );
         let edit = edit.labelled_by(label.id).on_hover_text(
             "Show only images whose name, subfolder or address holds this text (Ctrl+F)",
