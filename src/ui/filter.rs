@@ -19,10 +19,18 @@ const REFRESH: Duration = Duration::from_millis(250);
 pub struct Filter {
     /// What the user typed.
     pub text: String,
-    /// The text (in lower case) and the items' version the matches were found for, and when.
-    found_for: Option<(String, u64, Instant)>,
+    /// What the matches were found for: the text in lower case, the items' version and
+    /// [`Items::moved`], and when.
+    found_for: Option<Found>,
     /// Positions of the matching items, in the gallery's order.
     matches: Vec<usize>,
+}
+
+struct Found {
+    text: String,
+    version: u64,
+    moved: u64,
+    at: Instant,
 }
 
 /// The tiles the gallery shows: all of them, or those the filter lets through.
@@ -46,10 +54,13 @@ impl Filter {
             self.matches = Vec::new();
             return;
         }
-        let version = items.version();
-        if let Some((text, seen, at)) = &self.found_for
-            && *text == needle.to_lowercase()
-            && (*seen == version || at.elapsed() < REFRESH)
+        let (version, moved) = (items.version(), items.moved());
+        // Tiles that come and go are followed a few times a second; positions that moved (items
+        // removed) at once, or the matches would name other items.
+        if let Some(found) = &self.found_for
+            && found.text == needle.to_lowercase()
+            && found.moved == moved
+            && (found.version == version || found.at.elapsed() < REFRESH)
         {
             return;
         }
@@ -58,9 +69,7 @@ impl Filter {
         let finds = |n: &usize| items.get(*n).is_some_and(|item| needle.finds(item, folder));
         match &self.found_for {
             // A key typed onto the same tiles: only what matched before can match now.
-            Some((before, seen, _))
-                if *seen == version && needle.lower.contains(before.as_str()) =>
-            {
+            Some(found) if found.version == version && needle.lower.contains(&found.text) => {
                 self.matches.retain(finds);
             }
             _ => {
@@ -68,7 +77,12 @@ impl Filter {
                 (self.matches).extend(items.gallery_tiles().shown_from(0).filter(finds));
             }
         }
-        self.found_for = Some((needle.lower, version, Instant::now()));
+        self.found_for = Some(Found {
+            text: needle.lower,
+            version,
+            moved,
+            at: Instant::now(),
+        });
     }
 
     /// What the gallery shows now.
@@ -170,6 +184,52 @@ impl Needle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(filter: &Filter, items: &Items<()>) -> Vec<String> {
+        let shown = filter.shown(items);
+        shown
+            .from(0)
+            .map(|n| items.get(n).unwrap().name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn matches_follow_removals_at_once_and_narrow_as_keys_are_typed() {
+        let folder = Path::new("/pictures");
+        let mut items: Items<()> = Items::default();
+        let batch = items.new_batch();
+        for (n, name) in ["dog.png", "cat-1.png", "cats/b.png", "bird.png"]
+            .iter()
+            .enumerate()
+        {
+            items.add_on_disk(
+                folder.join(name),
+                1,
+                super::super::items::Place::new(batch, n),
+            );
+        }
+        items.refresh();
+        let mut filter = Filter {
+            text: "cat".into(),
+            ..Filter::default()
+        };
+        filter.update(&items, folder);
+        assert_eq!(names(&filter, &items), ["cat-1.png", "b.png"]);
+
+        // The dog goes (deleted): every item after it moves up a place. Within the quarter
+        // second that spares passes while tiles arrive, the matches must still be the cats.
+        items.remove_where(|i| i.name == "dog.png");
+        items.refresh();
+        filter.update(&items, folder);
+        assert_eq!(names(&filter, &items), ["cat-1.png", "b.png"]);
+
+        filter.text = "CATS".into();
+        filter.update(&items, folder);
+        assert_eq!(names(&filter, &items), ["b.png"], "the subfolder's name");
+        filter.text = "  ".into();
+        filter.update(&items, folder);
+        assert_eq!(names(&filter, &items).len(), 3, "no text: every image");
+    }
 
     #[test]
     fn any_case_in_the_name_the_address_or_the_folder_it_is_in() {

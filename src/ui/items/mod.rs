@@ -48,6 +48,8 @@ pub struct Items<T> {
     next_batch: u32,
     /// Counts changes a filter of the tiles could see: see [`Items::version`].
     version: u64,
+    /// Counts the times items changed positions: see [`Items::moved`].
+    moved: u64,
 }
 
 impl<T> Default for Items<T> {
@@ -66,6 +68,7 @@ impl<T> Default for Items<T> {
             tiles_stale: false,
             next_batch: 1,
             version: 0,
+            moved: 0,
         }
     }
 }
@@ -127,6 +130,12 @@ impl<T> Items<T> {
     /// on progress): what [`super::filter`] finds again when it moves.
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// Grows whenever items were removed, so that positions taken before no longer hold (items
+    /// are otherwise only added at the end).
+    pub fn moved(&self) -> u64 {
+        self.moved
     }
 
     /// The gallery's tiles, in the order shown (as of the last [`Items::refresh`]).
@@ -374,6 +383,7 @@ impl<T> Items<T> {
 
     fn reindex(&mut self) {
         self.version += 1;
+        self.moved += 1;
         self.by_job.clear();
         self.by_key.clear();
         self.urls.clear();
