@@ -15,7 +15,7 @@ use super::platform::{Background, BackgroundError};
 use super::settings_panel::{self, Draft};
 use super::status::Status;
 use super::textures::Textures;
-use super::{filter, gallery, page_list, panels, queue, viewer};
+use super::{gallery, page_list, panels, queue, viewer};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::thumbs::{ThumbCache, Thumbnailer};
@@ -75,8 +75,8 @@ pub struct MagpieApp {
     pub(super) notice: Option<Notice>,
     pub(super) paused: bool,
     pub(super) viewer: Option<viewer::Viewer>,
-    /// The gallery's filter (the viewer's previous/next follow it).
-    pub(super) filter: filter::Filter,
+    /// The gallery's filter (the viewer's previous/next follow it) and keyboard choice.
+    pub(super) gallery: gallery::Gallery,
     /// Gallery tiles drawn in the last frame.
     pub(super) on_screen: Vec<u64>,
     pub(super) help_open: bool,
@@ -175,7 +175,7 @@ impl MagpieApp {
             notice,
             paused: false,
             viewer: None,
-            filter: filter::Filter::default(),
+            gallery: gallery::Gallery::default(),
             on_screen: Vec::new(),
             help_open: false,
             page_list: None,
@@ -279,7 +279,7 @@ impl MagpieApp {
         let ctx = ui.ctx().clone();
         let mut actions = Vec::new();
         self.items.refresh();
-        self.filter.update(&self.items, &self.folder.dir);
+        (self.gallery.filter).update(&self.items, &self.folder.dir);
         self.take_large_paste(&ctx);
         self.take_dropped_files(&ctx);
         self.shortcuts(&ctx, &mut actions);
@@ -325,13 +325,13 @@ impl MagpieApp {
                 self.notice = None;
             }
             if let Some(v) = &mut self.viewer {
-                let shown = self.filter.shown(&self.items);
+                let shown = self.gallery.filter.shown(&self.items);
                 viewer::viewer_ui(ui, v, &self.items, shown, &mut actions);
             } else {
                 let shown = gallery::gallery_ui(
                     ui,
                     &self.items,
-                    &mut self.filter,
+                    &mut self.gallery,
                     &self.folder.dir,
                     &mut self.config.window.thumb_size,
                     self.paused,
@@ -391,7 +391,7 @@ impl MagpieApp {
             }
         });
         if let Some(v) = &mut self.viewer {
-            let shown = self.filter.shown(&self.items);
+            let shown = self.gallery.filter.shown(&self.items);
             viewer::viewer_keys(ctx, v, &self.items, shown, actions);
         }
     }

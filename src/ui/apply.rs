@@ -133,7 +133,12 @@ impl MagpieApp {
                     v.requested = side;
                 }
             }
-            Action::CloseViewer => self.viewer = None,
+            Action::CloseViewer => {
+                // Back where the viewer's ⬅/➡ went: that image chosen and scrolled to.
+                if let Some(v) = self.viewer.take() {
+                    self.gallery.selection.reveal(v.key);
+                }
+            }
             Action::FocusFilter => {
                 (self.ctx).memory_mut(|m| m.request_focus(super::gallery::filter_id()));
             }

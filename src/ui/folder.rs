@@ -250,6 +250,19 @@ impl MagpieApp {
             self.thumbs.cancel(key);
         }
         let keys: HashSet<u64> = keys.iter().copied().collect();
+        // The tile chosen with the keyboard went: the one after it (else before it) is chosen.
+        if let Some(chosen) = self.gallery.selection.key.filter(|k| keys.contains(k)) {
+            let shown = self.gallery.filter.shown(&self.items);
+            let stays = |n: &usize| self.items.get(*n).is_some_and(|i| !keys.contains(&i.key));
+            let next = shown.index_of(&self.items, chosen).and_then(|at| {
+                (shown.from(at + 1).find(stays)).or_else(|| {
+                    (0..at)
+                        .rev()
+                        .find_map(|k| shown.from(k).next().filter(stays))
+                })
+            });
+            self.gallery.selection.key = next.and_then(|n| self.items.get(n)).map(|i| i.key);
+        }
         self.items.remove_where(|i| keys.contains(&i.key));
     }
 

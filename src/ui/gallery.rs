@@ -1,10 +1,11 @@
-//! The gallery: a grid of thumbnails that fills as images arrive, with a filter over it. Only the
-//! rows on screen are laid out, so ten thousand tiles cost what a screenful does.
+//! The gallery: a grid of thumbnails that fills as images arrive, with a filter over it and a
+//! tile chosen with the keyboard. Only the rows on screen are laid out, so ten thousand tiles
+//! cost what a screenful does.
 
-use egui::{Color32, CornerRadius, Rect, RichText, Sense, TextureHandle, Vec2};
+use egui::{Color32, CornerRadius, Key, Modifiers, Rect, RichText, Sense, TextureHandle, Vec2};
 
 use super::action::Action;
-use super::filter::Filter;
+use super::filter::{Filter, Shown};
 use super::items::{Item, ItemState, Items, Thumb};
 use crate::format::human_bytes;
 
@@ -19,22 +20,52 @@ pub struct OnScreen {
     pub tile_pixels: f32,
 }
 
+/// What the gallery keeps from frame to frame besides the model.
+#[derive(Default)]
+pub struct Gallery {
+    pub filter: Filter,
+    pub selection: Selection,
+}
+
+/// The tile chosen with the keyboard: arrows, Page Up/Down, Home/End move it, Enter views it,
+/// Delete deletes it (after asking). Closing the viewer chooses the image it showed last, so
+/// the gallery comes back where the viewer's ⬅/➡ went.
+#[derive(Default)]
+pub struct Selection {
+    pub key: Option<u64>,
+    /// Scroll it into view in the next frame.
+    reveal: bool,
+    /// The first tile on screen last frame: where the arrows start when nothing is chosen.
+    top: Option<u64>,
+    /// How far the gallery was scrolled last frame.
+    offset: f32,
+}
+
+impl Selection {
+    /// Chooses `key` and scrolls to it.
+    pub fn reveal(&mut self, key: u64) {
+        self.key = Some(key);
+        self.reveal = true;
+    }
+}
+
 /// The filter box's id, for Ctrl+F.
 pub fn filter_id() -> egui::Id {
     egui::Id::unique("gallery_filter")
 }
 
-/// Draws the gallery of the files in `folder`, as far as `filter` lets through; returns the
+/// Draws the gallery of the files in `folder`, as far as its filter lets through; returns the
 /// tiles on screen.
 pub fn gallery_ui(
     ui: &mut egui::Ui,
     items: &Items<TextureHandle>,
-    filter: &mut Filter,
+    gallery: &mut Gallery,
     folder: &std::path::Path,
     thumb_size: &mut f32,
     paused: bool,
     actions: &mut Vec<Action>,
 ) -> OnScreen {
+    let Gallery { filter, selection } = gallery;
     let mut refiltered = false;
     ui.horizontal(|ui| {
         filter.update(items, folder);
@@ -143,24 +174,40 @@ pub fn gallery_ui(
     let rows = tiles.len().div_ceil(columns);
     let mut visible = Vec::new();
     ui.spacing_mut().item_spacing = Vec2::splat(GAP);
+    let row_height = size + LABEL_HEIGHT + GAP;
+    let page_rows = ((ui.available_height() / row_height).floor() as usize).max(1);
+    keys_ui(ui, items, tiles, selection, columns, page_rows, actions);
     let mut scroll = egui::ScrollArea::vertical()
         .id_salt("gallery")
         .auto_shrink([false, false]);
     if refiltered {
         scroll = scroll.vertical_scroll_offset(0.0); // the first matches, not the old place
+    } else if std::mem::take(&mut selection.reveal)
+        && let Some(at) = selection.key.and_then(|k| tiles.index_of(items, k))
+    {
+        let (offset, view) = (selection.offset, ui.available_height());
+        let top = (at / columns) as f32 * row_height;
+        if top < offset {
+            scroll = scroll.vertical_scroll_offset(top);
+        } else if top + row_height > offset + view {
+            scroll = scroll.vertical_scroll_offset(top + row_height - view);
+        }
     }
-    scroll.show_rows(ui, size + LABEL_HEIGHT, rows, |ui, range| {
+    let scrolled = scroll.show_rows(ui, size + LABEL_HEIGHT, rows, |ui, range| {
         let mut shown = tiles.from(range.start * columns);
         for _ in range {
             ui.horizontal(|ui| {
                 for n in shown.by_ref().take(columns) {
                     let Some(item) = items.get(n) else { continue };
                     visible.push(item.key);
-                    tile_ui(ui, item, size, actions);
+                    let chosen = selection.key == Some(item.key);
+                    tile_ui(ui, item, size, chosen, actions);
                 }
             });
         }
     });
+    selection.top = visible.first().copied();
+    selection.offset = scrolled.state.clamped_offset().y;
     OnScreen {
         keys: visible,
         tile_pixels: size * ui.ctx().pixels_per_point(),
@@ -198,10 +245,74 @@ fn tile_label(item: &Item<TextureHandle>) -> String {
     }
 }
 
-fn tile_ui(ui: &mut egui::Ui, item: &Item<TextureHandle>, size: f32, actions: &mut Vec<Action>) {
+/// The keys that move the chosen tile (when no text box has the keyboard).
+fn keys_ui(
+    ui: &egui::Ui,
+    items: &Items<TextureHandle>,
+    tiles: Shown<'_>,
+    selection: &mut Selection,
+    columns: usize,
+    page_rows: usize,
+    actions: &mut Vec<Action>,
+) {
+    if ui.ctx().egui_wants_keyboard_input() {
+        return;
+    }
+    let at = selection.key.and_then(|k| tiles.index_of(items, k));
+    let last = tiles.len().saturating_sub(1) as isize;
+    let (row, page) = (columns as isize, (columns * page_rows) as isize);
+    let mut moved = None;
+    ui.ctx().input_mut(|i| {
+        for (key, step) in [
+            (Key::ArrowRight, 1),
+            (Key::ArrowLeft, -1),
+            (Key::ArrowDown, row),
+            (Key::ArrowUp, -row),
+            (Key::PageDown, page),
+            (Key::PageUp, -page),
+            (Key::End, last + 1),
+            (Key::Home, -last - 1),
+        ] {
+            if i.consume_key(Modifiers::NONE, key) {
+                moved = Some(step);
+            }
+        }
+        if let Some(key) = selection.key.filter(|_| at.is_some()) {
+            if i.consume_key(Modifiers::NONE, Key::Enter) {
+                actions.push(Action::View(key));
+            }
+            if i.consume_key(Modifiers::NONE, Key::Delete) {
+                actions.push(Action::AskDelete(key));
+            }
+        }
+    });
+    let Some(step) = moved else { return };
+    // Nothing chosen yet: the arrows start at the first tile on screen.
+    let to = match at {
+        Some(at) => (at as isize + step).clamp(0, last) as usize,
+        None => selection
+            .top
+            .and_then(|k| tiles.index_of(items, k))
+            .unwrap_or(0),
+    };
+    if let Some(item) = tiles.from(to).next().and_then(|n| items.get(n)) {
+        selection.reveal(item.key);
+    }
+}
+
+fn tile_ui(
+    ui: &mut egui::Ui,
+    item: &Item<TextureHandle>,
+    size: f32,
+    chosen: bool,
+    actions: &mut Vec<Action>,
+) {
     let (rect, response) =
         ui.allocate_exact_size(Vec2::new(size, size + LABEL_HEIGHT), Sense::click());
-    let label = tile_label(item);
+    let mut label = tile_label(item);
+    if chosen {
+        label.push_str(", selected");
+    }
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
     if !ui.is_rect_visible(rect) {
         return;
@@ -261,7 +372,15 @@ fn tile_ui(ui: &mut egui::Ui, item: &Item<TextureHandle>, size: f32, actions: &m
             );
         }
     }
-    if response.hovered() {
+    if chosen {
+        let stroke = egui::Stroke::new(3.0, visuals.selection.stroke.color);
+        painter.rect_stroke(
+            image_rect,
+            CornerRadius::same(6),
+            stroke,
+            egui::StrokeKind::Inside,
+        );
+    } else if response.hovered() {
         painter.rect_stroke(
             image_rect,
             CornerRadius::same(6),

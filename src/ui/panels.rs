@@ -308,6 +308,11 @@ pub fn help_ui(ctx: &egui::Context, open: &mut bool) {
                     ("Ctrl+O", "open URL lists"),
                     ("Ctrl+F", "filter the gallery by name, subfolder or address"),
                     ("Click", "view an image large"),
+                    (
+                        "Arrows, Page Up/Down, Home/End",
+                        "choose an image in the gallery",
+                    ),
+                    ("Enter / Delete", "view / delete the chosen image"),
                     ("Right-click", "open, copy, show in folder, delete"),
                     ("⬅ / ➡", "previous / next image in the viewer"),
                     ("+ / - / wheel", "zoom in the viewer"),

@@ -269,3 +269,88 @@ fn a_file_named_in_japanese_shows_real_glyphs() {
         "the name is drawn with real glyphs, not empty boxes"
     );
 }
+
+/// The name of the tile chosen with the keyboard, if one is on screen.
+fn chosen(h: &Harness<'_, App>) -> Option<String> {
+    h.query_all_by_label_contains(", selected")
+        .filter_map(|n| n.accesskit_node().label())
+        .find_map(|l| l.split(", ").next().map(str::to_owned))
+}
+
+#[test]
+fn the_keyboard_chooses_views_and_deletes_images_and_the_gallery_scrolls_to_follow() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = png(24, 16, 3);
+    for i in 0..60 {
+        std::fs::write(dir.path().join(format!("img{i:02}.png")), &bytes).unwrap();
+    }
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "the folder", |h| {
+        h.query_by_label_contains("Gallery (60)").is_some() && thumbnails_shown(h) > 0
+    });
+    let order: Vec<String> = app(&h)
+        .items()
+        .gallery_tiles()
+        .shown_from(0)
+        .map(|n| app(&h).items().get(n).unwrap().name.clone())
+        .collect();
+    let columns = {
+        // The tiles of the first row share its top edge.
+        let tops: Vec<f32> = h
+            .query_all_by_label_contains(", image ")
+            .map(|n| n.rect().min.y)
+            .collect();
+        tops.iter().filter(|&&y| y == tops[0]).count()
+    };
+    assert!(columns > 1, "a grid");
+
+    h.key_press(egui::Key::Escape); // nothing has the keyboard
+    h.key_press(egui::Key::ArrowRight);
+    step_until(&mut h, "the first tile chosen", |h| {
+        chosen(h).as_deref() == Some(&order[0])
+    });
+    h.key_press(egui::Key::ArrowRight);
+    h.key_press(egui::Key::ArrowDown);
+    step_until(&mut h, "a row down, one along", |h| {
+        chosen(h).as_deref() == Some(&order[1 + columns])
+    });
+    // The last image is far below the screen: choosing it scrolls there.
+    h.key_press(egui::Key::End);
+    step_until(&mut h, "the last tile, on screen", |h| {
+        chosen(h).as_deref() == Some(&order[59])
+    });
+    h.key_press(egui::Key::Home);
+    step_until(&mut h, "back at the top", |h| {
+        chosen(h).as_deref() == Some(&order[0])
+    });
+
+    // Enter views it; the viewer's ➡ goes on; closing it comes back to the image shown last.
+    h.key_press(egui::Key::Enter);
+    step_until(&mut h, "the viewer", |h| {
+        h.query_by_label("⬅ Gallery").is_some()
+    });
+    for _ in 0..3 {
+        h.key_press(egui::Key::ArrowRight);
+        h.step();
+    }
+    step_until(&mut h, "the fourth image", |h| {
+        h.query_by_label_contains(&order[3]).is_some()
+    });
+    h.key_press(egui::Key::Escape);
+    step_until(&mut h, "the gallery, on the image viewed last", |h| {
+        h.query_by_label("⬅ Gallery").is_none() && chosen(h).as_deref() == Some(&order[3])
+    });
+
+    // Delete asks first; then the image after it is chosen.
+    h.key_press(egui::Key::Delete);
+    step_until(&mut h, "the question", |h| {
+        h.query_by_label("Delete this file?").is_some()
+            && (h.query_by_label_contains(&format!("{} will be deleted", order[3]))).is_some()
+    });
+    h.get_by_label("Delete").click();
+    step_until(&mut h, "the file gone, the next one chosen", |h| {
+        chosen(h).as_deref() == Some(&order[4])
+            && h.query_by_label_contains("Gallery (59)").is_some()
+    });
+    assert!(!dir.path().join(&order[3]).exists());
+}
