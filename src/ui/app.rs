@@ -328,6 +328,10 @@ impl MagpieApp {
                 let shown = self.gallery.filter.shown(&self.items);
                 viewer::viewer_ui(ui, v, &self.items, shown, &mut actions);
             } else {
+                // Enter and Delete are a dialog's while one is open, not the gallery's.
+                self.gallery.keys = self.settings.is_none()
+                    && self.page_list.is_none()
+                    && self.confirm_delete.is_none();
                 let shown = gallery::gallery_ui(
                     ui,
                     &self.items,

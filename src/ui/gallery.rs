@@ -25,6 +25,8 @@ pub struct OnScreen {
 pub struct Gallery {
     pub filter: Filter,
     pub selection: Selection,
+    /// No dialog or panel over the gallery: its keys are its own this frame.
+    pub keys: bool,
 }
 
 /// The tile chosen with the keyboard: arrows, Page Up/Down, Home/End move it, Enter views it,
@@ -65,7 +67,11 @@ pub fn gallery_ui(
     paused: bool,
     actions: &mut Vec<Action>,
 ) -> OnScreen {
-    let Gallery { filter, selection } = gallery;
+    let Gallery {
+        filter,
+        selection,
+        keys,
+    } = gallery;
     let mut refiltered = false;
     ui.horizontal(|ui| {
         filter.update(items, folder);
@@ -176,7 +182,9 @@ pub fn gallery_ui(
     ui.spacing_mut().item_spacing = Vec2::splat(GAP);
     let row_height = size + LABEL_HEIGHT + GAP;
     let page_rows = ((ui.available_height() / row_height).floor() as usize).max(1);
-    keys_ui(ui, items, tiles, selection, columns, page_rows, actions);
+    if *keys {
+        keys_ui(ui, items, tiles, selection, columns, page_rows, actions);
+    }
     let mut scroll = egui::ScrollArea::vertical()
         .id_salt("gallery")
         .auto_shrink([false, false]);

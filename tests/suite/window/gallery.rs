@@ -347,6 +347,11 @@ fn the_keyboard_chooses_views_and_deletes_images_and_the_gallery_scrolls_to_foll
         h.query_by_label("Delete this file?").is_some()
             && (h.query_by_label_contains(&format!("{} will be deleted", order[3]))).is_some()
     });
+    // Meanwhile the gallery's keys are the dialog's: Enter does not open the viewer under it.
+    h.key_press(egui::Key::Enter);
+    h.step();
+    assert!(h.query_by_label("⬅ Gallery").is_none());
+    assert!(h.query_by_label("Delete this file?").is_some());
     h.get_by_label("Delete").click();
     step_until(&mut h, "the file gone, the next one chosen", |h| {
         chosen(h).as_deref() == Some(&order[4])
