@@ -36,6 +36,9 @@ pub fn from_jpeg_app2<'a>(segments: impl IntoIterator<Item = &'a [u8]>) -> Optio
     whole.then(|| pieces.iter().flat_map(|p| p.2).copied().collect())
 }
 
+/// The largest profile looked at: moxcms's own limit (CMYK press profiles reach several MB).
+const MAX_PROFILE: usize = 10 * 1024 * 1024;
+
 /// How the pixels handed to [`to_srgb`] are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channels {
@@ -55,6 +58,10 @@ thread_local! {
 /// Turns `pixels`, described by the ICC profile `icc`, into sRGB. They stay as they were when
 /// the profile is unreadable, not an RGB one, or has no way to sRGB.
 pub fn to_srgb(icc: &[u8], pixels: &mut [u8], channels: Channels) {
+    // Larger than any moxcms reads (RGB profiles are kilobytes): not kept, not parsed.
+    if icc.len() >= MAX_PROFILE {
+        return;
+    }
     let transform = LAST.with_borrow_mut(|last| {
         if let Some((profile, c, transform)) = last.as_ref()
             && *c == channels
