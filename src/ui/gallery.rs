@@ -1,12 +1,13 @@
-//! The gallery: a grid of thumbnails that fills as images arrive, with a filter over it and a
-//! tile chosen with the keyboard. Only the rows on screen are laid out, so ten thousand tiles
-//! cost what a screenful does.
+//! The gallery: a grid of thumbnails that fills as images arrive, with a filter over it
+//! (`filter.rs`) and a tile chosen with the keyboard (`selection.rs`). Only the rows on screen
+//! are laid out, so ten thousand tiles cost what a screenful does.
 
-use egui::{Color32, CornerRadius, Key, Modifiers, Rect, RichText, Sense, TextureHandle, Vec2};
+use egui::{Color32, CornerRadius, Rect, RichText, Sense, TextureHandle, Vec2};
 
 use super::action::Action;
-use super::filter::{Filter, Shown};
+use super::filter::Filter;
 use super::items::{Item, ItemState, Items, Thumb};
+use super::selection::Selection;
 use crate::format::human_bytes;
 
 const LABEL_HEIGHT: f32 = 20.0;
@@ -27,28 +28,6 @@ pub struct Gallery {
     pub selection: Selection,
     /// No dialog or panel over the gallery: its keys are its own this frame.
     pub keys: bool,
-}
-
-/// The tile chosen with the keyboard: arrows, Page Up/Down, Home/End move it, Enter views it,
-/// Delete deletes it (after asking). Closing the viewer chooses the image it showed last, so
-/// the gallery comes back where the viewer's ⬅/➡ went.
-#[derive(Default)]
-pub struct Selection {
-    pub key: Option<u64>,
-    /// Scroll it into view in the next frame.
-    reveal: bool,
-    /// The first tile on screen last frame: where the arrows start when nothing is chosen.
-    top: Option<u64>,
-    /// How far the gallery was scrolled last frame.
-    offset: f32,
-}
-
-impl Selection {
-    /// Chooses `key` and scrolls to it.
-    pub fn reveal(&mut self, key: u64) {
-        self.key = Some(key);
-        self.reveal = true;
-    }
 }
 
 /// The filter box's id, for Ctrl+F.
@@ -72,6 +51,83 @@ pub fn gallery_ui(
         selection,
         keys,
     } = gallery;
+    let refiltered = header_ui(ui, items, filter, folder, thumb_size, paused);
+    ui.separator();
+
+    filter.update(items, folder);
+    let tiles = filter.shown(items);
+    if tiles.is_empty() {
+        if filter.is_on() && !items.gallery_tiles().is_empty() {
+            ui.add_space(24.0);
+            ui.vertical_centered(|ui| {
+                ui.label(
+                    RichText::new(format!(
+                        "No image's name, subfolder or address holds “{}”.",
+                        filter.text.trim()
+                    ))
+                    .weak(),
+                );
+            });
+        } else {
+            empty_state_ui(ui);
+        }
+        return OnScreen::default();
+    }
+
+    let size = *thumb_size;
+    let width = ui.available_width();
+    let columns = (((width + GAP) / (size + GAP)).floor() as usize).max(1);
+    // The tiles share out what is left of the row, so the grid ends flush on the right instead
+    // of leaving up to a tile's width empty (and shrink to fit a gallery narrower than one).
+    let size = ((width + GAP) / columns as f32 - GAP).floor().max(1.0);
+    let rows = tiles.len().div_ceil(columns);
+    let mut visible = Vec::new();
+    ui.spacing_mut().item_spacing = Vec2::splat(GAP);
+    let row_height = size + LABEL_HEIGHT + GAP;
+    let page_rows = ((ui.available_height() / row_height).floor() as usize).max(1);
+    if *keys {
+        selection.keys_ui(ui.ctx(), items, tiles, columns, page_rows, actions);
+    }
+    let mut scroll = egui::ScrollArea::vertical()
+        .id_salt("gallery")
+        .auto_shrink([false, false]);
+    if refiltered {
+        scroll = scroll.vertical_scroll_offset(0.0); // the first matches, not the old place
+    } else if let Some(offset) =
+        selection.scroll_to(items, tiles, columns, row_height, ui.available_height())
+    {
+        scroll = scroll.vertical_scroll_offset(offset);
+    }
+    let scrolled = scroll.show_rows(ui, size + LABEL_HEIGHT, rows, |ui, range| {
+        let mut shown = tiles.from(range.start * columns);
+        for _ in range {
+            ui.horizontal(|ui| {
+                for n in shown.by_ref().take(columns) {
+                    let Some(item) = items.get(n) else { continue };
+                    visible.push(item.key);
+                    let chosen = selection.key == Some(item.key);
+                    tile_ui(ui, item, size, chosen, actions);
+                }
+            });
+        }
+    });
+    selection.drawn(visible.first().copied(), scrolled.state.clamped_offset().y);
+    OnScreen {
+        keys: visible,
+        tile_pixels: size * ui.ctx().pixels_per_point(),
+    }
+}
+
+/// The gallery's header: the count, the filter box and the thumbnail size; whether the filter's
+/// text changed.
+fn header_ui(
+    ui: &mut egui::Ui,
+    items: &Items<TextureHandle>,
+    filter: &mut Filter,
+    folder: &std::path::Path,
+    thumb_size: &mut f32,
+    paused: bool,
+) -> bool {
     let mut refiltered = false;
     ui.horizontal(|ui| {
         filter.update(items, folder);
@@ -149,77 +205,7 @@ pub fn gallery_ui(
             }
         });
     });
-    ui.separator();
-
-    filter.update(items, folder);
-    let tiles = filter.shown(items);
-    if tiles.is_empty() {
-        if filter.is_on() && !items.gallery_tiles().is_empty() {
-            ui.add_space(24.0);
-            ui.vertical_centered(|ui| {
-                ui.label(
-                    RichText::new(format!(
-                        "No image's name, subfolder or address holds “{}”.",
-                        filter.text.trim()
-                    ))
-                    .weak(),
-                );
-            });
-        } else {
-            empty_state_ui(ui);
-        }
-        return OnScreen::default();
-    }
-
-    let size = *thumb_size;
-    let width = ui.available_width();
-    let columns = (((width + GAP) / (size + GAP)).floor() as usize).max(1);
-    // The tiles share out what is left of the row, so the grid ends flush on the right instead
-    // of leaving up to a tile's width empty (and shrink to fit a gallery narrower than one).
-    let size = ((width + GAP) / columns as f32 - GAP).floor().max(1.0);
-    let rows = tiles.len().div_ceil(columns);
-    let mut visible = Vec::new();
-    ui.spacing_mut().item_spacing = Vec2::splat(GAP);
-    let row_height = size + LABEL_HEIGHT + GAP;
-    let page_rows = ((ui.available_height() / row_height).floor() as usize).max(1);
-    if *keys {
-        keys_ui(ui, items, tiles, selection, columns, page_rows, actions);
-    }
-    let mut scroll = egui::ScrollArea::vertical()
-        .id_salt("gallery")
-        .auto_shrink([false, false]);
-    if refiltered {
-        scroll = scroll.vertical_scroll_offset(0.0); // the first matches, not the old place
-    } else if std::mem::take(&mut selection.reveal)
-        && let Some(at) = selection.key.and_then(|k| tiles.index_of(items, k))
-    {
-        let (offset, view) = (selection.offset, ui.available_height());
-        let top = (at / columns) as f32 * row_height;
-        if top < offset {
-            scroll = scroll.vertical_scroll_offset(top);
-        } else if top + row_height > offset + view {
-            scroll = scroll.vertical_scroll_offset(top + row_height - view);
-        }
-    }
-    let scrolled = scroll.show_rows(ui, size + LABEL_HEIGHT, rows, |ui, range| {
-        let mut shown = tiles.from(range.start * columns);
-        for _ in range {
-            ui.horizontal(|ui| {
-                for n in shown.by_ref().take(columns) {
-                    let Some(item) = items.get(n) else { continue };
-                    visible.push(item.key);
-                    let chosen = selection.key == Some(item.key);
-                    tile_ui(ui, item, size, chosen, actions);
-                }
-            });
-        }
-    });
-    selection.top = visible.first().copied();
-    selection.offset = scrolled.state.clamped_offset().y;
-    OnScreen {
-        keys: visible,
-        tile_pixels: size * ui.ctx().pixels_per_point(),
-    }
+    refiltered
 }
 
 fn empty_state_ui(ui: &mut egui::Ui) {
@@ -250,61 +236,6 @@ fn tile_label(item: &Item<TextureHandle>) -> String {
         (_, ItemState::Failed(reason)) => format!("{}, failed: {reason}", item.name),
         (_, state) if state.is_active() => format!("{}, {}", item.name, state.label()),
         _ => format!("{}, loading", item.name),
-    }
-}
-
-/// The keys that move the chosen tile (when no text box has the keyboard).
-fn keys_ui(
-    ui: &egui::Ui,
-    items: &Items<TextureHandle>,
-    tiles: Shown<'_>,
-    selection: &mut Selection,
-    columns: usize,
-    page_rows: usize,
-    actions: &mut Vec<Action>,
-) {
-    if ui.ctx().egui_wants_keyboard_input() {
-        return;
-    }
-    let at = selection.key.and_then(|k| tiles.index_of(items, k));
-    let last = tiles.len().saturating_sub(1) as isize;
-    let (row, page) = (columns as isize, (columns * page_rows) as isize);
-    let mut moved = None;
-    ui.ctx().input_mut(|i| {
-        for (key, step) in [
-            (Key::ArrowRight, 1),
-            (Key::ArrowLeft, -1),
-            (Key::ArrowDown, row),
-            (Key::ArrowUp, -row),
-            (Key::PageDown, page),
-            (Key::PageUp, -page),
-            (Key::End, last + 1),
-            (Key::Home, -last - 1),
-        ] {
-            if i.consume_key(Modifiers::NONE, key) {
-                moved = Some(step);
-            }
-        }
-        if let Some(key) = selection.key.filter(|_| at.is_some()) {
-            if i.consume_key(Modifiers::NONE, Key::Enter) {
-                actions.push(Action::View(key));
-            }
-            if i.consume_key(Modifiers::NONE, Key::Delete) {
-                actions.push(Action::AskDelete(key));
-            }
-        }
-    });
-    let Some(step) = moved else { return };
-    // Nothing chosen yet: the arrows start at the first tile on screen.
-    let to = match at {
-        Some(at) => (at as isize + step).clamp(0, last) as usize,
-        None => selection
-            .top
-            .and_then(|k| tiles.index_of(items, k))
-            .unwrap_or(0),
-    };
-    if let Some(item) = tiles.from(to).next().and_then(|n| items.get(n)) {
-        selection.reveal(item.key);
     }
 }
 
