@@ -207,10 +207,14 @@ impl MagpieApp {
         }
         let mut settled = Vec::new();
         let mut next = None::<Duration>;
+        // One clock reading for all: files reported together settle together. (Each reading its
+        // own clock, a report's files could straddle the second, in the map's order, and half of
+        // them would join later, above newer ones.)
+        let now = Instant::now();
         self.folder
             .newcomers
             .retain(|path, &mut (size, modified, seen)| {
-                let age = seen.elapsed();
+                let age = now.saturating_duration_since(seen);
                 if age < SETTLE {
                     next = Some(next.map_or(SETTLE - age, |n| n.min(SETTLE - age)));
                     return true;
