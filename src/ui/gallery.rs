@@ -51,7 +51,8 @@ pub fn gallery_ui(
         selection,
         keys,
     } = gallery;
-    let refiltered = header_ui(ui, items, filter, folder, thumb_size, paused);
+    let refiltered = header_ui(ui, items, filter, thumb_size, paused);
+    // The text may have changed in the header.
     ui.separator();
 
     filter.update(items, folder);
@@ -124,14 +125,13 @@ fn header_ui(
     ui: &mut egui::Ui,
     items: &Items<TextureHandle>,
     filter: &mut Filter,
-    folder: &std::path::Path,
     thumb_size: &mut f32,
     paused: bool,
 ) -> bool {
     let mut refiltered = false;
     ui.horizontal(|ui| {
-        filter.update(items, folder);
-        // The newest batch first, each in its own order: see `items::Tiles`.
+        // The matches as the frame began (the window found them); what is typed below counts
+        // once the header is drawn.
         let (shown, all) = (filter.shown(items).len(), items.gallery_tiles().len());
         let count = if filter.is_on() {
             format!(

@@ -1,6 +1,7 @@
 //! The model kept in step: URLs known, totals, rows and tiles through a download's life.
 
 use super::*;
+use crate::engine::Event;
 
 fn url(name: &str) -> Url {
     Url::parse(&format!("https://example.com/{name}")).unwrap()
