@@ -6,7 +6,8 @@
 //! 2. UI-thread CPU per frame with the queue on screen: idle, and while the queue is scrolled
 //!    (median and p99).
 //! 3. Resident memory at each step, per URL queued, and at its peak.
-//! 4. The window closed and opened again on the folder: the time until every download the
+//! 4. Showing only the rows in progress: the frame that finds them, then frames after.
+//! 5. The window closed and opened again on the folder: the time until every download the
 //!    engine resumed has its row back, and the longest frame meanwhile.
 //!
 //! Run: `cargo bench --bench queue` (env: N, default 100000).
@@ -133,6 +134,19 @@ fn main() {
     });
     println!(
         "frame CPU, scrolling the queue: median {scroll_median:.2} ms, p99 {scroll_p99:.2} ms"
+    );
+
+    // Only the rows in progress (here every one): the first frame finds them all.
+    h.get_by_label_contains("In progress (").click();
+    let (_, part_worst) = step_until(&mut h, "the rows in progress shown", |h| {
+        h.query_all_by_label_contains("waiting for the server…")
+            .next()
+            .is_some()
+    });
+    let (part_median, part_p99) = frame_cpu(&mut h, 200, |_| {});
+    println!(
+        "queue showing the rows in progress: first frame {part_worst:.1} ms, then median \
+         {part_median:.2} ms, p99 {part_p99:.2} ms"
     );
     println!("peak resident memory: {:.0} MB", support::own_rss_mb(true));
 

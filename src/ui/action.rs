@@ -56,6 +56,8 @@ pub enum Action {
     ClosePageList,
     /// Write the failed URLs to a list in the folder.
     ExportFailed,
+    /// Show only the failed downloads in the queue.
+    ShowFailed,
     /// Let paused sites start downloads again, and retry what failed.
     ResumeHosts,
 }

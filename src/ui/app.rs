@@ -77,6 +77,8 @@ pub struct MagpieApp {
     pub(super) viewer: Option<viewer::Viewer>,
     /// The gallery's filter (the viewer's previous/next follow it) and keyboard choice.
     pub(super) gallery: gallery::Gallery,
+    /// The part of the download queue shown (all, in progress, failed).
+    pub(super) queue: queue::QueueView,
     /// Gallery tiles drawn in the last frame.
     pub(super) on_screen: Vec<u64>,
     pub(super) help_open: bool,
@@ -176,6 +178,7 @@ impl MagpieApp {
             paused: false,
             viewer: None,
             gallery: gallery::Gallery::default(),
+            queue: queue::QueueView::default(),
             on_screen: Vec::new(),
             help_open: false,
             page_list: None,
@@ -316,7 +319,7 @@ impl MagpieApp {
                 );
                 ui.separator();
                 queue::hosts_ui(ui, &self.hosts, &mut actions);
-                queue::queue_ui(ui, &self.items, &mut actions);
+                queue::queue_ui(ui, &self.items, &mut self.queue, &mut actions);
             });
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(notice) = &self.notice

@@ -9,6 +9,7 @@ use super::folder::FolderState;
 use super::items::{ItemState, Place};
 use super::panels::Pasted;
 use super::platform::{self, Background, BackgroundError};
+use super::queue;
 use super::settings_panel::Draft;
 use super::viewer;
 use crate::engine::{Command, JobId, JobInfo};
@@ -80,7 +81,12 @@ impl MagpieApp {
                 self.hosts
                     .retain(|_, s| !matches!(s, crate::engine::HostState::Paused { .. }));
                 self.retry_failed();
+                // The failures shown are now retrying: follow them there.
+                if self.queue.show == queue::Show::Failed {
+                    self.queue.show = queue::Show::InProgress;
+                }
             }
+            Action::ShowFailed => self.queue.show = queue::Show::Failed,
             Action::ClearFinished => self.items.remove_where(|i| {
                 i.is_download()
                     && matches!(

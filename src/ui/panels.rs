@@ -219,10 +219,16 @@ pub fn status_ui(
                 ));
             }
             if totals.failed > 0 {
-                ui.label(
+                let failed = ui.add(egui::Link::new(
                     RichText::new(format!("{} failed", crate::format::count(totals.failed)))
                         .color(ui.visuals().error_fg_color),
-                );
+                ));
+                if failed
+                    .on_hover_text("Show only the failed downloads in the queue, with why")
+                    .clicked()
+                {
+                    actions.push(Action::ShowFailed);
+                }
             }
             if totals.active > 0 {
                 ui.label(format!("{}/s", human_bytes(speed as u64)));

@@ -1,17 +1,97 @@
 //! The download queue: one row per URL with its state (queued, progress, retrying, saved,
-//! failed with the reason, duplicate, skipped) and a button to remove it.
+//! failed with the reason, duplicate, skipped) and a button to remove it. Among thousands of
+//! rows, the queue can show only those in progress or only those that failed (also by clicking
+//! "N failed" in the status bar), so a failure is found without scrolling for it.
+
+use std::time::{Duration, Instant};
 
 use egui::{Align, Color32, Layout, RichText};
 
 use super::action::Action;
 use super::items::{ItemState, Items};
-use crate::format::human_bytes;
+use crate::format::{count, human_bytes};
 
-/// The download queue: one row per URL with its state, progress and a remove button.
-pub fn queue_ui<T>(ui: &mut egui::Ui, items: &Items<T>, actions: &mut Vec<Action>) {
-    let rows = items.download_rows();
+/// How often a chosen part of the queue follows rows whose states keep changing.
+const REFRESH: Duration = Duration::from_millis(250);
+
+/// Which rows the queue shows.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Show {
+    #[default]
+    All,
+    /// Waiting, downloading or waiting to retry.
+    InProgress,
+    Failed,
+}
+
+impl Show {
+    fn admits(self, state: &ItemState) -> bool {
+        match self {
+            Show::All => true,
+            Show::InProgress => state.is_active(),
+            Show::Failed => matches!(state, ItemState::Failed(_)),
+        }
+    }
+}
+
+/// The part of the queue shown, and its rows as last found.
+#[derive(Default)]
+pub struct QueueView {
+    pub show: Show,
+    /// What `rows` were found for: the part, the items' version and [`Items::moved`], and when.
+    found_for: Option<(Show, u64, u64, Instant)>,
+    rows: Vec<usize>,
+}
+
+impl QueueView {
+    /// Finds the rows of the part shown again when it or the rows changed: when states change,
+    /// at most every [`REFRESH`] (10,000 downloads under way change them every frame); at once
+    /// when rows were removed, since positions found before would name other items.
+    fn update<T>(&mut self, items: &Items<T>) {
+        if self.show == Show::All {
+            self.found_for = None;
+            self.rows = Vec::new();
+            return;
+        }
+        let (version, moved) = (items.version(), items.moved());
+        if let Some((show, v, m, at)) = self.found_for
+            && show == self.show
+            && m == moved
+            && (v == version || at.elapsed() < REFRESH)
+        {
+            return;
+        }
+        let show = self.show;
+        self.rows.clear();
+        self.rows.extend(
+            items
+                .download_rows()
+                .iter()
+                .copied()
+                .filter(|&n| items.get(n).is_some_and(|item| show.admits(&item.state))),
+        );
+        self.found_for = Some((show, version, moved, Instant::now()));
+    }
+
+    fn rows<'a, T>(&'a self, items: &'a Items<T>) -> &'a [usize] {
+        match self.show {
+            Show::All => items.download_rows(),
+            _ => &self.rows,
+        }
+    }
+}
+
+/// The download queue: one row per URL with its state, progress and a remove button; all rows,
+/// or those in progress, or those that failed.
+pub fn queue_ui<T>(
+    ui: &mut egui::Ui,
+    items: &Items<T>,
+    view: &mut QueueView,
+    actions: &mut Vec<Action>,
+) {
+    let all = items.download_rows().len();
     ui.horizontal(|ui| {
-        ui.label(RichText::new(format!("Queue ({})", crate::format::count(rows.len()))).strong());
+        ui.label(RichText::new(format!("Queue ({})", count(all))).strong());
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             let any_done = items.totals().finished > 0;
             if ui
@@ -23,8 +103,33 @@ pub fn queue_ui<T>(ui: &mut egui::Ui, items: &Items<T>, actions: &mut Vec<Action
             }
         });
     });
-    if rows.is_empty() {
+    if all == 0 {
+        view.show = Show::All;
         ui.label(RichText::new("Nothing queued yet.").weak());
+        return;
+    }
+    let totals = items.totals();
+    ui.horizontal(|ui| {
+        let parts = [
+            (Show::All, format!("All ({})", count(all))),
+            (
+                Show::InProgress,
+                format!("In progress ({})", count(totals.active)),
+            ),
+            (Show::Failed, format!("Failed ({})", count(totals.failed))),
+        ];
+        for (show, text) in parts {
+            ui.selectable_value(&mut view.show, show, RichText::new(text).small());
+        }
+    });
+    view.update(items);
+    let rows = view.rows(items);
+    if rows.is_empty() {
+        let text = match view.show {
+            Show::Failed => "No download failed.",
+            _ => "Nothing in progress.",
+        };
+        ui.label(RichText::new(text).weak());
         return;
     }
     let row_height = 38.0;

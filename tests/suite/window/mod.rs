@@ -1,12 +1,14 @@
 //! The window driven like a person would: by labels, typing, clicking and dropping files, with the
 //! engine talking to a real HTTP server on loopback. This file: pasting and downloading;
 //! `folders.rs`: drops and the folder; `gallery.rs`: browsing; `filter.rs`: the gallery's filter;
-//! `followed.rs`: the folder changed by other programs; `settings.rs`: the Settings panel.
+//! `followed.rs`: the folder changed by other programs; `queue.rs`: the queue's parts;
+//! `settings.rs`: the Settings panel.
 
 mod filter;
 mod folders;
 mod followed;
 mod gallery;
+mod queue;
 mod settings;
 
 use std::time::{Duration, Instant};

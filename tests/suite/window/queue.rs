@@ -1,0 +1,101 @@
+//! The download queue among many rows: only the failed downloads (also from "N failed" in the
+//! status bar), only those in progress, or all of them.
+
+use egui_kittest::kittest::Queryable;
+
+use crate::support::window::*;
+use crate::support::*;
+
+fn saved_rows(h: &egui_kittest::Harness<'_, App>) -> usize {
+    h.query_all_by_label_contains("saved · ").count()
+}
+
+#[test]
+fn clicking_n_failed_shows_only_the_failed_downloads_with_why() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    paste_urls(
+        &mut h,
+        &format!(
+            "{}\n{}\n{}\n",
+            server.url("/img/a.png"),
+            server.url("/status/404"),
+            server.url("/img/b.png")
+        ),
+    );
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "two saved, one failed", |h| {
+        saved_rows(h) == 2 && h.query_by_label("1 failed").is_some()
+    });
+
+    h.get_by_label("1 failed").click();
+    step_until(&mut h, "only the failure", |h| {
+        saved_rows(h) == 0
+            && h.query_by_label_contains("failed: HTTP 404 Not Found")
+                .is_some()
+    });
+
+    h.get_by_label("All (3)").click();
+    step_until(&mut h, "every row again", |h| saved_rows(h) == 2);
+}
+
+#[test]
+fn in_progress_shows_the_downloads_under_way_until_they_finish() {
+    let server = TestServer::start();
+    server.set_healthy(false); // every /gate/ request is held until the gate opens
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    paste_urls(
+        &mut h,
+        &format!(
+            "{}\n{}\n{}\n",
+            server.url("/gate/p1.png"),
+            server.url("/img/done.png"),
+            server.url("/gate/p2.png")
+        ),
+    );
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "one saved, two held", |h| saved_rows(h) == 1);
+
+    h.get_by_label("In progress (2)").click();
+    step_until(&mut h, "the two held", |h| {
+        saved_rows(h) == 0 && h.query_all_by_label("waiting for the server…").count() == 2
+    });
+
+    server.set_healthy(true);
+    step_until(&mut h, "nothing left in progress", |h| {
+        h.query_by_label("Nothing in progress.").is_some()
+    });
+    assert_eq!(files_in(dir.path()).len(), 3);
+}
+
+#[test]
+fn retrying_from_the_failed_rows_follows_them_into_progress() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(dir.path());
+    opts.config.fetch.max_attempts = 1;
+    let mut h = harness(opts);
+    server.set_healthy(false); // /switch/ answers 503
+    paste_urls(&mut h, &format!("{}\n", server.url("/switch/back.png")));
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "the failure", |h| {
+        h.query_by_label("1 failed").is_some()
+    });
+    h.get_by_label("1 failed").click();
+    step_until(&mut h, "the failed row", |h| {
+        h.query_by_label_contains("failed: HTTP 503").is_some()
+    });
+
+    server.set_healthy(true);
+    h.get_by_label("Retry failed").click();
+    step_until(&mut h, "the retried image saved", |h| {
+        files_in(dir.path()).len() == 1 && thumbnails_shown(h) == 1
+    });
+    // The queue went on showing what was retried, not an empty list of failures.
+    step_until(&mut h, "the queue showing downloads in progress", |h| {
+        h.query_by_label("Nothing in progress.").is_some()
+    });
+    assert!(h.query_by_label("No download failed.").is_none());
+}
