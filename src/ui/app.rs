@@ -24,6 +24,10 @@ use crate::urls::UrlList;
 /// A paste larger than this goes to a background parse instead of into the text box.
 const LARGE_PASTE: usize = 64 * 1024;
 
+/// The longest a download's or a thumbnail's news waits to be drawn: about 30 frames a second
+/// while they stream in. Input (scrolling, typing) is still drawn at the display's rate.
+const EVENT_FRAME: std::time::Duration = std::time::Duration::from_millis(33);
+
 /// How the window starts.
 #[derive(Debug, Clone, Default)]
 pub struct AppOptions {
@@ -117,7 +121,10 @@ impl MagpieApp {
             .out_dir
             .unwrap_or_else(|| config.window.folder_or_default());
         let repaint = ctx.clone();
-        let waker: crate::engine::Waker = Arc::new(move || repaint.request_repaint());
+        // Downloads report hundreds of times a second: drawn at most every EVENT_FRAME, not at
+        // the display's rate (60–144 frames a second, each repaint asked for giving two).
+        let waker: crate::engine::Waker =
+            Arc::new(move || repaint.request_repaint_after(EVENT_FRAME));
         let engine = Engine::start_journaled(
             config.fetch_settings(),
             options.journal_dir,
@@ -378,7 +385,7 @@ impl MagpieApp {
             self.apply(action);
         }
         self.save_thumb_size_when_let_go(&ctx);
-        self.status.update_title(&ctx, &self.items, self.paused);
+        (self.status).update_title(&ctx, &self.items, self.paused, std::time::Instant::now());
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {

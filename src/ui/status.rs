@@ -13,7 +13,11 @@ pub struct Status {
     speed: VecDeque<(Instant, u64)>,
     bytes_seen: u64,
     title: String,
+    title_set: Option<Instant>,
 }
+
+/// How often a changing title is set.
+const TITLE_EVERY: Duration = Duration::from_millis(250);
 
 impl Status {
     /// Counts bytes that arrived this frame.
@@ -51,8 +55,14 @@ impl Status {
         Some(Duration::from_secs_f64(per_item * totals.active as f64))
     }
 
-    /// Sets the window title when it changes.
-    pub fn update_title<T>(&mut self, ctx: &egui::Context, items: &Items<T>, paused: bool) {
+    /// Sets the window title when it changes (a running count at most every [`TITLE_EVERY`]).
+    pub fn update_title<T>(
+        &mut self,
+        ctx: &egui::Context,
+        items: &Items<T>,
+        paused: bool,
+        now: Instant,
+    ) {
         let t = items.totals();
         let title = if t.active > 0 {
             format!(
@@ -74,9 +84,88 @@ impl Status {
                 }
             )
         };
-        if title != self.title {
+        // Setting the title asks for two frames at once, and while downloads finish it changes
+        // with each one: a hundred a second would hold the window at the display's full rate.
+        // So a running count is set a few times a second (the pump repaints that often while
+        // downloads run), and the end of a batch at once.
+        let due = t.active == 0
+            || self
+                .title_set
+                .is_none_or(|at| now.saturating_duration_since(at) >= TITLE_EVERY);
+        if title != self.title && due {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.title = title;
+            self.title_set = Some(now);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Event, JobId};
+    use crate::ui::items::Place;
+
+    /// The titles `update_title` set in one frame at `now`.
+    fn titles(status: &mut Status, items: &Items<()>, now: Instant) -> Vec<String> {
+        let ctx = egui::Context::default();
+        let mut out = ctx.run_ui(Default::default(), |ui| {
+            status.update_title(ui.ctx(), items, false, now);
+        });
+        out.textures_delta.clear(); // no renderer here to take the font atlas
+        (out.viewport_output.values())
+            .flat_map(|v| &v.commands)
+            .filter_map(|c| match c {
+                egui::ViewportCommand::Title(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_running_count_is_set_a_few_times_a_second_and_the_end_at_once() {
+        let mut items: Items<()> = Items::default();
+        for n in 1..=3 {
+            let url = url::Url::parse(&format!("https://example.com/{n}.jpg")).unwrap();
+            items.add_download(url, JobId(n), None, Place::new(1, n as u32));
+        }
+        items.refresh();
+        let mut status = Status::default();
+        let t0 = Instant::now();
+        assert_eq!(titles(&mut status, &items, t0), ["Magpie — 0/3 downloaded"]);
+
+        let saved = |items: &mut Items<()>, n| {
+            let saved = crate::engine::Saved {
+                path: format!("/pics/{n}.jpg").into(),
+                bytes: 10,
+                format: crate::store::Kind::Raster(image::ImageFormat::Jpeg),
+                note: None,
+                duplicate: false,
+            };
+            items.apply(Event::Saved {
+                id: JobId(n),
+                saved,
+            });
+            items.refresh();
+        };
+        saved(&mut items, 1);
+        // Each download's end is not a frame of its own...
+        assert!(titles(&mut status, &items, t0 + Duration::from_millis(40)).is_empty());
+        // ...the count catches up within a quarter of a second.
+        assert_eq!(
+            titles(&mut status, &items, t0 + TITLE_EVERY),
+            ["Magpie — 1/3 downloaded"]
+        );
+        saved(&mut items, 2);
+        saved(&mut items, 3);
+        // The batch's end is shown at once.
+        assert_eq!(
+            titles(
+                &mut status,
+                &items,
+                t0 + TITLE_EVERY + Duration::from_millis(1)
+            ),
+            ["Magpie — 3 images"]
+        );
     }
 }
