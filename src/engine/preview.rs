@@ -37,6 +37,9 @@ pub struct Preview {
     pub file: Option<PathBuf>,
     /// Why there is nothing to show ("HTTP 404", "not an image: …").
     pub error: Option<String>,
+    /// The address said for good that it has no image (a 404, a web page): downloading it
+    /// would only fail. A timeout or a 503 is not that.
+    pub gone: bool,
 }
 
 /// A folder for one engine's preview files: private, made on first use, removed at shutdown.
@@ -86,6 +89,7 @@ pub(crate) async fn preview_all(
                     dims: None,
                     file: None,
                     error: Some(e.to_string()),
+                    gone: !e.is_retryable(),
                 },
             };
             if let Some(file) = &preview.file {
@@ -135,6 +139,7 @@ async fn fetch(
         dims,
         file,
         error: None,
+        gone: false,
     })
 }
 

@@ -67,6 +67,12 @@ impl PageList {
         let i = self.page.images.iter().position(|u| *u == preview.url)?;
         let row = self.rows.get_mut(i)?;
         row.dims = preview.dims;
+        if preview.gone
+            && let Some(ticked) = self.ticked.get_mut(i)
+        {
+            // Not offered for download: it would only fail. Select all ticks it again.
+            *ticked = false;
+        }
         let file = preview.file.clone();
         row.preview = Some(preview);
         file.map(|f| (PREVIEW_KEYS + i as u64, f))
@@ -184,7 +190,12 @@ pub fn page_list_ui(ctx: &egui::Context, list: &mut PageList, actions: &mut Vec<
             );
             selection_ui(ui, list);
             ui.separator();
-            ScrollArea::vertical().max_height(320.0).show(ui, |ui| {
+            // The dialog's full width, so the wheel scrolls it anywhere over the rows and the
+            // scroll bar sits at the edge, not over the rows' sizes.
+            let rows = ScrollArea::vertical()
+                .max_height(320.0)
+                .auto_shrink([false, true]);
+            rows.show(ui, |ui| {
                 for ((ticked, url), row) in list
                     .ticked
                     .iter_mut()

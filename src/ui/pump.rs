@@ -79,6 +79,14 @@ impl MagpieApp {
                         page: page.url.clone(),
                         urls: page.images.clone(),
                     });
+                    // The checklist answers "looking for the images on it…".
+                    if self
+                        .notice
+                        .as_ref()
+                        .is_some_and(|n| n.text == looking_on(&asked))
+                    {
+                        self.notice = None;
+                    }
                     self.page_list = Some(super::page_list::PageList::new(page));
                 }
                 Err(e) => self.set_notice(
@@ -107,13 +115,7 @@ impl MagpieApp {
                 let url = self.items.url_of_job(id).cloned();
                 if let Some(url) = url {
                     self.items.forget_job(id);
-                    self.set_notice(
-                        &format!(
-                            "{} is a web page: looking for the images on it…",
-                            crate::format::redact_url(&url)
-                        ),
-                        false,
-                    );
+                    self.set_notice(&looking_on(&url), false);
                     self.send(crate::engine::Command::FetchPage { url });
                 }
             }
@@ -188,4 +190,12 @@ impl MagpieApp {
             }
         }
     }
+}
+
+/// The notice while a web page pasted as an image is read for its images.
+fn looking_on(page: &url::Url) -> String {
+    format!(
+        "{} is a web page: looking for the images on it…",
+        crate::format::redact_url(page)
+    )
 }

@@ -262,6 +262,11 @@ fn pasting_a_page_address_offers_its_images_to_choose_from() {
         h.query_by_label_contains("Images on “Test gallery”")
             .is_some()
     );
+    assert!(
+        h.query_by_label_contains("looking for the images on it")
+            .is_none(),
+        "the checklist is the answer: the notice that it was being looked for is gone"
+    );
     // Untick the lazy-loaded one, then download the other five.
     h.get_by_label("lazy.png").click();
     h.step();
