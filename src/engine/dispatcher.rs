@@ -22,7 +22,7 @@ use super::net::Net;
 use super::pacing::{HostState, Pacing};
 use super::{Command, Event, EventSink, FetchError, Job, JobId};
 use crate::config::FetchSettings;
-use crate::journal::Session;
+use crate::journal::{Record, Session};
 use tokio::time::Instant;
 
 /// What the engine's own tasks and threads tell the dispatcher.
@@ -265,6 +265,13 @@ impl Dispatcher {
                 }
             }
             Command::Cancel(id) => self.cancel(id),
+            Command::Dismiss { dir, urls } => {
+                // A later word than the failure: the journal's replay shows neither.
+                if let Some(folder) = self.folder(&dir) {
+                    let dismissed = urls.into_iter().map(|url| Record::Cancelled { url });
+                    folder.record(dismissed.collect());
+                }
+            }
             Command::CancelAll => self.cancel_all(),
             Command::FetchPage { url } => {
                 let (net, settings, events) =

@@ -31,6 +31,10 @@ pub enum Command {
     CloseFolder { dir: PathBuf },
     /// Stop one download (queued or running); its `.part` file is removed.
     Cancel(JobId),
+    /// The front end no longer shows these failures in the folder `dir` (the user cleared them,
+    /// or the address was a web page opened as one): its journal says so, and they are not
+    /// shown as past failures when the folder is opened again. Only for an open folder.
+    Dismiss { dir: PathBuf, urls: Vec<Url> },
     /// Stop everything queued or running.
     CancelAll,
     /// Start no new downloads until [`Command::Resume`]; running ones finish.

@@ -87,16 +87,27 @@ impl MagpieApp {
                 }
             }
             Action::ShowFailed => self.queue.show = queue::Show::Failed,
-            Action::ClearFinished => self.items.remove_where(|i| {
-                i.is_download()
-                    && matches!(
-                        i.state,
-                        ItemState::Failed(_)
-                            | ItemState::Cancelled
-                            | ItemState::Duplicate
-                            | ItemState::Skipped(_)
-                    )
-            }),
+            Action::ClearFinished => {
+                let mut failed = Vec::new();
+                self.items.remove_where(|i| {
+                    let cleared = i.is_download()
+                        && matches!(
+                            i.state,
+                            ItemState::Failed(_)
+                                | ItemState::Cancelled
+                                | ItemState::Duplicate
+                                | ItemState::Skipped(_)
+                        );
+                    if cleared
+                        && matches!(i.state, ItemState::Failed(_))
+                        && let Some(url) = &i.url
+                    {
+                        failed.push(url.clone());
+                    }
+                    cleared
+                });
+                self.dismiss(failed);
+            }
             Action::Remove(key) => {
                 if let Some(item) = self.items.index_of_key(key).and_then(|i| self.items.get(i))
                     && item.state.is_active()
@@ -105,7 +116,17 @@ impl MagpieApp {
                     self.send(Command::Cancel(job));
                 }
                 self.thumbs.cancel(key);
-                self.items.remove_where(|i| i.key == key);
+                let mut failed = Vec::new();
+                self.items.remove_where(|i| {
+                    if i.key == key
+                        && matches!(i.state, ItemState::Failed(_))
+                        && let Some(url) = &i.url
+                    {
+                        failed.push(url.clone());
+                    }
+                    i.key == key
+                });
+                self.dismiss(failed);
             }
             Action::View(key) => {
                 // Decoded to fit the screen, not the image's own size: a 50-megapixel photo

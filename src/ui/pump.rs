@@ -115,6 +115,7 @@ impl MagpieApp {
                 let url = self.items.url_of_job(id).cloned();
                 if let Some(url) = url {
                     self.items.forget_job(id);
+                    self.dismiss(vec![url.clone()]);
                     self.set_notice(&looking_on(&url), false);
                     self.send(crate::engine::Command::FetchPage { url });
                 }

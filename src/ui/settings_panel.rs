@@ -26,6 +26,8 @@ pub struct Draft {
     max_attempts: String,
     max_megabytes: String,
     folder: String,
+    /// Where images go when the folder is left empty, as shown (`~/Pictures/Magpie`).
+    default_folder: String,
     user_agent: String,
     referer: String,
     proxy: String,
@@ -67,6 +69,7 @@ impl Draft {
                 .as_deref()
                 .map(crate::home::show)
                 .unwrap_or_default(),
+            default_folder: crate::home::show(&crate::config::default_output_dir()),
             user_agent: f.user_agent.clone(),
             referer: f.referer.clone(),
             proxy: f.proxy.clone(),
@@ -234,10 +237,20 @@ pub fn settings_ui(ctx: &egui::Context, draft: &mut Draft, actions: &mut Vec<Act
                              system's (HTTPS_PROXY, ALL_PROXY, NO_PROXY)",
                         ),
                     ] {
+                        // An empty box says what empty means.
+                        let hint = match label {
+                            "Default folder" => draft.default_folder.as_str(),
+                            "Proxy" => "the system's",
+                            _ => "",
+                        };
                         let l = ui.label(label).on_hover_text(help);
-                        ui.add(TextEdit::singleline(text).desired_width(260.0))
-                            .labelled_by(l.id)
-                            .on_hover_text(help);
+                        ui.add(
+                            TextEdit::singleline(text)
+                                .desired_width(260.0)
+                                .hint_text(hint),
+                        )
+                        .labelled_by(l.id)
+                        .on_hover_text(help);
                         ui.end_row();
                     }
                     ui.label("");

@@ -99,3 +99,61 @@ fn retrying_from_the_failed_rows_follows_them_into_progress() {
     });
     assert!(h.query_by_label("No download failed.").is_none());
 }
+
+#[test]
+fn failures_cleared_or_opened_as_a_page_do_not_come_back_when_the_folder_reopens() {
+    use magpie::journal::{self, Journal, Record};
+    let server = TestServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::fs::canonicalize(tmp.path()).unwrap().join("photos");
+    let journals = tmp.path().join("journals");
+    std::fs::create_dir_all(&out).unwrap();
+    let past: Vec<Record> = (0..2)
+        .map(|i| Record::Failed {
+            url: url::Url::parse(&format!("http://example.test/gone/{i}.png")).unwrap(),
+            error: "HTTP 404 Not Found".into(),
+        })
+        .collect();
+    let mut journal = Journal::open(&journal::path_for(&journals, &out)).unwrap();
+    journal.append(&past).unwrap();
+    drop(journal);
+    let mut opts = options(&out);
+    opts.config.fetch.max_attempts = 1;
+    opts.journal_dir = Some(journals);
+
+    let mut h = harness(opts.clone());
+    step_until(&mut h, "the two past failures", |h| {
+        app(h).items().totals().failed == 2
+    });
+    h.get_by_label("Clear").click();
+    step_until(&mut h, "the failures cleared", |h| {
+        app(h).items().totals().failed == 0
+    });
+    // A web page's address, opened as a page and its checklist closed.
+    paste_urls(&mut h, &format!("{}\n", server.url("/gallery.html")));
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "the page's checklist", |h| {
+        h.query_by_label_contains("Images on “Test gallery”")
+            .is_some()
+    });
+    h.get_by_label("Cancel").click();
+    // One failure left as it is.
+    paste_urls(&mut h, &format!("{}\n", server.url("/status/404")));
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "the new failure", |h| {
+        app(h).items().totals().failed == 1
+    });
+    drop(h);
+
+    let mut h = harness(opts);
+    step_until(&mut h, "the failure left as it was", |h| {
+        app(h).items().totals().failed == 1
+    });
+    let shown: Vec<String> = app(&h)
+        .items()
+        .as_slice()
+        .iter()
+        .filter_map(|i| i.url.as_ref().map(|u| u.path().to_string()))
+        .collect();
+    assert_eq!(shown, ["/status/404"]);
+}
