@@ -480,17 +480,6 @@ impl MagpieApp {
         });
     }
 
-    /// Tells the engine these failures are no longer shown, so the folder's journal does not
-    /// bring them back when the folder is opened again.
-    pub(super) fn dismiss(&self, urls: Vec<url::Url>) {
-        if !urls.is_empty() {
-            self.send(crate::engine::Command::Dismiss {
-                dir: self.folder.asked.clone(),
-                urls,
-            });
-        }
-    }
-
     pub(super) fn set_notice(&mut self, text: &str, error: bool) {
         self.notice = Some(Notice {
             text: text.to_string(),

@@ -297,6 +297,17 @@ impl MagpieApp {
         }
     }
 
+    /// Tells the engine these failures are no longer shown, so the folder's journal does not
+    /// bring them back when the folder is opened again.
+    pub(super) fn dismiss(&self, urls: Vec<Url>) {
+        if !urls.is_empty() {
+            self.send(Command::Dismiss {
+                dir: self.folder.asked.clone(),
+                urls,
+            });
+        }
+    }
+
     fn path_of(&self, key: u64) -> Option<std::path::PathBuf> {
         let i = self.items.index_of_key(key)?;
         self.items.get(i)?.path.clone()
