@@ -10,21 +10,26 @@ fn saved_rows(h: &egui_kittest::Harness<'_, App>) -> usize {
     h.query_all_by_label_contains("saved · ").count()
 }
 
+/// Pastes the server's `paths` as a list, one per line, and presses Download.
+fn download(h: &mut egui_kittest::Harness<'_, App>, server: &TestServer, paths: &[&str]) {
+    let list: String = paths
+        .iter()
+        .map(|p| format!("{}\n", server.url(p)))
+        .collect();
+    paste_urls(h, &list);
+    h.get_by_label("⬇ Download").click();
+}
+
 #[test]
 fn clicking_n_failed_shows_only_the_failed_downloads_with_why() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(options(dir.path()));
-    paste_urls(
+    download(
         &mut h,
-        &format!(
-            "{}\n{}\n{}\n",
-            server.url("/img/a.png"),
-            server.url("/status/404"),
-            server.url("/img/b.png")
-        ),
+        &server,
+        &["/img/a.png", "/status/404", "/img/b.png"],
     );
-    h.get_by_label("⬇ Download").click();
     step_until(&mut h, "two saved, one failed", |h| {
         saved_rows(h) == 2 && h.query_by_label("1 failed").is_some()
     });
@@ -46,16 +51,11 @@ fn in_progress_shows_the_downloads_under_way_until_they_finish() {
     server.set_healthy(false); // every /gate/ request is held until the gate opens
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(options(dir.path()));
-    paste_urls(
+    download(
         &mut h,
-        &format!(
-            "{}\n{}\n{}\n",
-            server.url("/gate/p1.png"),
-            server.url("/img/done.png"),
-            server.url("/gate/p2.png")
-        ),
+        &server,
+        &["/gate/p1.png", "/img/done.png", "/gate/p2.png"],
     );
-    h.get_by_label("⬇ Download").click();
     step_until(&mut h, "one saved, two held", |h| saved_rows(h) == 1);
 
     h.get_by_label("In progress (2)").click();
@@ -78,8 +78,7 @@ fn retrying_from_the_failed_rows_follows_them_into_progress() {
     opts.config.fetch.max_attempts = 1;
     let mut h = harness(opts);
     server.set_healthy(false); // /switch/ answers 503
-    paste_urls(&mut h, &format!("{}\n", server.url("/switch/back.png")));
-    h.get_by_label("⬇ Download").click();
+    download(&mut h, &server, &["/switch/back.png"]);
     step_until(&mut h, "the failure", |h| {
         h.query_by_label("1 failed").is_some()
     });
@@ -130,16 +129,14 @@ fn failures_cleared_or_opened_as_a_page_do_not_come_back_when_the_folder_reopens
         app(h).items().totals().failed == 0
     });
     // A web page's address, opened as a page and its checklist closed.
-    paste_urls(&mut h, &format!("{}\n", server.url("/gallery.html")));
-    h.get_by_label("⬇ Download").click();
+    download(&mut h, &server, &["/gallery.html"]);
     step_until(&mut h, "the page's checklist", |h| {
         h.query_by_label_contains("Images on “Test gallery”")
             .is_some()
     });
     h.get_by_label("Cancel").click();
     // One failure left as it is.
-    paste_urls(&mut h, &format!("{}\n", server.url("/status/404")));
-    h.get_by_label("⬇ Download").click();
+    download(&mut h, &server, &["/status/404"]);
     step_until(&mut h, "the new failure", |h| {
         app(h).items().totals().failed == 1
     });
