@@ -43,22 +43,36 @@ impl Selection {
         let at = self.key.and_then(|k| tiles.index_of(items, k));
         let last = tiles.len().saturating_sub(1) as isize;
         let (row, page) = (columns as isize, (columns * page_rows) as isize);
-        let mut moved = None;
+        let mut steps = Vec::new();
         ctx.input_mut(|i| {
-            for (key, step) in [
-                (Key::ArrowRight, 1),
-                (Key::ArrowLeft, -1),
-                (Key::ArrowDown, row),
-                (Key::ArrowUp, -row),
-                (Key::PageDown, page),
-                (Key::PageUp, -page),
-                (Key::End, last + 1),
-                (Key::Home, -last - 1),
-            ] {
-                if i.consume_key(Modifiers::NONE, key) {
-                    moved = Some(step);
+            // Every move in the order pressed: a slow frame can hold several (→ then ↓).
+            i.events.retain(|event| {
+                let egui::Event::Key {
+                    key,
+                    pressed: true,
+                    modifiers,
+                    ..
+                } = event
+                else {
+                    return true;
+                };
+                let step = match key {
+                    Key::ArrowRight => 1,
+                    Key::ArrowLeft => -1,
+                    Key::ArrowDown => row,
+                    Key::ArrowUp => -row,
+                    Key::PageDown => page,
+                    Key::PageUp => -page,
+                    Key::End => last + 1,
+                    Key::Home => -last - 1,
+                    _ => return true,
+                };
+                if !modifiers.is_none() {
+                    return true;
                 }
-            }
+                steps.push(step);
+                false
+            });
             if let Some(key) = self.key.filter(|_| at.is_some()) {
                 if i.consume_key(Modifiers::NONE, Key::Enter) {
                     actions.push(Action::View(key));
@@ -68,14 +82,20 @@ impl Selection {
                 }
             }
         });
-        let Some(step) = moved else { return };
-        // Nothing chosen yet: the arrows start at the first tile on screen.
-        let to = match at {
-            Some(at) => (at as isize + step).clamp(0, last) as usize,
-            None => (self.top)
-                .and_then(|k| tiles.index_of(items, k))
-                .unwrap_or(0),
-        };
+        if steps.is_empty() {
+            return;
+        }
+        // Nothing chosen yet: the first key chooses the first tile on screen.
+        let mut to = at;
+        for step in steps {
+            to = Some(match to {
+                Some(at) => (at as isize + step).clamp(0, last) as usize,
+                None => (self.top)
+                    .and_then(|k| tiles.index_of(items, k))
+                    .unwrap_or(0),
+            });
+        }
+        let Some(to) = to else { return };
         if let Some(item) = tiles.from(to).next().and_then(|n| items.get(n)) {
             self.reveal(item.key);
         }
