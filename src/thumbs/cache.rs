@@ -16,6 +16,12 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 
 use super::decode::{self, Pixels, ThumbError};
 
+/// How Magpie makes a thumbnail's pixels, written into each it caches: one it wrote with
+/// another value is made again. 2: colours from the file's ICC profile (before, a Display P3 or
+/// Adobe RGB photo's thumbnail was drawn as if it were sRGB, duller).
+const PIXELS: &str = "2";
+const PIXELS_KEY: &str = "X-Magpie::Pixels";
+
 /// The standard's sizes (the longer side of the thumbnail, in pixels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
 pub enum CacheSize {
@@ -289,6 +295,7 @@ fn encode(
             "Software",
             concat!("Magpie ", env!("CARGO_PKG_VERSION")).to_string(),
         ),
+        (PIXELS_KEY, PIXELS.to_string()),
     ];
     for (key, value) in fields.iter().chain(extra) {
         encoder
@@ -354,6 +361,12 @@ fn read_current(path: &Path, entry: &Entry) -> Option<Pixels> {
     let size_matches =
         field("Thumb::Size").is_none_or(|s| s.parse::<u64>().ok() == Some(entry.size));
     if field("Thumb::URI")? != entry.uri || !mtime_matches || !size_matches {
+        return None;
+    }
+    // One of ours made before its pixels were made as they are now (other programs' are
+    // trusted as the standard says).
+    let ours = field("Software").is_some_and(|s| s.starts_with("Magpie "));
+    if ours && field(PIXELS_KEY).as_deref() != Some(PIXELS) {
         return None;
     }
     let dims = |key: &str| field(key).and_then(|v| v.parse::<u32>().ok());

@@ -331,3 +331,70 @@ fn a_wide_gamut_png_with_transparency_keeps_its_alpha() {
     let [r, g, b, _] = P3_IN_SRGB;
     assert!(close(centre(&px), [r, g, b, 160]), "{:?}", centre(&px));
 }
+
+/// Writes the cached thumbnail at `path` again with only the text fields `keep` lets through
+/// (as an older Magpie or another program would have written it).
+fn rewrite_fields(path: &Path, keep: impl Fn(&str) -> Option<String>) {
+    let kept: Vec<(String, String)> = fields(path)
+        .into_iter()
+        .filter_map(|(k, v)| keep(&k).map(|new| (k, if new.is_empty() { v } else { new })))
+        .collect();
+    let mut reader = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, frame.width, frame.height);
+    encoder.set_color(frame.color_type);
+    encoder.set_depth(frame.bit_depth);
+    for (k, v) in kept {
+        encoder.add_text_chunk(k, v).unwrap();
+    }
+    let mut writer = encoder.write_header().unwrap();
+    writer
+        .write_image_data(&pixels[..frame.buffer_size()])
+        .unwrap();
+    writer.finish().unwrap();
+    std::fs::write(path, out).unwrap();
+}
+
+#[test]
+fn a_thumbnail_an_older_magpie_made_is_made_again_and_other_programs_are_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = cache_in(dir.path());
+    let file = dir.path().join("p3 photo.jpg");
+    photo(&file, 1200, 800);
+    thumbnail(&cache, &file, CacheSize::Large).unwrap();
+    let uri = file_uri(&std::fs::canonicalize(&file).unwrap());
+    let stored =
+        (dir.path().join("thumbnails/large")).join(format!("{:x}.png", md5::compute(&uri)));
+    let entry = Entry::of(&file).unwrap();
+    assert!(matches!(
+        cache.lookup(&entry, CacheSize::Large),
+        Lookup::Hit(_)
+    ));
+
+    // Written by a Magpie from before colour management: made again.
+    rewrite_fields(&stored, |k| (!k.starts_with("X-Magpie")).then(String::new));
+    assert!(matches!(
+        cache.lookup(&entry, CacheSize::Large),
+        Lookup::Miss
+    ));
+    thumbnail(&cache, &file, CacheSize::Large).unwrap();
+    assert!(matches!(
+        cache.lookup(&entry, CacheSize::Large),
+        Lookup::Hit(_)
+    ));
+
+    // Written by a file manager (which knows nothing of Magpie's fields): used as it is.
+    rewrite_fields(&stored, |k| match k {
+        "Software" => Some("GNOME::ThumbnailFactory".into()),
+        k if k.starts_with("X-Magpie") => None,
+        _ => Some(String::new()),
+    });
+    assert!(matches!(
+        cache.lookup(&entry, CacheSize::Large),
+        Lookup::Hit(_)
+    ));
+}
