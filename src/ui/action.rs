@@ -37,8 +37,9 @@ pub enum Action {
     Redownload(u64),
     /// Open an address (the page an image came from) in the browser.
     OpenUrl(Url),
-    AskDelete(u64),
-    ConfirmDelete(u64),
+    /// Ask before deleting these files (one, or the tiles selected).
+    AskDelete(Vec<u64>),
+    ConfirmDelete(Vec<u64>),
     CancelDelete,
     ToggleHelp,
     ToggleSettings,

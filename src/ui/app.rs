@@ -91,7 +91,8 @@ pub struct MagpieApp {
     /// The images of a web page, to choose from.
     pub(super) page_list: Option<page_list::PageList>,
     pub(super) settings: Option<Draft>,
-    pub(super) confirm_delete: Option<u64>,
+    /// Files to delete once the user says so.
+    pub(super) confirm_delete: Option<Vec<u64>>,
     pub(super) dialog_open: bool,
     pub(super) bg_tx: Sender<Background>,
     pub(super) bg_rx: Receiver<Background>,
@@ -370,14 +371,8 @@ impl MagpieApp {
         if let Some(list) = &mut self.page_list {
             page_list::page_list_ui(&ctx, list, &mut actions);
         }
-        if let Some(key) = self.confirm_delete {
-            let name = self
-                .items
-                .index_of_key(key)
-                .and_then(|i| self.items.get(i))
-                .map(|i| i.name.clone())
-                .unwrap_or_default();
-            panels::confirm_delete_ui(&ctx, key, &name, &mut actions);
+        if let Some(keys) = &self.confirm_delete {
+            panels::confirm_delete_ui(&ctx, &self.items, keys, &mut actions);
         }
         panels::drop_overlay_ui(&ctx);
 

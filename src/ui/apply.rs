@@ -193,17 +193,31 @@ impl MagpieApp {
                 }
             }
             Action::CopyText(text) => self.ctx.copy_text(text),
-            Action::AskDelete(key) => self.confirm_delete = Some(key),
+            Action::AskDelete(keys) => {
+                // Only files can go: a selection may hold tiles still downloading.
+                let files: Vec<u64> = keys
+                    .into_iter()
+                    .filter(|&k| self.path_of(k).is_some())
+                    .collect();
+                self.confirm_delete = (!files.is_empty()).then_some(files);
+            }
             Action::CancelDelete => self.confirm_delete = None,
-            Action::ConfirmDelete(key) => {
+            Action::ConfirmDelete(keys) => {
                 self.confirm_delete = None;
-                if let Some(path) = self.path_of(key) {
-                    self.background("delete", move || Background::Deleted {
-                        key,
-                        result: std::fs::remove_file(&path)
-                            .map_err(|source| BackgroundError::Delete { path, source }),
-                    });
-                }
+                let files: Vec<(u64, std::path::PathBuf)> = keys
+                    .into_iter()
+                    .filter_map(|k| Some((k, self.path_of(k)?)))
+                    .collect();
+                self.background("delete", move || {
+                    let (mut gone, mut failed) = (Vec::new(), Vec::new());
+                    for (key, path) in files {
+                        match std::fs::remove_file(&path) {
+                            Ok(()) => gone.push(key),
+                            Err(source) => failed.push(BackgroundError::Delete { path, source }),
+                        }
+                    }
+                    Background::Deleted { gone, failed }
+                });
             }
             Action::ToggleHelp => self.help_open = !self.help_open,
             Action::ToggleSettings => {

@@ -1,5 +1,6 @@
 //! The gallery: a grid of thumbnails that fills as images arrive, with a filter over it
-//! (`filter.rs`) and a tile chosen with the keyboard (`selection.rs`). Only the rows on screen
+//! (`filter.rs`), a tile chosen with the keyboard and tiles selected to act on together
+//! (`selection.rs`). Only the rows on screen
 //! are laid out, so ten thousand tiles cost what a screenful does.
 
 use egui::{Color32, CornerRadius, Rect, RichText, Sense, TextureHandle, Vec2};
@@ -81,7 +82,9 @@ pub fn gallery_ui(
     // The tiles share out what is left of the row, so the grid ends flush on the right instead
     // of leaving up to a tile's width empty (and shrink to fit a gallery narrower than one).
     let size = ((width + GAP) / columns as f32 - GAP).floor().max(1.0);
-    let rows = tiles.len().div_ceil(columns);
+    // A row more while tiles are selected: the last row can then scroll out from under the
+    // bar that floats over the foot of the gallery.
+    let rows = tiles.len().div_ceil(columns) + usize::from(selection.any());
     let mut visible = Vec::new();
     ui.spacing_mut().item_spacing = Vec2::splat(GAP);
     let row_height = size + LABEL_HEIGHT + GAP;
@@ -99,6 +102,7 @@ pub fn gallery_ui(
     {
         scroll = scroll.vertical_scroll_offset(offset);
     }
+    let mut clicked = None;
     let scrolled = scroll.show_rows(ui, size + LABEL_HEIGHT, rows, |ui, range| {
         let mut shown = tiles.from(range.start * columns);
         for _ in range {
@@ -106,13 +110,27 @@ pub fn gallery_ui(
                 for n in shown.by_ref().take(columns) {
                     let Some(item) = items.get(n) else { continue };
                     visible.push(item.key);
-                    let chosen = selection.key == Some(item.key);
-                    tile_ui(ui, item, size, chosen, actions);
+                    let marks = Marks {
+                        chosen: selection.key == Some(item.key),
+                        selected: selection.is_selected(item.key),
+                    };
+                    if let Some(click) = tile_ui(ui, item, size, marks, actions) {
+                        clicked = Some((item.key, click));
+                    }
                 }
             });
         }
     });
+    match clicked {
+        Some((key, Click::Toggle)) => selection.toggle(key),
+        Some((key, Click::Range)) => selection.select_to(items, tiles, key),
+        None => {}
+    }
     selection.drawn(visible.first().copied(), scrolled.state.clamped_offset().y);
+    // Not over a dialog (the question it asks, Settings): its buttons would work through it.
+    if *keys {
+        selection.selected_ui(ui.ctx(), scrolled.inner_rect, items, actions);
+    }
     OnScreen {
         keys: visible,
         tile_pixels: size * ui.ctx().pixels_per_point(),
@@ -239,22 +257,40 @@ fn tile_label(item: &Item<TextureHandle>) -> String {
     }
 }
 
+/// How a tile is marked: ringed (chosen with the keyboard), selected (ticked).
+#[derive(Clone, Copy)]
+struct Marks {
+    chosen: bool,
+    selected: bool,
+}
+
+/// A click that selects rather than views.
+enum Click {
+    /// Ctrl+click (⌘ on a Mac): select this tile, or let it go.
+    Toggle,
+    /// Shift+click: select every tile from the last one clicked to this one.
+    Range,
+}
+
 fn tile_ui(
     ui: &mut egui::Ui,
     item: &Item<TextureHandle>,
     size: f32,
-    chosen: bool,
+    marks: Marks,
     actions: &mut Vec<Action>,
-) {
+) -> Option<Click> {
     let (rect, response) =
         ui.allocate_exact_size(Vec2::new(size, size + LABEL_HEIGHT), Sense::click());
     let mut label = tile_label(item);
-    if chosen {
+    if marks.selected {
         label.push_str(", selected");
+    }
+    if marks.chosen {
+        label.push_str(", chosen");
     }
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
     if !ui.is_rect_visible(rect) {
-        return;
+        return None;
     }
     let visuals = ui.visuals().clone();
     let image_rect = Rect::from_min_size(rect.min, Vec2::splat(size));
@@ -311,7 +347,24 @@ fn tile_ui(
             );
         }
     }
-    if chosen {
+    if marks.selected {
+        // Tinted, with a tick in the corner: still recognisable, plainly picked out.
+        painter.rect_filled(
+            image_rect,
+            CornerRadius::same(6),
+            visuals.selection.bg_fill.gamma_multiply(0.45),
+        );
+        let tick = Rect::from_min_size(image_rect.min + Vec2::splat(6.0), Vec2::splat(22.0));
+        painter.rect_filled(tick, CornerRadius::same(11), visuals.selection.bg_fill);
+        painter.text(
+            tick.center(),
+            egui::Align2::CENTER_CENTER,
+            "✔",
+            egui::FontId::proportional(14.0),
+            visuals.selection.stroke.color,
+        );
+    }
+    if marks.chosen {
         let stroke = egui::Stroke::new(3.0, visuals.selection.stroke.color);
         painter.rect_stroke(
             image_rect,
@@ -339,10 +392,21 @@ fn tile_ui(
     );
 
     let response = response.on_hover_ui(|ui| hover_ui(ui, item));
-    if response.clicked() && item.path.is_some() {
-        actions.push(Action::View(item.key));
-    }
     response.context_menu(|ui| context_menu_ui(ui, item, actions));
+    if !response.clicked() {
+        return None;
+    }
+    let modifiers = ui.input(|i| i.modifiers);
+    if modifiers.command {
+        Some(Click::Toggle)
+    } else if modifiers.shift {
+        Some(Click::Range)
+    } else {
+        if item.path.is_some() {
+            actions.push(Action::View(item.key));
+        }
+        None
+    }
 }
 
 fn message(ui: &mut egui::Ui, rect: Rect, text: &str, color: Color32) {
@@ -434,5 +498,10 @@ fn context_menu_ui(ui: &mut egui::Ui, item: &Item<TextureHandle>, actions: &mut 
     if item.is_download() {
         entry(ui, true, "Remove from list", Action::Remove(item.key));
     }
-    entry(ui, has_file, "Delete file…", Action::AskDelete(item.key));
+    entry(
+        ui,
+        has_file,
+        "Delete file…",
+        Action::AskDelete(vec![item.key]),
+    );
 }

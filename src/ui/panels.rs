@@ -7,7 +7,7 @@ use std::time::Duration;
 use egui::{Align, Color32, Layout, RichText, TextEdit};
 
 use super::action::{Action, Notice};
-use super::items::Totals;
+use super::items::{Items, Totals};
 use crate::format::{human_bytes, short_duration};
 use crate::urls::UrlList;
 
@@ -318,7 +318,15 @@ pub fn help_ui(ctx: &egui::Context, open: &mut bool) {
                         "Arrows, Page Up/Down, Home/End",
                         "choose an image in the gallery",
                     ),
-                    ("Enter / Delete", "view / delete the chosen image"),
+                    (
+                        "Enter / Delete",
+                        "view / delete the chosen image (or the selected ones)",
+                    ),
+                    ("Ctrl+click, Shift+click", "select images, or a run of them"),
+                    (
+                        "Space / Ctrl+A / Esc",
+                        "select the chosen image / all shown / none",
+                    ),
                     ("Right-click", "open, copy, show in folder, delete"),
                     ("⬅ / ➡", "previous / next image in the viewer"),
                     ("+ / - / wheel", "zoom in the viewer"),
@@ -339,20 +347,46 @@ pub fn help_ui(ctx: &egui::Context, open: &mut bool) {
         });
 }
 
-/// Asks before deleting a file.
-pub fn confirm_delete_ui(ctx: &egui::Context, key: u64, name: &str, actions: &mut Vec<Action>) {
+/// Asks before deleting the files of the items `keys` (one, or the tiles selected).
+pub fn confirm_delete_ui<T>(
+    ctx: &egui::Context,
+    items: &Items<T>,
+    keys: &[u64],
+    actions: &mut Vec<Action>,
+) {
+    let name = |k: &u64| Some(items.get(items.index_of_key(*k)?)?.name.as_str());
     let modal = egui::Modal::new(egui::Id::unique("confirm_delete")).show(ctx, |ui| {
-        ui.heading("Delete this file?");
-        ui.label(format!(
-            "{name} will be deleted from the folder. This cannot be undone."
-        ));
+        if let [key] = keys {
+            ui.heading("Delete this file?");
+            ui.label(format!(
+                "{} will be deleted from the folder. This cannot be undone.",
+                name(key).unwrap_or_default()
+            ));
+        } else {
+            // A few names, so the user sees what is about to go.
+            const NAMED: usize = 3;
+            let names: Vec<&str> = keys.iter().filter_map(name).take(NAMED).collect();
+            let rest = keys.len().saturating_sub(names.len());
+            let more = match rest {
+                0 => String::new(),
+                n => format!(" and {} more", crate::format::count(n)),
+            };
+            ui.heading(format!(
+                "Delete {} files?",
+                crate::format::count(keys.len())
+            ));
+            ui.label(format!(
+                "{}{more} will be deleted from the folder. This cannot be undone.",
+                names.join(", ")
+            ));
+        }
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             if ui
                 .button(RichText::new("Delete").color(ui.visuals().error_fg_color))
                 .clicked()
             {
-                actions.push(Action::ConfirmDelete(key));
+                actions.push(Action::ConfirmDelete(keys.to_vec()));
             }
             if ui.button("Keep").clicked() {
                 actions.push(Action::CancelDelete);

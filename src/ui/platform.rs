@@ -63,10 +63,10 @@ pub enum Background {
         count: usize,
         result: Result<PathBuf, BackgroundError>,
     },
-    /// A file was deleted (or not).
+    /// Files the user asked to delete: the items of those that went, and why others did not.
     Deleted {
-        key: u64,
-        result: Result<(), BackgroundError>,
+        gone: Vec<u64>,
+        failed: Vec<BackgroundError>,
     },
     /// The config was written (or not, with the reason).
     ConfigSaved { result: Result<(), BackgroundError> },

@@ -169,10 +169,16 @@ impl MagpieApp {
             }
             Background::FolderScanned { dir, files } => self.folder_scanned(dir, files),
             Background::FolderChanged { dir, change } => self.folder_changed(dir, change),
-            Background::Deleted { key, result } => match result {
-                Ok(()) => self.files_gone(&[key]),
-                Err(e) => self.set_notice(&e.to_string(), true),
-            },
+            Background::Deleted { gone, failed } => {
+                self.files_gone(&gone);
+                if let Some(first) = failed.first() {
+                    let more = match failed.len() - 1 {
+                        0 => String::new(),
+                        n => format!(" ({n} more could not be deleted either)"),
+                    };
+                    self.set_notice(&format!("{first}{more}"), true);
+                }
+            }
             Background::Exported { count, result } => match result {
                 Ok(path) => self.set_notice(
                     &format!(

@@ -1,8 +1,18 @@
-//! The gallery tile chosen with the keyboard: arrows, Page Up/Down and Home/End move it (and
-//! scroll it into view), Enter views it, Delete deletes it (after asking). Closing the viewer
-//! chooses the image it showed last, so the gallery comes back where the viewer's ⬅/➡ went.
+//! The gallery tile chosen with the keyboard, and the tiles selected to act on together.
+//!
+//! The arrows, Page Up/Down and Home/End move the choice (and scroll it into view), Enter views
+//! it, Delete deletes it (after asking). Closing the viewer chooses the image it showed last, so
+//! the gallery comes back where the viewer's ⬅/➡ went.
+//!
+//! Ctrl+click selects a tile or lets it go, Shift+click selects every tile from the last one
+//! clicked, Space the chosen one, Ctrl+A every tile shown (so a filter and Ctrl+A take all its
+//! matches); Esc lets them all go. While some are selected, Delete asks once for all of them,
+//! and a bar above the gallery deletes them or copies their paths: weeding out fifty images
+//! from a list of thousands is then one question, not fifty.
 
-use egui::{Key, Modifiers};
+use std::collections::HashSet;
+
+use egui::{Key, Modifiers, RichText};
 
 use super::action::Action;
 use super::filter::Shown;
@@ -10,7 +20,14 @@ use super::items::Items;
 
 #[derive(Default)]
 pub struct Selection {
+    /// The tile chosen with the keyboard (ringed).
     pub key: Option<u64>,
+    /// The tiles selected to delete or copy together, by key.
+    selected: HashSet<u64>,
+    /// Where Shift+click selects from: the tile clicked or chosen last.
+    anchor: Option<u64>,
+    /// [`Items::moved`] when the selection last let go of items that went.
+    pruned_at: u64,
     /// Scroll it into view in the next frame.
     reveal: bool,
     /// The first tile on screen last frame: where the arrows start when nothing is chosen.
@@ -73,12 +90,26 @@ impl Selection {
                 steps.push(step);
                 false
             });
+            if i.consume_key(Modifiers::COMMAND, Key::A) {
+                self.selected
+                    .extend(tiles.from(0).filter_map(|n| items.get(n)).map(|i| i.key));
+            }
+            if !self.selected.is_empty() && i.consume_key(Modifiers::NONE, Key::Escape) {
+                self.selected.clear();
+            }
             if let Some(key) = self.key.filter(|_| at.is_some()) {
                 if i.consume_key(Modifiers::NONE, Key::Enter) {
                     actions.push(Action::View(key));
                 }
-                if i.consume_key(Modifiers::NONE, Key::Delete) {
-                    actions.push(Action::AskDelete(key));
+                if i.consume_key(Modifiers::NONE, Key::Space) {
+                    self.toggle(key);
+                }
+            }
+            if i.consume_key(Modifiers::NONE, Key::Delete) {
+                if !self.selected.is_empty() {
+                    actions.push(Action::AskDelete(self.in_order(items)));
+                } else if let Some(key) = self.key.filter(|_| at.is_some()) {
+                    actions.push(Action::AskDelete(vec![key]));
                 }
             }
         });
@@ -122,6 +153,109 @@ impl Selection {
             Some(top + row_height - view)
         } else {
             None
+        }
+    }
+
+    /// Whether any tile is selected.
+    pub fn any(&self) -> bool {
+        !self.selected.is_empty()
+    }
+
+    /// Whether the tile `key` is selected.
+    pub fn is_selected(&self, key: u64) -> bool {
+        self.selected.contains(&key)
+    }
+
+    /// Selects the tile `key`, or lets it go if it was (Ctrl+click, Space); it is chosen, and
+    /// Shift+click selects from it.
+    pub fn toggle(&mut self, key: u64) {
+        if !self.selected.remove(&key) {
+            self.selected.insert(key);
+        }
+        self.key = Some(key);
+        self.anchor = Some(key);
+    }
+
+    /// Selects every tile shown from the last one clicked to `key`, both included (Shift+click).
+    pub fn select_to<T>(&mut self, items: &Items<T>, tiles: Shown<'_>, key: u64) {
+        let to = tiles.index_of(items, key);
+        let from = (self.anchor.or(self.key))
+            .and_then(|k| tiles.index_of(items, k))
+            .or(to);
+        if let (Some(from), Some(to)) = (from, to) {
+            let (first, last) = (from.min(to), from.max(to));
+            let keys = tiles.from(first).take(last - first + 1);
+            self.selected
+                .extend(keys.filter_map(|n| items.get(n)).map(|i| i.key));
+        }
+        self.key = Some(key);
+    }
+
+    /// The selected tiles' keys, in the gallery's order (those a filter hides too).
+    fn in_order<T>(&self, items: &Items<T>) -> Vec<u64> {
+        (items.gallery_tiles().shown_from(0))
+            .filter_map(|n| items.get(n))
+            .map(|i| i.key)
+            .filter(|k| self.selected.contains(k))
+            .collect()
+    }
+
+    /// The bar floating at the foot of the gallery (`over`) while tiles are selected: how many,
+    /// and what to do with them. It floats so that no tile moves under the pointer when the
+    /// first is selected.
+    pub fn selected_ui<T>(
+        &mut self,
+        ctx: &egui::Context,
+        over: egui::Rect,
+        items: &Items<T>,
+        actions: &mut Vec<Action>,
+    ) {
+        // Tiles that went (deleted, moved away, the folder changed) are selected no more.
+        if self.pruned_at != items.moved() {
+            self.pruned_at = items.moved();
+            self.selected.retain(|&k| items.index_of_key(k).is_some());
+        }
+        if self.selected.is_empty() {
+            return;
+        }
+        let area = egui::Area::new(egui::Id::unique("selected_bar"))
+            .order(egui::Order::Middle)
+            .pivot(egui::Align2::CENTER_BOTTOM)
+            .fixed_pos(over.center_bottom() - egui::vec2(0.0, 12.0));
+        area.show(ctx, |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.horizontal(|ui| self.bar_ui(ui, items, actions));
+            });
+        });
+    }
+
+    fn bar_ui<T>(&mut self, ui: &mut egui::Ui, items: &Items<T>, actions: &mut Vec<Action>) {
+        let n = self.selected.len();
+        ui.label(RichText::new(format!("{} selected", crate::format::count(n))).strong());
+        let delete = ui.button(RichText::new("Delete…").color(ui.visuals().error_fg_color));
+        if delete
+            .on_hover_text("Delete the selected files (Delete)")
+            .clicked()
+        {
+            actions.push(Action::AskDelete(self.in_order(items)));
+        }
+        let copy = ui.button("Copy paths");
+        if copy
+            .on_hover_text("Copy the selected files' paths, one per line")
+            .clicked()
+        {
+            let paths: Vec<String> = (self.in_order(items).into_iter())
+                .filter_map(|k| items.get(items.index_of_key(k)?)?.path.as_ref())
+                .map(|p| p.display().to_string())
+                .collect();
+            actions.push(Action::CopyText(paths.join("\n")));
+        }
+        if ui
+            .button("Clear")
+            .on_hover_text("Select none (Esc)")
+            .clicked()
+        {
+            self.selected.clear();
         }
     }
 

@@ -272,7 +272,7 @@ fn a_file_named_in_japanese_shows_real_glyphs() {
 
 /// The name of the tile chosen with the keyboard, if one is on screen.
 fn chosen(h: &Harness<'_, App>) -> Option<String> {
-    h.query_all_by_label_contains(", selected")
+    h.query_all_by_label_contains(", chosen")
         .filter_map(|n| n.accesskit_node().label())
         .find_map(|l| l.split(", ").next().map(str::to_owned))
 }

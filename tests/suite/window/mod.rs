@@ -2,13 +2,14 @@
 //! engine talking to a real HTTP server on loopback. This file: pasting and downloading;
 //! `folders.rs`: drops and the folder; `gallery.rs`: browsing; `filter.rs`: the gallery's filter;
 //! `followed.rs`: the folder changed by other programs; `queue.rs`: the queue's parts;
-//! `settings.rs`: the Settings panel.
+//! `selection.rs`: several images at once; `settings.rs`: the Settings panel.
 
 mod filter;
 mod folders;
 mod followed;
 mod gallery;
 mod queue;
+mod selection;
 mod settings;
 
 use std::time::{Duration, Instant};

@@ -1,0 +1,129 @@
+//! Several images at once: selected with Ctrl+click, Shift+click or Ctrl+A over a filter, then
+//! deleted with one question or their paths copied.
+
+use egui_kittest::kittest::{NodeT as _, Queryable};
+
+use crate::support::window::*;
+use crate::support::*;
+
+/// The names of the tiles shown as selected.
+fn selected(h: &egui_kittest::Harness<'_, App>) -> Vec<String> {
+    let mut names: Vec<String> = h
+        .query_all_by_label_contains(", selected")
+        .filter_map(|n| n.accesskit_node().label())
+        .filter_map(|l| l.split(", ").next().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Clicks the tile of `name` holding `modifiers`.
+fn click_tile(h: &mut egui_kittest::Harness<'_, App>, name: &str, modifiers: egui::Modifiers) {
+    h.get_by_label_contains(&format!("{name}, image"))
+        .click_modifiers(modifiers);
+    h.step();
+}
+
+#[test]
+fn images_selected_by_filter_or_by_clicks_are_copied_and_deleted_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..4)
+        .map(|i| format!("cat{i}.png"))
+        .chain((0..8).map(|i| format!("dog{i}.png")))
+        .collect();
+    for (i, name) in names.iter().enumerate() {
+        std::fs::write(dir.path().join(name), png(24, 16, i as u8)).unwrap();
+    }
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "the folder", |h| thumbnails_shown(h) == 12);
+
+    // A filter, then Ctrl+A: every match and nothing else; Esc lets them go.
+    retype(&mut h, "🔍 Filter", "cat");
+    step_until(&mut h, "the cats", |h| tile_names(h).len() == 4);
+    h.key_press(egui::Key::Escape); // out of the filter box
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    step_until(&mut h, "four selected", |h| {
+        h.query_by_label("4 selected").is_some()
+    });
+    assert_eq!(
+        selected(&h),
+        ["cat0.png", "cat1.png", "cat2.png", "cat3.png"]
+    );
+    h.key_press(egui::Key::Escape);
+    step_until(&mut h, "none selected", |h| {
+        h.query_by_label_contains(" selected").is_none()
+    });
+    h.get_by_label("✖").click();
+    step_until(&mut h, "every image", |h| thumbnails_shown(h) == 12);
+
+    // Ctrl+click two; Shift+click selects the run from the last one clicked; Ctrl+click again
+    // lets one go.
+    let order = tile_names(&h);
+    let ctrl = egui::Modifiers::COMMAND;
+    click_tile(&mut h, &order[0], ctrl);
+    click_tile(&mut h, &order[2], ctrl);
+    click_tile(&mut h, &order[5], egui::Modifiers::SHIFT);
+    step_until(&mut h, "five selected", |h| {
+        h.query_by_label("5 selected").is_some()
+    });
+    click_tile(&mut h, &order[3], ctrl);
+    step_until(&mut h, "four selected", |h| {
+        h.query_by_label("4 selected").is_some()
+    });
+    let mut picked: Vec<String> = [0, 2, 4, 5].iter().map(|&i| order[i].clone()).collect();
+    picked.sort();
+    assert_eq!(selected(&h), picked);
+    assert!(
+        h.query_by_label("⬅ Gallery").is_none(),
+        "a click that selects does not open the viewer"
+    );
+
+    // Their paths, one per line, in the gallery's order.
+    h.get_by_label("Copy paths").click();
+    h.step();
+    let copied = h
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        });
+    let expected: Vec<String> = [0, 2, 4, 5]
+        .iter()
+        .map(|&i| dir.path().join(&order[i]).display().to_string())
+        .collect();
+    assert_eq!(copied.as_deref(), Some(expected.join("\n").as_str()));
+
+    // Delete asks once for all four, naming some; Keep keeps them all.
+    h.key_press(egui::Key::Delete);
+    step_until(&mut h, "the question", |h| {
+        h.query_by_label("Delete 4 files?").is_some()
+            && h.query_by_label_contains(&format!(
+                "{}, {}, {} and 1 more will be deleted",
+                order[0], order[2], order[4]
+            ))
+            .is_some()
+    });
+    h.get_by_label("Delete").click();
+    step_until(&mut h, "four files gone", |h| {
+        h.query_by_label_contains("Gallery (8)").is_some()
+    });
+    for (i, name) in order.iter().enumerate() {
+        let kept = ![0, 2, 4, 5].contains(&i);
+        assert_eq!(dir.path().join(name).exists(), kept, "{name}");
+    }
+    assert!(h.query_by_label_contains(" selected").is_none());
+
+    // From the keyboard: Space selects the chosen image and lets it go again.
+    h.key_press(egui::Key::Home);
+    h.key_press(egui::Key::Space);
+    step_until(&mut h, "one selected", |h| {
+        h.query_by_label("1 selected").is_some() && selected(h) == [order[1].clone()]
+    });
+    h.key_press(egui::Key::Space);
+    step_until(&mut h, "none selected", |h| {
+        h.query_by_label_contains(" selected").is_none()
+    });
+}
