@@ -6,7 +6,7 @@
 //! - `folder.rs`: the output folder as the window sees it (opening, open, failed), what its
 //!   history restores, and what other programs change in it (`watch.rs` follows it).
 //! - views: `panels.rs` (folder bar, URL box, status bar, notices, dialogs), `queue.rs`,
-//!   `gallery.rs`, `viewer.rs`, `settings_panel.rs`: `*_ui` functions that draw and return
+//!   `gallery.rs` (its tiles in `tile.rs`), `viewer.rs`, `settings_panel.rs`: `*_ui` functions that draw and return
 //!   [`action::Action`]s, doing no work themselves; `filter.rs`: which tiles the gallery and
 //!   the viewer's previous/next show; `selection.rs`: the tile chosen with the keyboard and the
 //!   tiles selected to act on together.
@@ -36,6 +36,7 @@ mod selection;
 mod settings_panel;
 mod status;
 mod textures;
+mod tile;
 mod viewer;
 mod watch;
 

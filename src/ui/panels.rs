@@ -322,7 +322,10 @@ pub fn help_ui(ctx: &egui::Context, open: &mut bool) {
                         "Enter / Delete",
                         "view / delete the chosen image (or the selected ones)",
                     ),
-                    ("Ctrl+click, Shift+click", "select images, or a run of them"),
+                    (
+                        "Ctrl+click / Shift+click, Shift+arrows",
+                        "select an image / the run from the chosen one",
+                    ),
                     (
                         "Space / Ctrl+A / Esc",
                         "select the chosen image / all shown / none",

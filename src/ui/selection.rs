@@ -4,8 +4,8 @@
 //! it, Delete deletes it (after asking). Closing the viewer chooses the image it showed last, so
 //! the gallery comes back where the viewer's ⬅/➡ went.
 //!
-//! Ctrl+click selects a tile or lets it go, Shift+click selects every tile from the last one
-//! clicked, Space the chosen one, Ctrl+A every tile shown (so a filter and Ctrl+A take all its
+//! Ctrl+click selects a tile or lets it go (and chooses it), Shift+click or Shift with the
+//! arrows selects every tile from the chosen one to where it lands, Space the chosen one, Ctrl+A every tile shown (so a filter and Ctrl+A take all its
 //! matches); Esc lets them all go. While some are selected, Delete asks once for all of them,
 //! and a bar above the gallery deletes them or copies their paths: weeding out fifty images
 //! from a list of thousands is then one question, not fifty.
@@ -24,8 +24,6 @@ pub struct Selection {
     pub key: Option<u64>,
     /// The tiles selected to delete or copy together, by key.
     selected: HashSet<u64>,
-    /// Where Shift+click selects from: the tile clicked or chosen last.
-    anchor: Option<u64>,
     /// [`Items::moved`] when the selection last let go of items that went.
     pruned_at: u64,
     /// Scroll it into view in the next frame.
@@ -61,6 +59,8 @@ impl Selection {
         let last = tiles.len().saturating_sub(1) as isize;
         let (row, page) = (columns as isize, (columns * page_rows) as isize);
         let mut steps = Vec::new();
+        // Shift with a move selects the run it passes over.
+        let mut extend = false;
         ctx.input_mut(|i| {
             // Every move in the order pressed: a slow frame can hold several (→ then ↓).
             i.events.retain(|event| {
@@ -84,7 +84,9 @@ impl Selection {
                     Key::Home => -last - 1,
                     _ => return true,
                 };
-                if !modifiers.is_none() {
+                if modifiers.shift_only() {
+                    extend = true;
+                } else if !modifiers.is_none() {
                     return true;
                 }
                 steps.push(step);
@@ -128,6 +130,9 @@ impl Selection {
         }
         let Some(to) = to else { return };
         if let Some(item) = tiles.from(to).next().and_then(|n| items.get(n)) {
+            if extend {
+                self.select_to(items, tiles, item.key);
+            }
             self.reveal(item.key);
         }
     }
@@ -166,22 +171,20 @@ impl Selection {
         self.selected.contains(&key)
     }
 
-    /// Selects the tile `key`, or lets it go if it was (Ctrl+click, Space); it is chosen, and
+    /// Selects the tile `key`, or lets it go if it was (Ctrl+click, Space); it is chosen, so
     /// Shift+click selects from it.
     pub fn toggle(&mut self, key: u64) {
         if !self.selected.remove(&key) {
             self.selected.insert(key);
         }
         self.key = Some(key);
-        self.anchor = Some(key);
     }
 
-    /// Selects every tile shown from the last one clicked to `key`, both included (Shift+click).
+    /// Selects every tile shown from the chosen one (ringed: the one last clicked, viewed or
+    /// moved to) to `key`, both included, and chooses `key` (Shift+click, Shift+arrows).
     pub fn select_to<T>(&mut self, items: &Items<T>, tiles: Shown<'_>, key: u64) {
         let to = tiles.index_of(items, key);
-        let from = (self.anchor.or(self.key))
-            .and_then(|k| tiles.index_of(items, k))
-            .or(to);
+        let from = (self.key).and_then(|k| tiles.index_of(items, k)).or(to);
         if let (Some(from), Some(to)) = (from, to) {
             let (first, last) = (from.min(to), from.max(to));
             let keys = tiles.from(first).take(last - first + 1);
@@ -191,13 +194,27 @@ impl Selection {
         self.key = Some(key);
     }
 
+    /// How many tiles are selected.
+    pub fn count(&self) -> usize {
+        self.selected.len()
+    }
+
     /// The selected tiles' keys, in the gallery's order (those a filter hides too).
-    fn in_order<T>(&self, items: &Items<T>) -> Vec<u64> {
+    pub fn in_order<T>(&self, items: &Items<T>) -> Vec<u64> {
         (items.gallery_tiles().shown_from(0))
             .filter_map(|n| items.get(n))
             .map(|i| i.key)
             .filter(|k| self.selected.contains(k))
             .collect()
+    }
+
+    /// The selected files' paths, one per line, in the gallery's order.
+    pub fn paths<T>(&self, items: &Items<T>) -> String {
+        let paths: Vec<String> = (self.in_order(items).into_iter())
+            .filter_map(|k| items.get(items.index_of_key(k)?)?.path.as_ref())
+            .map(|p| p.display().to_string())
+            .collect();
+        paths.join("\n")
     }
 
     /// The bar floating at the foot of the gallery (`over`) while tiles are selected: how many,
@@ -244,11 +261,7 @@ impl Selection {
             .on_hover_text("Copy the selected files' paths, one per line")
             .clicked()
         {
-            let paths: Vec<String> = (self.in_order(items).into_iter())
-                .filter_map(|k| items.get(items.index_of_key(k)?)?.path.as_ref())
-                .map(|p| p.display().to_string())
-                .collect();
-            actions.push(Action::CopyText(paths.join("\n")));
+            actions.push(Action::CopyText(self.paths(items)));
         }
         if ui
             .button("Clear")

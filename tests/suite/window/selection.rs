@@ -126,4 +126,20 @@ fn images_selected_by_filter_or_by_clicks_are_copied_and_deleted_together() {
     step_until(&mut h, "none selected", |h| {
         h.query_by_label_contains(" selected").is_none()
     });
+    // Shift with the arrows selects the run it passes over, from the chosen image.
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowRight);
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowRight);
+    let kept: Vec<&String> = (order.iter().enumerate())
+        .filter(|(i, _)| ![0, 2, 4, 5].contains(i))
+        .map(|(_, n)| n)
+        .collect();
+    let mut run: Vec<String> = kept[..3].iter().map(|n| n.to_string()).collect();
+    run.sort();
+    step_until(&mut h, "three selected", |h| selected(h) == run);
+    // A right-click on one of them offers to act on all three.
+    h.get_by_label_contains(&format!("{}, image", kept[1]))
+        .click_secondary();
+    step_until(&mut h, "the menu", |h| {
+        h.query_by_label("Delete 3 files…").is_some() && h.query_by_label("Copy 3 paths").is_some()
+    });
 }
