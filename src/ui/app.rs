@@ -43,6 +43,9 @@ pub struct AppOptions {
     pub journal_dir: Option<PathBuf>,
     /// The shared thumbnail cache (freedesktop); `None` decodes every tile each time.
     pub thumb_cache: Option<ThumbCache>,
+    /// Files deleted in the gallery go to the desktop's trash; `false` (the default, like the
+    /// `None`s above: nothing of the user's is touched) deletes them for good.
+    pub trash: bool,
 }
 
 impl AppOptions {
@@ -56,6 +59,7 @@ impl AppOptions {
             config_warnings: loaded.warnings,
             journal_dir: None,
             thumb_cache: ThumbCache::user(),
+            trash: true,
         }
     }
 }
@@ -93,6 +97,8 @@ pub struct MagpieApp {
     pub(super) settings: Option<Draft>,
     /// Files to delete once the user says so.
     pub(super) confirm_delete: Option<Vec<u64>>,
+    /// Deleted files go to the trash (see [`AppOptions::trash`]).
+    pub(super) trash: bool,
     pub(super) dialog_open: bool,
     pub(super) bg_tx: Sender<Background>,
     pub(super) bg_rx: Receiver<Background>,
@@ -193,6 +199,7 @@ impl MagpieApp {
             hosts: std::collections::BTreeMap::new(),
             settings: None,
             confirm_delete: None,
+            trash: options.trash,
             dialog_open: false,
             bg_tx,
             bg_rx,
@@ -372,7 +379,7 @@ impl MagpieApp {
             page_list::page_list_ui(&ctx, list, &mut actions);
         }
         if let Some(keys) = &self.confirm_delete {
-            panels::confirm_delete_ui(&ctx, &self.items, keys, &mut actions);
+            panels::confirm_delete_ui(&ctx, &self.items, keys, self.trash, &mut actions);
         }
         panels::drop_overlay_ui(&ctx);
 

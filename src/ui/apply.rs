@@ -8,7 +8,7 @@ use super::app::MagpieApp;
 use super::folder::FolderState;
 use super::items::{ItemState, Place};
 use super::panels::Pasted;
-use super::platform::{self, Background, BackgroundError};
+use super::platform::{self, Background};
 use super::queue;
 use super::settings_panel::Draft;
 use super::viewer;
@@ -208,12 +208,13 @@ impl MagpieApp {
                     .into_iter()
                     .filter_map(|k| Some((k, self.path_of(k)?)))
                     .collect();
+                let trash = self.trash;
                 self.background("delete", move || {
                     let (mut gone, mut failed) = (Vec::new(), Vec::new());
                     for (key, path) in files {
-                        match std::fs::remove_file(&path) {
+                        match platform::delete(path, trash) {
                             Ok(()) => gone.push(key),
-                            Err(source) => failed.push(BackgroundError::Delete { path, source }),
+                            Err(e) => failed.push(e),
                         }
                     }
                     Background::Deleted { gone, failed }

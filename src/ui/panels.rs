@@ -350,43 +350,54 @@ pub fn help_ui(ctx: &egui::Context, open: &mut bool) {
         });
 }
 
-/// Asks before deleting the files of the items `keys` (one, or the tiles selected).
+/// Asks before deleting the files of the items `keys` (one, or the tiles selected): moving them
+/// to the trash, or with `trash` false for good.
 pub fn confirm_delete_ui<T>(
     ctx: &egui::Context,
     items: &Items<T>,
     keys: &[u64],
+    trash: bool,
     actions: &mut Vec<Action>,
 ) {
     let name = |k: &u64| Some(items.get(items.index_of_key(*k)?)?.name.as_str());
-    let modal = egui::Modal::new(egui::Id::unique("confirm_delete")).show(ctx, |ui| {
-        if let [key] = keys {
-            ui.heading("Delete this file?");
-            ui.label(format!(
-                "{} will be deleted from the folder. This cannot be undone.",
-                name(key).unwrap_or_default()
-            ));
-        } else {
+    let (what, names) = match keys {
+        [key] => (
+            "this file".to_string(),
+            name(key).unwrap_or_default().to_string(),
+        ),
+        _ => {
             // A few names, so the user sees what is about to go.
             const NAMED: usize = 3;
             let names: Vec<&str> = keys.iter().filter_map(name).take(NAMED).collect();
-            let rest = keys.len().saturating_sub(names.len());
-            let more = match rest {
+            let more = match keys.len().saturating_sub(names.len()) {
                 0 => String::new(),
                 n => format!(" and {} more", crate::format::count(n)),
             };
-            ui.heading(format!(
-                "Delete {} files?",
-                crate::format::count(keys.len())
-            ));
-            ui.label(format!(
-                "{}{more} will be deleted from the folder. This cannot be undone.",
-                names.join(", ")
-            ));
+            let what = format!("{} files", crate::format::count(keys.len()));
+            (what, format!("{}{more}", names.join(", ")))
         }
+    };
+    let (question, goes, button) = if trash {
+        let back = if keys.len() == 1 { "it" } else { "they" };
+        (
+            format!("Move {what} to the trash?"),
+            format!("will be moved to the trash, from where {back} can be put back."),
+            "Move to trash",
+        )
+    } else {
+        (
+            format!("Delete {what}?"),
+            "will be deleted from the folder. This cannot be undone.".to_string(),
+            "Delete",
+        )
+    };
+    let modal = egui::Modal::new(egui::Id::unique("confirm_delete")).show(ctx, |ui| {
+        ui.heading(question);
+        ui.label(format!("{names} {goes}"));
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             if ui
-                .button(RichText::new("Delete").color(ui.visuals().error_fg_color))
+                .button(RichText::new(button).color(ui.visuals().error_fg_color))
                 .clicked()
             {
                 actions.push(Action::ConfirmDelete(keys.to_vec()));

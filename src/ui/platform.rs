@@ -1,5 +1,6 @@
 //! The window's dealings with the desktop and the disk, all off the UI thread: native dialogs,
-//! opening files with the system viewer, listing a folder's images, reading dropped lists.
+//! opening files with the system viewer, moving deleted files to the trash, listing a folder's
+//! images, reading dropped lists.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
@@ -20,6 +21,8 @@ pub enum BackgroundError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("Cannot move {} to the trash: {reason}", path.display())]
+    Trash { path: PathBuf, reason: String },
     #[error("Cannot write the list of failed URLs in {}: {source}", dir.display())]
     Export {
         dir: PathBuf,
@@ -228,6 +231,27 @@ pub fn open_url(url: &url::Url) -> std::io::Result<()> {
     #[cfg(not(any(target_os = "macos", target_os = "windows")))]
     let mut cmd = std::process::Command::new("xdg-open");
     cmd.arg(url.as_str()).spawn().map(|_| ())
+}
+
+/// Moves the file at `path` to the desktop's trash, or with `trash` false deletes it for good.
+/// Where the trash cannot take it (a drive with none), it stays, and the error says so.
+pub fn delete(path: PathBuf, trash: bool) -> Result<(), BackgroundError> {
+    if !trash {
+        return std::fs::remove_file(&path)
+            .map_err(|source| BackgroundError::Delete { path, source });
+    }
+    trash::delete(&path).map_err(|e| {
+        // The crate's own words are a debug dump; these are the parts a person can act on.
+        let reason = match e {
+            trash::Error::FileSystem { source, .. } => source.to_string(),
+            trash::Error::Os { description, .. } | trash::Error::Unknown { description } => {
+                description
+            }
+            trash::Error::CouldNotAccess { .. } => "it cannot be read".into(),
+            other => format!("{other:?}"),
+        };
+        BackgroundError::Trash { path, reason }
+    })
 }
 
 /// Opens the folder holding `path` in the file manager.

@@ -143,3 +143,67 @@ fn images_selected_by_filter_or_by_clicks_are_copied_and_deleted_together() {
         h.query_by_label("Delete 3 files…").is_some() && h.query_by_label("Copy 3 paths").is_some()
     });
 }
+
+/// Deleting from the gallery moves the files to the trash. The trash is found through
+/// `XDG_DATA_HOME`, which only a new process can be given: the test runs itself again in one,
+/// with a home, a trash and a folder of its own (never the user's).
+#[test]
+fn deleted_images_go_to_the_trash_from_where_they_can_be_put_back() {
+    const NAME: &str =
+        "window::selection::deleted_images_go_to_the_trash_from_where_they_can_be_put_back";
+    let Some(home) = std::env::var_os("MAGPIE_TEST_HOME") else {
+        let home = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([NAME, "--exact", "--test-threads=1"])
+            .env("MAGPIE_TEST_HOME", home.path())
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        assert!(stdout.contains("1 passed"), "the test ran: {stdout}");
+        return;
+    };
+    let home = std::path::PathBuf::from(home);
+    let dir = home.join("Pictures");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, name) in ["a.png", "b.png", "c.png"].iter().enumerate() {
+        std::fs::write(dir.join(name), png(24, 16, i as u8)).unwrap();
+    }
+    let mut h = harness(magpie::ui::AppOptions {
+        trash: true,
+        ..options(&dir)
+    });
+    step_until(&mut h, "the folder", |h| thumbnails_shown(h) == 3);
+    let ctrl = egui::Modifiers::COMMAND;
+    click_tile(&mut h, "a.png", ctrl);
+    click_tile(&mut h, "b.png", ctrl);
+    h.key_press(egui::Key::Delete);
+    step_until(&mut h, "the question", |h| {
+        h.query_by_label("Move 2 files to the trash?").is_some()
+            && (h.query_by_label_contains(
+                "will be moved to the trash, from where they can be put back",
+            ))
+            .is_some()
+    });
+    h.get_by_label("Move to trash").click();
+    step_until(&mut h, "two gone from the gallery", |h| {
+        h.query_by_label_contains("Gallery (1)").is_some()
+    });
+    let trash = home.join("data/Trash");
+    for (i, name) in ["a.png", "b.png"].iter().enumerate() {
+        assert!(!dir.join(name).exists(), "{name} left the folder");
+        let kept = std::fs::read(trash.join("files").join(name)).unwrap();
+        assert_eq!(kept, png(24, 16, i as u8), "{name} whole in the trash");
+        // What a file manager reads to put it back where it was.
+        let info = std::fs::read_to_string(trash.join(format!("info/{name}.trashinfo"))).unwrap();
+        assert!(
+            info.contains(&format!("Path={}", dir.join(name).display())),
+            "{info}"
+        );
+        assert!(info.contains("DeletionDate="), "{info}");
+    }
+    assert!(dir.join("c.png").exists());
+}
