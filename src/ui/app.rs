@@ -346,10 +346,12 @@ impl MagpieApp {
                 let shown = self.gallery.filter.shown(&self.items);
                 viewer::viewer_ui(ui, v, &self.items, shown, &mut actions);
             } else {
-                // Enter and Delete are a dialog's while one is open, not the gallery's.
-                self.gallery.keys = self.settings.is_none()
-                    && self.page_list.is_none()
-                    && self.confirm_delete.is_none();
+                // Enter and Delete are a dialog's while one is open, not the gallery's; and a
+                // menu's (Esc closes it rather than letting the selected tiles go).
+                self.gallery.covered = self.settings.is_some()
+                    || self.page_list.is_some()
+                    || self.confirm_delete.is_some();
+                self.gallery.keys = !self.gallery.covered && !egui::Popup::is_any_open(&ctx);
                 let shown = gallery::gallery_ui(
                     ui,
                     &self.items,

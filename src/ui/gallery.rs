@@ -26,8 +26,10 @@ pub struct OnScreen {
 pub struct Gallery {
     pub filter: Filter,
     pub selection: Selection,
-    /// No dialog or panel over the gallery: its keys are its own this frame.
+    /// No dialog, panel or menu over the gallery: its keys are its own this frame.
     pub keys: bool,
+    /// A dialog or panel is over the gallery.
+    pub covered: bool,
 }
 
 /// The filter box's id, for Ctrl+F.
@@ -50,6 +52,7 @@ pub fn gallery_ui(
         filter,
         selection,
         keys,
+        covered,
     } = gallery;
     let refiltered = header_ui(ui, items, filter, thumb_size, paused);
     // The text may have changed in the header.
@@ -128,7 +131,7 @@ pub fn gallery_ui(
     }
     selection.drawn(visible.first().copied(), scrolled.state.clamped_offset().y);
     // Not over a dialog (the question it asks, Settings): its buttons would work through it.
-    if *keys {
+    if !*covered {
         selection.selected_ui(ui.ctx(), scrolled.inner_rect, items, actions);
     }
     OnScreen {

@@ -142,6 +142,13 @@ fn images_selected_by_filter_or_by_clicks_are_copied_and_deleted_together() {
     step_until(&mut h, "the menu", |h| {
         h.query_by_label("Delete 3 files…").is_some() && h.query_by_label("Copy 3 paths").is_some()
     });
+    // Esc closes the menu; the three stay selected.
+    h.key_press(egui::Key::Escape);
+    step_until(&mut h, "the menu closed", |h| {
+        h.query_by_label("Delete 3 files…").is_none()
+    });
+    assert_eq!(selected(&h), run);
+    assert!(h.query_by_label("3 selected").is_some());
 }
 
 /// Deleting from the gallery moves the files to the trash. The trash is found through
