@@ -26,6 +26,12 @@ pub struct Selection {
     selected: HashSet<u64>,
     /// [`Items::moved`] when the selection last let go of items that went.
     pruned_at: u64,
+    /// Grows whenever tiles are selected or let go (clearing needs none: an empty selection
+    /// has no bar).
+    changes: u64,
+    /// Whether any selected image has an address, for the selection as of ([`Items::version`],
+    /// `changes`): looked at again only when either moves, not every frame.
+    with_urls: Option<((u64, u64), bool)>,
     /// Scroll it into view in the next frame.
     reveal: bool,
     /// The first tile on screen last frame: where the arrows start when nothing is chosen.
@@ -95,6 +101,7 @@ impl Selection {
             if i.consume_key(Modifiers::COMMAND, Key::A) {
                 self.selected
                     .extend(tiles.from(0).filter_map(|n| items.get(n)).map(|i| i.key));
+                self.changes += 1;
             }
             if !self.selected.is_empty() && i.consume_key(Modifiers::NONE, Key::Escape) {
                 self.selected.clear();
@@ -177,6 +184,7 @@ impl Selection {
         if !self.selected.remove(&key) {
             self.selected.insert(key);
         }
+        self.changes += 1;
         self.key = Some(key);
     }
 
@@ -190,6 +198,7 @@ impl Selection {
             let keys = tiles.from(first).take(last - first + 1);
             self.selected
                 .extend(keys.filter_map(|n| items.get(n)).map(|i| i.key));
+            self.changes += 1;
         }
         self.key = Some(key);
     }
@@ -217,6 +226,30 @@ impl Selection {
         paths.join("\n")
     }
 
+    /// The addresses the selected images came from, one per line, in the gallery's order.
+    pub fn urls<T>(&self, items: &Items<T>) -> String {
+        let urls: Vec<&str> = (self.in_order(items).into_iter())
+            .filter_map(|k| items.get(items.index_of_key(k)?)?.url.as_ref())
+            .map(|u| u.as_str())
+            .collect();
+        urls.join("\n")
+    }
+
+    /// Whether any selected image has an address (images in the folder before may not).
+    fn any_url<T>(&mut self, items: &Items<T>) -> bool {
+        let stamp = (items.version(), self.changes);
+        match self.with_urls {
+            Some((at, any)) if at == stamp => any,
+            _ => {
+                let any = (self.selected.iter()).any(|&k| {
+                    (items.index_of_key(k)).is_some_and(|n| items.as_slice()[n].url.is_some())
+                });
+                self.with_urls = Some((stamp, any));
+                any
+            }
+        }
+    }
+
     /// The bar floating at the foot of the gallery (`over`) while tiles are selected: how many,
     /// and what to do with them. It floats so that no tile moves under the pointer when the
     /// first is selected.
@@ -231,6 +264,7 @@ impl Selection {
         if self.pruned_at != items.moved() {
             self.pruned_at = items.moved();
             self.selected.retain(|&k| items.index_of_key(k).is_some());
+            self.changes += 1;
         }
         if self.selected.is_empty() {
             return;
@@ -262,6 +296,17 @@ impl Selection {
             .clicked()
         {
             actions.push(Action::CopyText(self.paths(items)));
+        }
+        let any_url = self.any_url(items);
+        let copy = ui.add_enabled(any_url, egui::Button::new("Copy URLs"));
+        if copy
+            .on_hover_text(
+                "Copy the addresses the selected images were downloaded from, one per line",
+            )
+            .on_disabled_hover_text("No address is known for any selected image")
+            .clicked()
+        {
+            actions.push(Action::CopyText(self.urls(items)));
         }
         if ui
             .button("Clear")

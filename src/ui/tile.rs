@@ -246,7 +246,11 @@ fn context_menu_ui(
     );
     ui.separator();
     entry(ui, has_file, "Copy image", Action::CopyImage(item.key));
-    if let Some(url) = &item.url {
+    if let Some((items, selection)) = together {
+        let n = crate::format::count(selection.count());
+        let urls = Action::CopyText(selection.urls(items));
+        entry(ui, true, &format!("Copy {n} source URLs"), urls);
+    } else if let Some(url) = &item.url {
         entry(
             ui,
             true,

@@ -214,3 +214,47 @@ fn deleted_images_go_to_the_trash_from_where_they_can_be_put_back() {
     }
     assert!(dir.join("c.png").exists());
 }
+
+#[test]
+fn the_addresses_of_selected_downloads_are_copied_in_the_gallery_order() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("here-before.png"), png(24, 16, 9)).unwrap();
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "the folder", |h| thumbnails_shown(h) == 1);
+    // An image already in the folder has no address to copy.
+    click_tile(&mut h, "here-before.png", egui::Modifiers::COMMAND);
+    step_until(&mut h, "one selected", |h| {
+        h.query_by_label("1 selected").is_some()
+    });
+    assert!(h.get_by_label("Copy URLs").accesskit_node().is_disabled());
+
+    let urls: Vec<String> = ["first.png", "second.png"]
+        .iter()
+        .map(|n| server.url(&format!("/img/{n}")).to_string())
+        .collect();
+    paste_urls(&mut h, &format!("{}\n{}\n", urls[0], urls[1]));
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "both downloaded", |h| thumbnails_shown(h) == 3);
+    h.key_press(egui::Key::Escape); // out of the URL box
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    step_until(&mut h, "all selected", |h| {
+        h.query_by_label("3 selected").is_some()
+    });
+    h.get_by_label("Copy URLs").click();
+    h.step();
+    let copied = h
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        });
+    assert_eq!(
+        copied,
+        Some(urls.join("\n")),
+        "the list first, in its order"
+    );
+}
