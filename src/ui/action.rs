@@ -39,6 +39,10 @@ pub enum Action {
     OpenUrl(Url),
     /// Ask before deleting these files (one, or the tiles selected).
     AskDelete(Vec<u64>),
+    /// Ask before deleting the files of the tiles selected now.
+    AskDeleteSelected,
+    /// Copy a list about the tiles selected now, one line each.
+    CopySelected(Listed),
     ConfirmDelete(Vec<u64>),
     CancelDelete,
     ToggleHelp,
@@ -61,6 +65,15 @@ pub enum Action {
     ShowFailed,
     /// Let paused sites start downloads again, and retry what failed.
     ResumeHosts,
+}
+
+/// What a list of the selected tiles holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Listed {
+    /// Their files' paths.
+    Paths,
+    /// The addresses they were downloaded from.
+    Urls,
 }
 
 /// A message for the user, shown above the gallery until replaced or dismissed.

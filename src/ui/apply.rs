@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use super::action::Action;
+use super::action::{Action, Listed};
 use super::app::MagpieApp;
 use super::folder::FolderState;
 use super::items::{ItemState, Place};
@@ -200,6 +200,17 @@ impl MagpieApp {
                     .filter(|&k| self.path_of(k).is_some())
                     .collect();
                 self.confirm_delete = (!files.is_empty()).then_some(files);
+            }
+            Action::AskDeleteSelected => {
+                let keys = self.gallery.selection.in_order(&self.items);
+                self.apply(Action::AskDelete(keys));
+            }
+            Action::CopySelected(listed) => {
+                let selection = &self.gallery.selection;
+                self.ctx.copy_text(match listed {
+                    Listed::Paths => selection.paths(&self.items),
+                    Listed::Urls => selection.urls(&self.items),
+                });
             }
             Action::CancelDelete => self.confirm_delete = None,
             Action::ConfirmDelete(keys) => {

@@ -116,8 +116,7 @@ pub fn gallery_ui(
                         chosen: selection.key == Some(item.key),
                         selected: selection.is_selected(item.key),
                     };
-                    if let Some(click) = tile_ui(ui, (items, item), size, marks, selection, actions)
-                    {
+                    if let Some(click) = tile_ui(ui, item, size, marks, selection, actions) {
                         clicked = Some((item.key, click));
                     }
                 }

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use egui::{Key, Modifiers, RichText};
 
-use super::action::Action;
+use super::action::{Action, Listed};
 use super::filter::Shown;
 use super::items::Items;
 
@@ -116,7 +116,7 @@ impl Selection {
             }
             if i.consume_key(Modifiers::NONE, Key::Delete) {
                 if !self.selected.is_empty() {
-                    actions.push(Action::AskDelete(self.in_order(items)));
+                    actions.push(Action::AskDeleteSelected);
                 } else if let Some(key) = self.key.filter(|_| at.is_some()) {
                     actions.push(Action::AskDelete(vec![key]));
                 }
@@ -288,14 +288,14 @@ impl Selection {
             .on_hover_text("Delete the selected files (Delete)")
             .clicked()
         {
-            actions.push(Action::AskDelete(self.in_order(items)));
+            actions.push(Action::AskDeleteSelected);
         }
         let copy = ui.button("Copy paths");
         if copy
             .on_hover_text("Copy the selected files' paths, one per line")
             .clicked()
         {
-            actions.push(Action::CopyText(self.paths(items)));
+            actions.push(Action::CopySelected(Listed::Paths));
         }
         let any_url = self.any_url(items);
         let copy = ui.add_enabled(any_url, egui::Button::new("Copy URLs"));
@@ -306,7 +306,7 @@ impl Selection {
             .on_disabled_hover_text("No address is known for any selected image")
             .clicked()
         {
-            actions.push(Action::CopyText(self.urls(items)));
+            actions.push(Action::CopySelected(Listed::Urls));
         }
         if ui
             .button("Clear")

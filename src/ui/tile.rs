@@ -4,8 +4,8 @@
 
 use egui::{Color32, CornerRadius, Rect, RichText, Sense, TextureHandle, Vec2};
 
-use super::action::Action;
-use super::items::{Item, ItemState, Items, Thumb};
+use super::action::{Action, Listed};
+use super::items::{Item, ItemState, Thumb};
 use super::selection::Selection;
 use crate::format::human_bytes;
 
@@ -44,7 +44,7 @@ pub enum Click {
 
 pub fn tile_ui(
     ui: &mut egui::Ui,
-    (items, item): (&Items<TextureHandle>, &Item<TextureHandle>),
+    item: &Item<TextureHandle>,
     size: f32,
     marks: Marks,
     selection: &Selection,
@@ -165,7 +165,7 @@ pub fn tile_ui(
     let response = response.on_hover_ui(|ui| hover_ui(ui, item));
     response.context_menu(|ui| {
         // On one of several selected tiles, copying paths and deleting take them all.
-        let together = (marks.selected && selection.count() > 1).then_some((items, selection));
+        let together = (marks.selected && selection.count() > 1).then_some(selection);
         context_menu_ui(ui, item, together, actions)
     });
     if !response.clicked() {
@@ -221,7 +221,7 @@ fn hover_ui(ui: &mut egui::Ui, item: &Item<TextureHandle>) {
 fn context_menu_ui(
     ui: &mut egui::Ui,
     item: &Item<TextureHandle>,
-    together: Option<(&Items<TextureHandle>, &Selection)>,
+    together: Option<&Selection>,
     actions: &mut Vec<Action>,
 ) {
     let has_file = item.path.is_some();
@@ -246,9 +246,11 @@ fn context_menu_ui(
     );
     ui.separator();
     entry(ui, has_file, "Copy image", Action::CopyImage(item.key));
-    if let Some((items, selection)) = together {
-        let n = crate::format::count(selection.count());
-        let urls = Action::CopyText(selection.urls(items));
+    // What acts on the selection is worked out when chosen, not in every frame the menu is up
+    // (100,000 paths joined would be a slow frame each).
+    let n = together.map(|s| crate::format::count(s.count()));
+    if let Some(n) = &n {
+        let urls = Action::CopySelected(Listed::Urls);
         entry(ui, true, &format!("Copy {n} source URLs"), urls);
     } else if let Some(url) = &item.url {
         entry(
@@ -261,9 +263,8 @@ fn context_menu_ui(
     if let Some(page) = item.page() {
         entry(ui, true, "Open source page", Action::OpenUrl(page.clone()));
     }
-    if let Some((items, selection)) = together {
-        let n = crate::format::count(selection.count());
-        let paths = Action::CopyText(selection.paths(items));
+    if let Some(n) = &n {
+        let paths = Action::CopySelected(Listed::Paths);
         entry(ui, true, &format!("Copy {n} paths"), paths);
     } else if let Some(path) = &item.path {
         entry(
@@ -280,10 +281,13 @@ fn context_menu_ui(
     if item.is_download() {
         entry(ui, true, "Remove from list", Action::Remove(item.key));
     }
-    if let Some((items, selection)) = together {
-        let n = crate::format::count(selection.count());
-        let keys = Action::AskDelete(selection.in_order(items));
-        entry(ui, true, &format!("Delete {n} files…"), keys);
+    if let Some(n) = &n {
+        entry(
+            ui,
+            true,
+            &format!("Delete {n} files…"),
+            Action::AskDeleteSelected,
+        );
     } else {
         entry(
             ui,

@@ -81,20 +81,11 @@ fn images_selected_by_filter_or_by_clicks_are_copied_and_deleted_together() {
     // Their paths, one per line, in the gallery's order.
     h.get_by_label("Copy paths").click();
     h.step();
-    let copied = h
-        .output()
-        .platform_output
-        .commands
-        .iter()
-        .find_map(|c| match c {
-            egui::OutputCommand::CopyText(text) => Some(text.clone()),
-            _ => None,
-        });
     let expected: Vec<String> = [0, 2, 4, 5]
         .iter()
         .map(|&i| dir.path().join(&order[i]).display().to_string())
         .collect();
-    assert_eq!(copied.as_deref(), Some(expected.join("\n").as_str()));
+    assert_eq!(copied(&h), Some(expected.join("\n")));
 
     // Delete asks once for all four, naming some; Keep keeps them all.
     h.key_press(egui::Key::Delete);
@@ -149,6 +140,26 @@ fn images_selected_by_filter_or_by_clicks_are_copied_and_deleted_together() {
     });
     assert_eq!(selected(&h), run);
     assert!(h.query_by_label("3 selected").is_some());
+    // From the menu, the three paths in the gallery's order.
+    h.get_by_label_contains(&format!("{}, image", kept[2]))
+        .click_secondary();
+    step_until(&mut h, "the menu again", |h| {
+        h.query_by_label("Copy 3 paths").is_some()
+    });
+    h.get_by_label("Copy 3 paths").click();
+    h.step();
+    let three: Vec<String> = (kept[..3].iter())
+        .map(|n| dir.path().join(n).display().to_string())
+        .collect();
+    assert_eq!(copied(&h), Some(three.join("\n")));
+}
+
+/// The text the last frame put on the clipboard.
+fn copied(h: &egui_kittest::Harness<'_, App>) -> Option<String> {
+    (h.output().platform_output.commands.iter()).find_map(|c| match c {
+        egui::OutputCommand::CopyText(text) => Some(text.clone()),
+        _ => None,
+    })
 }
 
 /// Deleting from the gallery moves the files to the trash. The trash is found through
@@ -243,17 +254,8 @@ fn the_addresses_of_selected_downloads_are_copied_in_the_gallery_order() {
     });
     h.get_by_label("Copy URLs").click();
     h.step();
-    let copied = h
-        .output()
-        .platform_output
-        .commands
-        .iter()
-        .find_map(|c| match c {
-            egui::OutputCommand::CopyText(text) => Some(text.clone()),
-            _ => None,
-        });
     assert_eq!(
-        copied,
+        copied(&h),
         Some(urls.join("\n")),
         "the list first, in its order"
     );
