@@ -125,6 +125,21 @@ fn open(
     }
 }
 
+/// Scrolls a wheel step a frame for `frames` frames: the UI thread's CPU per frame, median and
+/// p99, in ms.
+fn scrolling_frames(h: &mut Harness<'_, App>, frames: usize) -> (f64, f64) {
+    let mut cpu_ms = Vec::new();
+    for _ in 0..frames {
+        wheel(h, -60.0);
+        let cpu = thread_cpu_ns();
+        h.step();
+        cpu_ms.push((thread_cpu_ns() - cpu) as f64 / 1e6);
+        std::thread::sleep(Duration::from_millis(4));
+    }
+    cpu_ms.sort_by(f64::total_cmp);
+    (cpu_ms[cpu_ms.len() / 2], cpu_ms[cpu_ms.len() * 99 / 100])
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
@@ -187,19 +202,9 @@ fn main() {
     );
 
     // Steady scrolling: per-frame CPU on the UI thread.
-    let mut frames = Vec::new();
-    for _ in 0..300 {
-        wheel(&mut h, -60.0);
-        let cpu = thread_cpu_ns();
-        h.step();
-        frames.push((thread_cpu_ns() - cpu) as f64 / 1e6);
-        std::thread::sleep(Duration::from_millis(4));
-    }
-    frames.sort_by(f64::total_cmp);
+    let (median, p99) = scrolling_frames(&mut h, 300);
     println!(
-        "frame CPU while scrolling: median {:.2} ms, p99 {:.2} ms (targets ≤ 8 / ≤ 16 ms)",
-        frames[frames.len() / 2],
-        frames[frames.len() * 99 / 100]
+        "frame CPU while scrolling: median {median:.2} ms, p99 {p99:.2} ms (targets ≤ 8 / ≤ 16 ms)"
     );
     let rss_one = peak_rss_mb();
     drop(h);
@@ -244,20 +249,10 @@ fn main() {
     let select_all = (thread_cpu_ns() - cpu) as f64 / 1e6;
     let all = format!("{} selected", magpie::format::count(n));
     assert!(h.query_by_label(&all).is_some(), "{all}");
-    let mut frames = Vec::new();
-    for _ in 0..100 {
-        wheel(&mut h, -60.0);
-        let cpu = thread_cpu_ns();
-        h.step();
-        frames.push((thread_cpu_ns() - cpu) as f64 / 1e6);
-        std::thread::sleep(Duration::from_millis(4));
-    }
-    frames.sort_by(f64::total_cmp);
+    let (median, p99) = scrolling_frames(&mut h, 100);
     println!(
         "Ctrl+A over {n} tiles: {select_all:.1} ms CPU in its frame; frame CPU while scrolling \
-         with all selected: median {:.2} ms, p99 {:.2} ms",
-        frames[frames.len() / 2],
-        frames[frames.len() * 99 / 100]
+         with all selected: median {median:.2} ms, p99 {p99:.2} ms"
     );
     drop(h);
     println!(
