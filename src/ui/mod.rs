@@ -6,10 +6,10 @@
 //! - `folder.rs`: the output folder as the window sees it (opening, open, failed), what its
 //!   history restores, and what other programs change in it (`watch.rs` follows it).
 //! - views: `panels.rs` (folder bar, URL box, status bar, notices, dialogs), `queue.rs`,
-//!   `gallery.rs` (its tiles in `tile.rs`), `viewer.rs`, `settings_panel.rs`: `*_ui` functions that draw and return
-//!   [`action::Action`]s, doing no work themselves; `filter.rs`: which tiles the gallery and
-//!   the viewer's previous/next show; `selection.rs`: the tile chosen with the keyboard and the
-//!   tiles selected to act on together.
+//!   `gallery.rs` (its tiles in `tile.rs`), `viewer.rs`, `settings_panel.rs`: `*_ui` functions
+//!   that draw and return [`action::Action`]s, doing no work themselves; `filter.rs`: which
+//!   tiles the gallery and the viewer's previous/next show; `selection.rs`: the tile chosen
+//!   with the keyboard and the tiles selected to act on together.
 //! - `apply.rs`: the one place actions are carried out; `adding.rs`: rows joining a slice per
 //!   frame (lists, a folder's images and history), so no list or folder stalls a frame.
 //! - `textures.rs`: thumbnail requests and textures (only tiles near the screen hold one);

@@ -243,6 +243,11 @@ pub fn delete(path: PathBuf, trash: bool) -> Result<(), BackgroundError> {
     trash::delete(&path).map_err(|e| {
         // The crate's own words are a debug dump; these are the parts a person can act on.
         let reason = match e {
+            // The freedesktop.org trash's own variant (Linux and the BSDs).
+            #[cfg(all(
+                unix,
+                not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+            ))]
             trash::Error::FileSystem { source, .. } => source.to_string(),
             trash::Error::Os { description, .. } | trash::Error::Unknown { description } => {
                 description

@@ -1,14 +1,15 @@
 //! The gallery tile chosen with the keyboard, and the tiles selected to act on together.
 //!
 //! The arrows, Page Up/Down and Home/End move the choice (and scroll it into view), Enter views
-//! it, Delete deletes it (after asking). Closing the viewer chooses the image it showed last, so
-//! the gallery comes back where the viewer's ⬅/➡ went.
+//! it, Delete deletes it (after asking; to the trash in the real window). Closing the viewer
+//! chooses the image it showed last, so the gallery comes back where the viewer's ⬅/➡ went.
 //!
 //! Ctrl+click selects a tile or lets it go (and chooses it), Shift+click or Shift with the
-//! arrows selects every tile from the chosen one to where it lands, Space the chosen one, Ctrl+A every tile shown (so a filter and Ctrl+A take all its
-//! matches); Esc lets them all go. While some are selected, Delete asks once for all of them,
-//! and a bar above the gallery deletes them or copies their paths: weeding out fifty images
-//! from a list of thousands is then one question, not fifty.
+//! arrows selects every tile from the chosen one to where it lands, Space the chosen one, Ctrl+A
+//! every tile shown (so a filter and Ctrl+A take all its matches); Esc lets them all go. While
+//! some are selected, Delete asks once for all of them, and a bar floating at the gallery's foot
+//! deletes them or copies their paths or addresses: weeding out fifty images from a list of
+//! thousands is then one question, not fifty.
 
 use std::collections::HashSet;
 
