@@ -408,7 +408,12 @@ impl MagpieApp {
                 actions.push(Action::FocusFilter);
             }
         });
-        if let Some(v) = &mut self.viewer {
+        // Not under the question Delete asks: Esc there is the dialog's, not the viewer's.
+        if let Some(v) = self
+            .viewer
+            .as_mut()
+            .filter(|_| self.confirm_delete.is_none())
+        {
             let shown = self.gallery.filter.shown(&self.items);
             viewer::viewer_keys(ctx, v, &self.items, shown, actions);
         }

@@ -247,13 +247,20 @@ impl MagpieApp {
         if keys.is_empty() {
             return;
         }
-        if self.viewer.as_ref().is_some_and(|v| keys.contains(&v.key)) {
-            self.viewer = None;
-        }
         for &key in keys {
             self.thumbs.cancel(key);
         }
         let keys: HashSet<u64> = keys.iter().copied().collect();
+        // The image the viewer showed went: it goes on to the next one (else the one before),
+        // so images can be weeded out one after another; with none left it closes.
+        let mut view_next = None;
+        if let Some(v) = self.viewer.as_ref().filter(|v| keys.contains(&v.key)) {
+            let shown = self.gallery.filter.shown(&self.items);
+            let stays = |k: u64| !keys.contains(&k);
+            view_next = super::viewer::neighbour_where(&self.items, shown, v.key, 1, stays)
+                .or_else(|| super::viewer::neighbour_where(&self.items, shown, v.key, -1, stays));
+            self.viewer = None;
+        }
         // The tile chosen with the keyboard went: the one after it (else before it) is chosen.
         if let Some(chosen) = self.gallery.selection.key.filter(|k| keys.contains(k)) {
             let shown = self.gallery.filter.shown(&self.items);
@@ -268,6 +275,9 @@ impl MagpieApp {
             self.gallery.selection.key = next.and_then(|n| self.items.get(n)).map(|i| i.key);
         }
         self.items.remove_where(|i| keys.contains(&i.key));
+        if let Some(next) = view_next {
+            self.apply(super::action::Action::View(next));
+        }
     }
 
     /// Item `key`'s file is now `size` bytes, and `written` says its bytes were written in

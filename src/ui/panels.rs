@@ -332,6 +332,10 @@ pub fn help_ui(ctx: &egui::Context, open: &mut bool) {
                     ),
                     ("Right-click", "open, copy, show in folder, delete"),
                     ("⬅ / ➡", "previous / next image in the viewer"),
+                    (
+                        "Delete",
+                        "in the viewer: delete the image, then show the next",
+                    ),
                     ("+ / - / wheel", "zoom in the viewer"),
                     ("0", "fit the image to the window"),
                     ("Drag", "pan a zoomed image"),

@@ -1,4 +1,5 @@
-//! The viewer: one image large, fitted or zoomed, panned by dragging, with previous/next.
+//! The viewer: one image large, fitted or zoomed, panned by dragging, with previous/next, and
+//! Delete to weed it out (after asking) and go on to the next.
 
 use egui::{Color32, Key, Modifiers, Rect, RichText, Sense, TextureHandle, Vec2};
 
@@ -52,9 +53,24 @@ impl Viewer {
 
 /// The gallery neighbour of `key` (`step` = -1 or +1) that has a file to show, in gallery order
 /// (the order shown), among the tiles `shown` (the gallery's filter applies).
-fn neighbour<T>(items: &Items<T>, shown: Shown<'_>, key: u64, step: isize) -> Option<u64> {
+pub fn neighbour<T>(items: &Items<T>, shown: Shown<'_>, key: u64, step: isize) -> Option<u64> {
+    neighbour_where(items, shown, key, step, |_| true)
+}
+
+/// [`neighbour`], among the items `keep` lets through.
+pub fn neighbour_where<T>(
+    items: &Items<T>,
+    shown: Shown<'_>,
+    key: u64,
+    step: isize,
+    keep: impl Fn(u64) -> bool,
+) -> Option<u64> {
     let at = shown.index_of(items, key)?;
-    let viewable = |n: usize| items.get(n).filter(|i| i.path.is_some()).map(|i| i.key);
+    let viewable = |n: usize| {
+        (items.get(n))
+            .filter(|i| i.path.is_some() && keep(i.key))
+            .map(|i| i.key)
+    };
     if step > 0 {
         shown.from(at + 1).find_map(viewable)
     } else {
@@ -64,7 +80,7 @@ fn neighbour<T>(items: &Items<T>, shown: Shown<'_>, key: u64, step: isize) -> Op
     }
 }
 
-/// Keys while the viewer is open: Esc, arrows, + / - / 0.
+/// Keys while the viewer is open: Esc, arrows, + / - / 0, Delete.
 pub fn viewer_keys<T>(
     ctx: &egui::Context,
     viewer: &mut Viewer,
@@ -99,6 +115,9 @@ pub fn viewer_keys<T>(
         if i.consume_key(Modifiers::NONE, Key::Num0) {
             viewer.zoom = None;
             viewer.offset = Vec2::ZERO;
+        }
+        if i.consume_key(Modifiers::NONE, Key::Delete) {
+            actions.push(Action::AskDelete(vec![viewer.key]));
         }
     });
 }
@@ -146,6 +165,14 @@ pub fn viewer_ui(
             ui.label(RichText::new(format!("{w} × {h}")).weak());
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let delete = ui.button(RichText::new("Delete…").color(ui.visuals().error_fg_color));
+            if delete
+                .on_hover_text("Delete this image, then show the next (Delete)")
+                .clicked()
+            {
+                actions.push(Action::AskDelete(vec![viewer.key]));
+            }
+            ui.separator();
             if ui
                 .button("Fit")
                 .on_hover_text("Fit to window (0)")

@@ -373,3 +373,53 @@ fn the_keyboard_chooses_views_and_deletes_images_and_the_gallery_scrolls_to_foll
     });
     assert!(!dir.path().join(&order[3]).exists());
 }
+
+#[test]
+fn delete_in_the_viewer_asks_then_shows_the_next_image() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, name) in ["a.png", "b.png", "c.png"].iter().enumerate() {
+        std::fs::write(dir.path().join(name), png(40, 30, i as u8)).unwrap();
+    }
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "thumbnails", |h| thumbnails_shown(h) == 3);
+    let order = tile_names(&h);
+    h.get_by_label_contains(&format!("{}, image", order[0]))
+        .click();
+    step_until(&mut h, "the viewer", |h| {
+        h.query_by_label("⬅ Gallery").is_some()
+    });
+    // Esc under the question closes the question, not the viewer.
+    h.key_press(egui::Key::Delete);
+    step_until(&mut h, "the question", |h| {
+        h.query_by_label("Delete this file?").is_some()
+    });
+    h.key_press(egui::Key::Escape);
+    step_until(&mut h, "the question gone", |h| {
+        h.query_by_label("Delete this file?").is_none()
+    });
+    assert!(h.query_by_label("⬅ Gallery").is_some(), "still viewing");
+    assert!(dir.path().join(&order[0]).exists());
+
+    h.key_press(egui::Key::Delete);
+    step_until(&mut h, "the question again", |h| {
+        h.query_by_label("Delete this file?").is_some()
+    });
+    h.get_by_label("Delete").click();
+    step_until(&mut h, "the next image, in the viewer", |h| {
+        h.query_by_label("⬅ Gallery").is_some() && h.query_by_label(&order[1]).is_some()
+    });
+    assert!(!dir.path().join(&order[0]).exists());
+    // The last image deleted from the viewer: back to what is left of the gallery.
+    h.get_by_label("➡").click();
+    step_until(&mut h, "the last image", |h| {
+        h.query_by_label(&order[2]).is_some()
+    });
+    h.get_by_label("Delete…").click();
+    step_until(&mut h, "the question", |h| {
+        h.query_by_label("Delete this file?").is_some()
+    });
+    h.get_by_label("Delete").click();
+    step_until(&mut h, "the one before it", |h| {
+        h.query_by_label(&order[1]).is_some() && !dir.path().join(&order[2]).exists()
+    });
+}
