@@ -9,7 +9,7 @@ use super::action::Action;
 use super::filter::Filter;
 use super::items::Items;
 use super::selection::Selection;
-use super::tile::{Click, LABEL_HEIGHT, Marks, tile_ui};
+use super::tile::{Click, LABEL_HEIGHT, tile_ui};
 
 const GAP: f32 = 8.0;
 
@@ -112,11 +112,7 @@ pub fn gallery_ui(
                 for n in shown.by_ref().take(columns) {
                     let Some(item) = items.get(n) else { continue };
                     visible.push(item.key);
-                    let marks = Marks {
-                        chosen: selection.key == Some(item.key),
-                        selected: selection.is_selected(item.key),
-                    };
-                    if let Some(click) = tile_ui(ui, item, size, marks, selection, actions) {
+                    if let Some(click) = tile_ui(ui, item, size, selection, actions) {
                         clicked = Some((item.key, click));
                     }
                 }

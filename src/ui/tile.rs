@@ -27,36 +27,33 @@ fn tile_label(item: &Item<TextureHandle>) -> String {
     }
 }
 
-/// How a tile is marked: ringed (chosen with the keyboard), selected (ticked).
-#[derive(Clone, Copy)]
-pub struct Marks {
-    pub chosen: bool,
-    pub selected: bool,
-}
-
 /// A click that selects rather than views.
 pub enum Click {
     /// Ctrl+click (⌘ on a Mac): select this tile, or let it go.
     Toggle,
-    /// Shift+click: select every tile from the last one clicked to this one.
+    /// Shift+click: select every tile from the chosen one to this one.
     Range,
 }
 
+/// Draws the tile of `item`, ringed if chosen with the keyboard and ticked if selected.
 pub fn tile_ui(
     ui: &mut egui::Ui,
     item: &Item<TextureHandle>,
     size: f32,
-    marks: Marks,
     selection: &Selection,
     actions: &mut Vec<Action>,
 ) -> Option<Click> {
+    let (chosen, selected) = (
+        selection.key == Some(item.key),
+        selection.is_selected(item.key),
+    );
     let (rect, response) =
         ui.allocate_exact_size(Vec2::new(size, size + LABEL_HEIGHT), Sense::click());
     let mut label = tile_label(item);
-    if marks.selected {
+    if selected {
         label.push_str(", selected");
     }
-    if marks.chosen {
+    if chosen {
         label.push_str(", chosen");
     }
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
@@ -118,7 +115,7 @@ pub fn tile_ui(
             );
         }
     }
-    if marks.selected {
+    if selected {
         // Tinted, with a tick in the corner: still recognisable, plainly picked out.
         painter.rect_filled(
             image_rect,
@@ -135,7 +132,7 @@ pub fn tile_ui(
             visuals.selection.stroke.color,
         );
     }
-    if marks.chosen {
+    if chosen {
         let stroke = egui::Stroke::new(3.0, visuals.selection.stroke.color);
         painter.rect_stroke(
             image_rect,
@@ -165,7 +162,7 @@ pub fn tile_ui(
     let response = response.on_hover_ui(|ui| hover_ui(ui, item));
     response.context_menu(|ui| {
         // On one of several selected tiles, copying paths and deleting take them all.
-        let together = (marks.selected && selection.count() > 1).then_some(selection);
+        let together = (selected && selection.count() > 1).then_some(selection);
         context_menu_ui(ui, item, together, actions)
     });
     if !response.clicked() {
