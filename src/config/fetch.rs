@@ -74,7 +74,8 @@ pub struct FetchSettings {
     /// Requests started per second on one host, at most (0: no limit); starts are jittered.
     pub requests_per_second: f64,
     /// Pause a host after this many failures in a row (0: never): its other downloads fail at
-    /// once with a sentence instead of each burning its retries.
+    /// once with a sentence instead of each burning its retries. A 404 or 410 is an answer,
+    /// not a failure of the host, and ends the run.
     pub pause_after_failures: u32,
     /// Skip URLs saved into the folder before, even if the file was deleted or moved since
     /// (the download archive, kept in the folder's journal): "downloaded before on 2026-11-20".

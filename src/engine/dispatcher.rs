@@ -17,6 +17,7 @@ mod ending;
 mod opening;
 mod starting;
 
+use super::error::HostHealth;
 use super::folders::{self, Claims, Folder, FolderError, OpenedFolder};
 use super::net::Net;
 use super::pacing::{HostState, Pacing};
@@ -133,8 +134,8 @@ pub(crate) enum Outcome {
     Failed {
         error: String,
         disk_full: bool,
-        /// The host's fault (counts toward pausing it), not a filter's or the disk's.
-        host_failure: bool,
+        /// What it says about the host (a run of its failures pauses it).
+        host: HostHealth,
     },
     Cancelled,
 }

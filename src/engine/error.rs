@@ -68,20 +68,35 @@ pub enum FetchError {
     Cancelled,
 }
 
+/// What one failed download says about its host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HostHealth {
+    /// The host's doing (refused, timed out, 5xx, 403, not an image…): counts toward a pause.
+    Failing,
+    /// The host answered (404, 410): it is up, and a run of failures there ends.
+    Up,
+    /// Nothing to do with the host: a filter, the disk, the run's limits, a cancel.
+    Unknown,
+}
+
 impl FetchError {
-    /// Whether the failure is the host's doing (it counts toward pausing the host): not a
-    /// filter, the disk, the run's limits, a cancel or an earlier pause.
-    pub fn is_host_failure(&self) -> bool {
-        !matches!(
-            self,
+    /// What the failure says about its host, for pausing a host that fails in a row.
+    pub(crate) fn host_health(&self) -> HostHealth {
+        match self {
+            // The host answered that this one image is not there: it is up. Old lists lose
+            // whole folders to 404s, and a pause would skip the images still there.
+            FetchError::Status {
+                code: 404 | 410, ..
+            } => HostHealth::Up,
             FetchError::Filtered(_)
-                | FetchError::Cancelled
-                | FetchError::Store(_)
-                | FetchError::RunLimit(_)
-                | FetchError::DiskNearlyFull { .. }
-                | FetchError::HostPaused { .. }
-                | FetchError::Folder(_)
-        )
+            | FetchError::Cancelled
+            | FetchError::Store(_)
+            | FetchError::RunLimit(_)
+            | FetchError::DiskNearlyFull { .. }
+            | FetchError::HostPaused { .. }
+            | FetchError::Folder(_) => HostHealth::Unknown,
+            _ => HostHealth::Failing,
+        }
     }
 
     /// Whether another attempt could succeed: connection trouble, 5xx, 408 and 429.

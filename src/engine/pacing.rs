@@ -47,7 +47,7 @@ pub enum HostState {
 impl HostState {
     /// The state in words, with the host: "i.example: waiting 30 s (429)".
     pub fn describe(&self, host: &str) -> String {
-        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        let host = shown_host(host);
         match self {
             HostState::Normal => format!("{host}: back to its usual pace"),
             HostState::Waiting { wait, status } => format!(
@@ -59,6 +59,14 @@ impl HostState {
             }
         }
     }
+}
+
+/// A host key ("host:port") as people write it: the port only when it is not the usual one,
+/// so two servers on one machine read apart.
+pub(crate) fn shown_host(key: &str) -> &str {
+    key.strip_suffix(":443")
+        .or_else(|| key.strip_suffix(":80"))
+        .unwrap_or(key)
 }
 
 /// Every host's pace.
@@ -179,6 +187,13 @@ impl Pacing {
             pace.gap = pace.base_gap;
         }
         (pace.limit >= pace.base_limit && pace.gap <= pace.base_gap).then_some(HostState::Normal)
+    }
+
+    /// `host` answered, though not with the image (a 404): it is up, so a run of failures ends.
+    pub fn answered(&mut self, host: &str) {
+        if let Some(pace) = self.hosts.get_mut(host) {
+            pace.failures_in_a_row = 0;
+        }
     }
 
     /// A download from `host` failed for good. Returns `Paused` when this makes `pause_after`
@@ -319,5 +334,28 @@ mod tests {
         assert!(p.is_paused("dead"));
         p.resume("dead");
         assert!(!p.is_paused("dead"));
+    }
+
+    #[test]
+    fn a_host_is_named_with_its_port_unless_it_is_the_usual_one() {
+        assert_eq!(shown_host("cdn.example:443"), "cdn.example");
+        assert_eq!(shown_host("cdn.example:80"), "cdn.example");
+        assert_eq!(shown_host("127.0.0.1:8790"), "127.0.0.1:8790");
+        assert_eq!(
+            HostState::Paused { failures: 20 }.describe("127.0.0.1:8799"),
+            "127.0.0.1:8799: paused after 20 failures in a row"
+        );
+    }
+
+    #[test]
+    fn an_answer_ends_a_run_of_failures() {
+        let mut p = Pacing::default();
+        let _ = p.may_start("h", 0, Duration::ZERO, 6, Instant::now());
+        for _ in 0..19 {
+            p.failed("h", 20);
+        }
+        p.answered("h");
+        assert_eq!(p.failures("h"), 0);
+        assert_eq!(p.failed("h", 20), None);
     }
 }

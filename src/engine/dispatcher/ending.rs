@@ -2,7 +2,7 @@
 //! outcome journaled.
 
 use super::super::{Event, JobId};
-use super::{Dispatcher, Outcome, Queued, Running};
+use super::{Dispatcher, HostHealth, Outcome, Queued, Running};
 use crate::journal::Record;
 
 impl Dispatcher {
@@ -104,7 +104,12 @@ impl Dispatcher {
                 }
             }
             Outcome::Failed {
-                host_failure: true, ..
+                host: HostHealth::Up,
+                ..
+            } => self.pacing.answered(&r.host),
+            Outcome::Failed {
+                host: HostHealth::Failing,
+                ..
             } => {
                 let pause = self.settings.pause_after_failures;
                 if let Some(state) = self.pacing.failed(&r.host, pause) {

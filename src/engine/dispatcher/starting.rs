@@ -4,7 +4,7 @@
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Dispatcher, FetchError, Folder, Internal, Outcome, Queued, Running};
+use super::{Dispatcher, FetchError, Folder, HostHealth, Internal, Outcome, Queued, Running};
 use crate::engine::{Event, fetch};
 use crate::journal::Record;
 use tokio::time::Instant;
@@ -73,7 +73,7 @@ impl Dispatcher {
     /// Fails every queued job of a paused host at once, with the reason.
     fn fail_paused(&mut self, host: &str) {
         let failures = self.pacing.failures(host);
-        let shown = host.rsplit_once(':').map_or(host, |(h, _)| h).to_string();
+        let shown = crate::engine::pacing::shown_host(host).to_string();
         for queued in self.pending.remove(host).unwrap_or_default() {
             let error = FetchError::HostPaused {
                 host: shown.clone(),
@@ -157,7 +157,7 @@ impl Dispatcher {
                     Outcome::Failed {
                         error: format!("skipped: {why}"),
                         disk_full: false,
-                        host_failure: false,
+                        host: HostHealth::Unknown,
                     },
                     Event::Skipped {
                         id,
@@ -171,7 +171,7 @@ impl Dispatcher {
                             error,
                             FetchError::Store(crate::store::StoreError::DiskFull { .. })
                         ),
-                        host_failure: error.is_host_failure(),
+                        host: error.host_health(),
                     },
                     Event::Failed { id, error },
                 ),
