@@ -21,9 +21,6 @@ use crate::engine::Engine;
 use crate::thumbs::{ThumbCache, Thumbnailer};
 use crate::urls::UrlList;
 
-/// A paste larger than this goes to a background parse instead of into the text box.
-const LARGE_PASTE: usize = 64 * 1024;
-
 /// The longest a download's or a thumbnail's news waits to be drawn: about 30 frames a second
 /// while they stream in. Input (scrolling, typing) is still drawn at the display's rate.
 const EVENT_FRAME: std::time::Duration = std::time::Duration::from_millis(33);
@@ -416,44 +413,6 @@ impl MagpieApp {
         {
             let shown = self.gallery.filter.shown(&self.items);
             viewer::viewer_keys(ctx, v, &self.items, shown, actions);
-        }
-    }
-
-    fn take_dropped_files(&mut self, ctx: &egui::Context) {
-        let dropped: Vec<PathBuf> = ctx.input(|i| {
-            i.raw
-                .dropped_files
-                .iter()
-                .map(|f| f.path().to_path_buf())
-                .collect()
-        });
-        if dropped.is_empty() {
-            return;
-        }
-        self.background("read-drop", move || super::platform::read_drop(dropped));
-    }
-
-    /// Takes a paste into the URL box that is too large to lay out as text (a 1 MB JSON array
-    /// would freeze the frame and fill the panel) and parses it on a background thread.
-    fn take_large_paste(&mut self, ctx: &egui::Context) {
-        if !ctx.memory(|m| m.has_focus(panels::url_box_id())) {
-            return;
-        }
-        let mut large = None;
-        ctx.input_mut(|i| {
-            i.events.retain(|e| match e {
-                egui::Event::Paste(text) if text.len() > LARGE_PASTE && large.is_none() => {
-                    large = Some(text.clone());
-                    false
-                }
-                _ => true,
-            });
-        });
-        if let Some(text) = large {
-            self.pasted = Some(panels::Pasted::Parsing { bytes: text.len() });
-            self.background("parse-paste", move || {
-                Background::PasteParsed(crate::urls::parse(&text, None))
-            });
         }
     }
 

@@ -37,7 +37,7 @@ impl MagpieApp {
                 }
                 if !self.input.trim().is_empty() {
                     let list = urls::parse(&self.input, None);
-                    self.add_list(list, "Pasted list");
+                    self.add_list(list, "URL box");
                     self.input.clear();
                     self.preflight = None;
                 }

@@ -11,7 +11,8 @@
 //!   tiles the gallery and the viewer's previous/next show; `selection.rs`: the tile chosen
 //!   with the keyboard and the tiles selected to act on together.
 //! - `apply.rs`: the one place actions are carried out; `adding.rs`: rows joining a slice per
-//!   frame (lists, a folder's images and history), so no list or folder stalls a frame.
+//!   frame (lists, a folder's images and history), so no list or folder stalls a frame;
+//!   `paste.rs`: dropped files and pastes too large for the URL box.
 //! - `textures.rs`: thumbnail requests and textures (only tiles near the screen hold one);
 //!   `status.rs`: speed, ETA and the title.
 //! - `items/`: the model (one item per download or file); `platform.rs`: dialogs, folder
@@ -29,6 +30,7 @@ mod gallery;
 pub mod items;
 mod page_list;
 mod panels;
+mod paste;
 pub mod platform;
 mod pump;
 mod queue;

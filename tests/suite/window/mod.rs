@@ -209,6 +209,42 @@ fn a_huge_paste_shows_as_a_summary_not_as_megabytes_of_text() {
 }
 
 #[test]
+fn a_huge_paste_replaces_the_selected_text_and_the_box_reports_as_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut h, port) = window_and_closed_port(dir.path());
+    retype(&mut h, "Image URLs", "not a url");
+    // Selected, then pasted over: the paste replaces it, as in any text box.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    let urls: String = (0..5_000)
+        .map(|i| format!("http://127.0.0.1:{port}/p/{i}.jpg\n"))
+        .collect();
+    h.event(egui::Event::Paste(urls));
+    step_until(&mut h, "the summary of the pasted list", |h| {
+        h.query_by_label_contains("Pasted list: 5000 URLs")
+            .is_some()
+    });
+    assert_eq!(
+        h.get_by_label("Image URLs").value().unwrap_or_default(),
+        "",
+        "the selected text went"
+    );
+    // A line typed beside the pasted list is reported as the box's, not the list's.
+    h.get_by_label("Image URLs").type_text("abc");
+    h.step();
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "5,000 rows", |h| {
+        app(h).items().totals().downloads == 5_000
+    });
+    let notice = app(&h).notice().cloned().unwrap();
+    assert!(
+        notice.text.starts_with("URL box: ") && notice.text.ends_with("— abc"),
+        "{}",
+        notice.text
+    );
+}
+
+#[test]
 fn a_long_list_joins_the_queue_over_several_frames_and_cancel_all_stops_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let (mut h, port) = window_and_closed_port(dir.path());
