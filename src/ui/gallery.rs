@@ -112,7 +112,7 @@ pub fn gallery_ui(
                 for n in shown.by_ref().take(columns) {
                     let Some(item) = items.get(n) else { continue };
                     visible.push(item.key);
-                    if let Some(click) = tile_ui(ui, item, size, selection, actions) {
+                    if let Some(click) = tile_ui(ui, item, size, selection, *covered, actions) {
                         clicked = Some((item.key, click));
                     }
                 }

@@ -35,12 +35,14 @@ pub enum Click {
     Range,
 }
 
-/// Draws the tile of `item`, ringed if chosen with the keyboard and ticked if selected.
+/// Draws the tile of `item`, ringed if chosen with the keyboard and ticked if selected; its
+/// details show on hover unless a dialog is over the gallery (`covered`).
 pub fn tile_ui(
     ui: &mut egui::Ui,
     item: &Item<TextureHandle>,
     size: f32,
     selection: &Selection,
+    covered: bool,
     actions: &mut Vec<Action>,
 ) -> Option<Click> {
     let (chosen, selected) = (
@@ -159,7 +161,13 @@ pub fn tile_ui(
             .selectable(false),
     );
 
-    let response = response.on_hover_ui(|ui| hover_ui(ui, item));
+    // Under a question ("Move p04919.jpg to the trash?") another tile's name must not show on
+    // top of it: the pointer resting on that tile is not what is being asked about.
+    let response = if covered {
+        response
+    } else {
+        response.on_hover_ui(|ui| hover_ui(ui, item))
+    };
     response.context_menu(|ui| {
         // On one of several selected tiles, copying paths and deleting take them all.
         let together = (selected && selection.count() > 1).then_some(selection);

@@ -375,6 +375,41 @@ fn the_keyboard_chooses_views_and_deletes_images_and_the_gallery_scrolls_to_foll
 }
 
 #[test]
+fn the_delete_question_is_not_covered_by_another_tiles_details() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.png"), png(24, 16, 1)).unwrap();
+    std::fs::write(dir.path().join("b.png"), png(40, 30, 2)).unwrap();
+    let mut h = harness(options(dir.path()));
+    step_until(&mut h, "both thumbnails", |h| thumbnails_shown(h) == 2);
+    // The first tile chosen with the keyboard; the pointer rests on the other one.
+    h.key_press(egui::Key::ArrowRight);
+    step_until(&mut h, "a tile chosen", |h| {
+        h.query_by_label_contains(", chosen").is_some()
+    });
+    let chosen = h.get_by_label_contains(", chosen").accesskit_node().label();
+    let (other, details) = if chosen.is_some_and(|l| l.starts_with("a.png")) {
+        ("b.png, image", "40 × 30 pixels")
+    } else {
+        ("a.png, image", "24 × 16 pixels")
+    };
+    h.get_by_label_contains(other).hover();
+    step_until(&mut h, "the hovered tile's details", |h| {
+        h.query_by_label(details).is_some()
+    });
+    h.key_press(egui::Key::Delete);
+    step_until(&mut h, "the question", |h| {
+        h.query_by_label_contains("Delete this file?").is_some()
+    });
+    for _ in 0..30 {
+        h.step();
+    }
+    assert!(
+        h.query_by_label(details).is_none(),
+        "the other tile's details are drawn over the question"
+    );
+}
+
+#[test]
 fn delete_in_the_viewer_asks_then_shows_the_next_image() {
     let dir = tempfile::tempdir().unwrap();
     for (i, name) in ["a.png", "b.png", "c.png"].iter().enumerate() {
