@@ -272,7 +272,8 @@ impl MagpieApp {
                         .find_map(|k| shown.from(k).next().filter(stays))
                 })
             });
-            self.gallery.selection.key = next.and_then(|n| self.items.get(n)).map(|i| i.key);
+            (self.gallery.selection)
+                .chosen_went(next.and_then(|n| self.items.get(n)).map(|i| i.key));
         }
         self.items.remove_where(|i| keys.contains(&i.key));
         if let Some(next) = view_next {

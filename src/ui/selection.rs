@@ -5,7 +5,8 @@
 //! chooses the image it showed last, so the gallery comes back where the viewer's ⬅/➡ went.
 //!
 //! Ctrl+click selects a tile or lets it go (and chooses it), Shift+click or Shift with the
-//! arrows selects every tile from the chosen one to where it lands, Space the chosen one, Ctrl+A
+//! arrows selects every tile from the chosen one to where it lands (drawn again from the same
+//! start at each Shift move, so going back shortens the run, as in a file manager), Space the chosen one, Ctrl+A
 //! every tile shown (so a filter and Ctrl+A take all its matches); Esc lets them all go. While
 //! some are selected, Delete asks once for all of them, and a bar floating at the gallery's foot
 //! deletes them or copies their paths or addresses: weeding out fifty images from a list of
@@ -25,6 +26,11 @@ pub struct Selection {
     pub key: Option<u64>,
     /// The tiles selected to delete or copy together, by key.
     selected: HashSet<u64>,
+    /// Where the Shift run being drawn started (Shift+click, Shift+arrows), and the tiles it
+    /// added: drawn again from there on each Shift move, so going back over it lets go of
+    /// what it passed, as in a file manager, while what was selected before it stays.
+    run_from: Option<u64>,
+    run: Vec<u64>,
     /// [`Items::moved`] when the selection last let go of items that went.
     pruned_at: u64,
     /// Grows whenever tiles are selected or let go (clearing needs none: an empty selection
@@ -42,10 +48,28 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// Chooses `key` and scrolls to it.
+    /// Chooses `key` and scrolls to it; a Shift run starts afresh from there.
     pub fn reveal(&mut self, key: u64) {
+        self.end_run();
+        self.choose(key);
+    }
+
+    /// The chosen tile went (deleted): `next` is chosen instead, without scrolling.
+    pub fn chosen_went(&mut self, next: Option<u64>) {
+        self.key = next;
+        self.end_run();
+    }
+
+    /// Chooses `key` and scrolls to it, within a Shift run.
+    fn choose(&mut self, key: u64) {
         self.key = Some(key);
         self.reveal = true;
+    }
+
+    /// The next Shift move starts a run from the chosen tile.
+    fn end_run(&mut self) {
+        self.run_from = None;
+        self.run.clear();
     }
 
     /// Takes the keys that move the choice, view or delete it (when no text box has the
@@ -105,9 +129,11 @@ impl Selection {
                 self.selected
                     .extend(tiles.from(0).filter_map(|n| items.get(n)).map(|i| i.key));
                 self.changes += 1;
+                self.end_run();
             }
             if !self.selected.is_empty() && i.consume_key(Modifiers::NONE, Key::Escape) {
                 self.selected.clear();
+                self.end_run();
             }
             if let Some(key) = self.key.filter(|_| at.is_some()) {
                 if i.consume_key(Modifiers::NONE, Key::Enter) {
@@ -142,8 +168,10 @@ impl Selection {
         if let Some(item) = tiles.from(to).next().and_then(|n| items.get(n)) {
             if extend {
                 self.select_to(items, tiles, item.key);
+                self.choose(item.key);
+            } else {
+                self.reveal(item.key);
             }
-            self.reveal(item.key);
         }
     }
 
@@ -189,20 +217,31 @@ impl Selection {
         }
         self.changes += 1;
         self.key = Some(key);
+        self.end_run();
     }
 
-    /// Selects every tile shown from the chosen one (ringed: the one last clicked, viewed or
-    /// moved to) to `key`, both included, and chooses `key` (Shift+click, Shift+arrows).
+    /// Selects every tile shown from where the Shift run started (the tile chosen before it:
+    /// the one last clicked, viewed or moved to) to `key`, both included, and chooses `key`
+    /// (Shift+click, Shift+arrows). The run replaces the one drawn before it from the same
+    /// start, so Shift+← after Shift+→ lets go again.
     pub fn select_to<T>(&mut self, items: &Items<T>, tiles: Shown<'_>, key: u64) {
+        let start = self.run_from.or(self.key);
+        for k in self.run.drain(..) {
+            self.selected.remove(&k);
+        }
         let to = tiles.index_of(items, key);
-        let from = (self.key).and_then(|k| tiles.index_of(items, k)).or(to);
+        let from = start.and_then(|k| tiles.index_of(items, k)).or(to);
         if let (Some(from), Some(to)) = (from, to) {
             let (first, last) = (from.min(to), from.max(to));
             let keys = tiles.from(first).take(last - first + 1);
-            self.selected
-                .extend(keys.filter_map(|n| items.get(n)).map(|i| i.key));
-            self.changes += 1;
+            for k in keys.filter_map(|n| items.get(n)).map(|i| i.key) {
+                if self.selected.insert(k) {
+                    self.run.push(k);
+                }
+            }
         }
+        self.changes += 1;
+        self.run_from = start;
         self.key = Some(key);
     }
 
@@ -324,6 +363,7 @@ impl Selection {
             .clicked()
         {
             self.selected.clear();
+            self.end_run();
         }
     }
 

@@ -66,6 +66,16 @@ fn images_selected_by_filter_or_by_clicks_are_copied_and_deleted_together() {
     step_until(&mut h, "five selected", |h| {
         h.query_by_label("5 selected").is_some()
     });
+    // A Shift+click nearer the start draws the run again, shorter; what was picked before
+    // the run stays.
+    click_tile(&mut h, &order[3], egui::Modifiers::SHIFT);
+    step_until(&mut h, "three selected", |h| {
+        h.query_by_label("3 selected").is_some()
+    });
+    click_tile(&mut h, &order[5], egui::Modifiers::SHIFT);
+    step_until(&mut h, "five again", |h| {
+        h.query_by_label("5 selected").is_some()
+    });
     click_tile(&mut h, &order[3], ctrl);
     step_until(&mut h, "four selected", |h| {
         h.query_by_label("4 selected").is_some()
@@ -127,6 +137,15 @@ fn images_selected_by_filter_or_by_clicks_are_copied_and_deleted_together() {
     let mut run: Vec<String> = kept[..3].iter().map(|n| n.to_string()).collect();
     run.sort();
     step_until(&mut h, "three selected", |h| selected(h) == run);
+    // Going back over the run lets go of what it passed, as in a file manager.
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowRight);
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowLeft);
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowLeft);
+    let mut two: Vec<String> = kept[..2].iter().map(|n| n.to_string()).collect();
+    two.sort();
+    step_until(&mut h, "two selected", |h| selected(h) == two);
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowRight);
+    step_until(&mut h, "three selected again", |h| selected(h) == run);
     // A right-click on one of them offers to act on all three.
     h.get_by_label_contains(&format!("{}, image", kept[1]))
         .click_secondary();
