@@ -70,8 +70,8 @@ pub struct MagpieApp {
     pub(super) items: Items<TextureHandle>,
     pub(super) input: String,
     pub(super) preflight: Option<(String, UrlList)>,
-    /// A paste too large for the text box, parsed off this thread.
-    pub(super) pasted: Option<panels::Pasted>,
+    /// Pastes too large for the text box, parsed off this thread.
+    pub(super) pasted: super::paste::LargePaste,
     pub(super) folder: Folder,
     pub(super) config: Config,
     pub(super) config_path: Option<PathBuf>,
@@ -180,7 +180,7 @@ impl MagpieApp {
             items: Items::default(),
             input: String::new(),
             preflight: None,
-            pasted: None,
+            pasted: Default::default(),
             folder: Folder::new(dir.clone()),
             saved_thumb_size: config.window.thumb_size,
             config,
@@ -326,7 +326,7 @@ impl MagpieApp {
                     ui,
                     &mut self.input,
                     &mut self.preflight,
-                    self.pasted.as_ref(),
+                    self.pasted.shown(),
                     &mut actions,
                 );
                 ui.separator();

@@ -7,7 +7,6 @@ use super::action::{Action, Listed};
 use super::app::MagpieApp;
 use super::folder::FolderState;
 use super::items::{ItemState, Place};
-use super::panels::Pasted;
 use super::platform::{self, Background};
 use super::queue;
 use super::settings_panel::Draft;
@@ -21,13 +20,7 @@ impl MagpieApp {
     pub(super) fn apply(&mut self, action: Action) {
         match action {
             Action::Download => {
-                let pasted = match self.pasted.take() {
-                    Some(Pasted::Ready(list)) => Some(list),
-                    other => {
-                        self.pasted = other; // still parsing: kept
-                        None
-                    }
-                };
+                let pasted = self.pasted.take_ready();
                 if self.input.trim().is_empty() && pasted.is_none() {
                     self.set_notice("Paste image URLs into the box first.", false);
                     return;
@@ -42,7 +35,7 @@ impl MagpieApp {
                     self.preflight = None;
                 }
             }
-            Action::ClearPaste => self.pasted = None,
+            Action::ClearPaste => self.pasted.forget(),
             Action::OpenLists => {
                 self.dialog_open = true;
                 self.background("open-dialog", platform::pick_lists);

@@ -4,11 +4,72 @@
 use std::path::PathBuf;
 
 use super::app::MagpieApp;
-use super::panels;
+use super::panels::{self, Pasted};
 use super::platform::{self, Background};
+use crate::urls::UrlList;
 
 /// A paste larger than this goes to a background parse instead of into the text box.
 const LARGE_PASTE: usize = 64 * 1024;
+
+/// Large pastes not yet downloaded. Like text pasted twice into a text box, a second list
+/// pasted before Download joins the first: every paste's text is kept, and all of it parsed
+/// again, so the lists keep the order they were pasted in and one URL in both is queued once.
+#[derive(Default)]
+pub struct LargePaste {
+    text: String,
+    /// Grows with each paste and each forget: a parse that finishes after a newer paste, or
+    /// after the list was forgotten or downloaded, is not shown.
+    generation: u64,
+    shown: Option<Pasted>,
+}
+
+impl LargePaste {
+    /// What the summary line under the URL box shows.
+    pub fn shown(&self) -> Option<&Pasted> {
+        self.shown.as_ref()
+    }
+
+    /// Adds `text` to what was pasted; returns all of it, and the generation to parse it as.
+    fn add(&mut self, text: &str) -> (String, u64) {
+        self.text.push_str(text);
+        if !self.text.ends_with('\n') {
+            self.text.push('\n');
+        }
+        self.generation += 1;
+        self.shown = Some(Pasted::Parsing {
+            bytes: self.text.len(),
+        });
+        (self.text.clone(), self.generation)
+    }
+
+    /// A parse finished: shown if nothing was pasted or forgotten since it started.
+    pub fn parsed(&mut self, generation: u64, list: UrlList) {
+        if generation == self.generation {
+            self.shown = Some(Pasted::Ready(list));
+        }
+    }
+
+    /// The pasted list, if parsed, to download; it is then forgotten.
+    pub fn take_ready(&mut self) -> Option<UrlList> {
+        match self.shown.take() {
+            Some(Pasted::Ready(list)) => {
+                self.forget();
+                Some(list)
+            }
+            other => {
+                self.shown = other; // still parsing: kept
+                None
+            }
+        }
+    }
+
+    /// Forgets what was pasted; a parse still running is ignored when it ends.
+    pub fn forget(&mut self) {
+        self.text = String::new();
+        self.generation += 1;
+        self.shown = None;
+    }
+}
 
 impl MagpieApp {
     pub(super) fn take_dropped_files(&mut self, ctx: &egui::Context) {
@@ -43,9 +104,10 @@ impl MagpieApp {
         });
         if let Some(text) = large {
             self.take_out_selection(ctx);
-            self.pasted = Some(panels::Pasted::Parsing { bytes: text.len() });
-            self.background("parse-paste", move || {
-                Background::PasteParsed(crate::urls::parse(&text, None))
+            let (all, generation) = self.pasted.add(&text);
+            self.background("parse-paste", move || Background::PasteParsed {
+                generation,
+                list: crate::urls::parse(&all, None),
             });
         }
     }

@@ -43,8 +43,8 @@ pub enum Background {
         picked: Option<PathBuf>,
         unavailable: bool,
     },
-    /// A large paste was parsed.
-    PasteParsed(UrlList),
+    /// What was pasted (large) so far was parsed, for the paste numbered `generation`.
+    PasteParsed { generation: u64, list: UrlList },
     /// URL lists were read and parsed (from a dialog or a drop), and a folder dropped on the
     /// window to save into.
     ListsLoaded {

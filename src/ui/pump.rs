@@ -145,12 +145,7 @@ impl MagpieApp {
                     None => {}
                 }
             }
-            Background::PasteParsed(list) => {
-                // Dropped if the user cleared it meanwhile.
-                if self.pasted.is_some() {
-                    self.pasted = Some(super::panels::Pasted::Ready(list));
-                }
-            }
+            Background::PasteParsed { generation, list } => self.pasted.parsed(generation, list),
             Background::ListsLoaded { lists, folder } => {
                 self.dialog_open = false;
                 // Lists dropped with a folder go into it.

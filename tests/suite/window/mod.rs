@@ -245,6 +245,59 @@ fn a_huge_paste_replaces_the_selected_text_and_the_box_reports_as_itself() {
 }
 
 #[test]
+fn a_second_huge_paste_joins_the_first_in_the_order_pasted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut h, port) = window_and_closed_port(dir.path());
+    let url = |i: usize| format!("http://127.0.0.1:{port}/p/{i}.jpg");
+    // A JSON array of 3,000, then a plain list of 3,000 whose first is also in the first list.
+    let first: Vec<String> = (0..3_000).map(url).collect();
+    let second: Vec<String> = (2_999..5_999).map(url).collect();
+    paste_urls(&mut h, &format!("[\"{}\"]", first.join("\",\"")));
+    step_until(&mut h, "the first list", |h| {
+        h.query_by_label_contains("Pasted list: 3000 URLs")
+            .is_some()
+    });
+    paste_urls(&mut h, &second.join("\n"));
+    step_until(&mut h, "both lists", |h| {
+        h.query_by_label_contains("Pasted list: 5999 URLs")
+            .is_some()
+    });
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "5,999 rows", |h| {
+        app(h).items().totals().downloads == 5_999
+    });
+    let rows: Vec<String> = (app(&h).items().as_slice().iter())
+        .filter_map(|i| i.url.as_ref().map(|u| u.to_string()))
+        .collect();
+    let expected: Vec<String> = (0..5_999).map(url).collect();
+    assert_eq!(
+        rows, expected,
+        "both lists, in the order pasted, the shared URL once"
+    );
+
+    // Forgotten with ×, a pasted list is gone; the next paste stands alone.
+    paste_urls(&mut h, &first.join("\n"));
+    step_until(&mut h, "a third list", |h| {
+        h.query_by_label_contains("Pasted list: 3000 URLs")
+            .is_some()
+    });
+    // The × beside the summary: the highest of the ×s (the queue's rows have theirs).
+    let forget = h
+        .query_all_by_label("×")
+        .min_by(|a, b| a.rect().top().total_cmp(&b.rect().top()))
+        .unwrap();
+    forget.click();
+    step_until(&mut h, "the list forgotten", |h| {
+        h.query_by_label_contains("Pasted list:").is_none()
+    });
+    paste_urls(&mut h, &second.join("\n"));
+    step_until(&mut h, "only the fourth", |h| {
+        h.query_by_label_contains("Pasted list: 3000 URLs")
+            .is_some()
+    });
+}
+
+#[test]
 fn a_long_list_joins_the_queue_over_several_frames_and_cancel_all_stops_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let (mut h, port) = window_and_closed_port(dir.path());
