@@ -18,7 +18,8 @@
 //! - [`ui`]: the eframe/egui window; draws view state and turns clicks into commands.
 //! - [`cli`]: the headless `magpie fetch` front end (progress bar, summary, JSON lines, exit codes).
 //! - [`home`]: `~` for the home folder, in the folders people type and the paths they read.
-//! - [`format`]: sizes, durations and URLs in words (secrets masked, control characters shown).
+//! - [`format`]: sizes, durations and URLs in words (secrets masked, control characters shown);
+//!   [`tally`]: failures counted by reason, for the CLI's summary and the window's queue.
 //! - [`private`]: journals and the config are private files (0600 in 0700 folders).
 //! - [`background`]: the engine's, disk and thumbnail threads run as batch work (Linux
 //!   `SCHED_BATCH`), so their wake-ups never preempt the UI thread.
@@ -32,6 +33,7 @@ pub mod home;
 pub mod journal;
 pub mod private;
 pub mod store;
+pub mod tally;
 pub mod thumbs;
 pub mod ui;
 pub mod urls;

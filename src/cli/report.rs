@@ -10,7 +10,8 @@ use crate::engine::SkipReason;
 use serde::Serialize;
 
 use crate::engine::Saved;
-use crate::format::{human_bytes, visible};
+use crate::format::{count, human_bytes, visible};
+use crate::tally::Tally;
 use crate::urls::{Duplicate, Rejected};
 
 use super::feed::Place;
@@ -50,6 +51,29 @@ impl<'a> JsonLine<'a> {
 /// counted, so a list of a million dead links doesn't hold a million messages.
 const LISTED_FAILURES: usize = 1000;
 
+/// From this many failures on, the summary also counts them by reason.
+const MANY_FAILURES: usize = 10;
+
+/// Reasons the summary shows, most frequent first; the rest are summed in one line.
+const SHOWN_REASONS: usize = 10;
+
+/// "  1,500 × HTTP 404 Not Found" lines, the counts aligned, then the rest in one line.
+fn reason_lines(tally: &Tally) -> Vec<String> {
+    let (shown, rest) = tally.top(SHOWN_REASONS);
+    let width = (shown.iter().map(|(_, n)| count(*n).len()))
+        .chain([count(rest).len()])
+        .max()
+        .unwrap_or(1);
+    let mut lines: Vec<String> = shown
+        .iter()
+        .map(|(reason, n)| format!("  {:>width$} × {}", count(*n), visible(reason)))
+        .collect();
+    if rest > 0 {
+        lines.push(format!("  {:>width$} × other reasons", count(rest)));
+    }
+    lines
+}
+
 /// Counts and output for one run.
 pub struct Report {
     out: std::io::StdoutLock<'static>,
@@ -60,6 +84,8 @@ pub struct Report {
     pub saved_bytes: u64,
     /// The first [`LISTED_FAILURES`] failures, repeated in the summary.
     pub failures: Vec<(String, String)>,
+    /// Every failure, counted by reason.
+    reasons: Tally,
     pub failed: usize,
     pub cancelled: usize,
     pub duplicates: usize,
@@ -101,6 +127,7 @@ impl Report {
             saved: 0,
             saved_bytes: 0,
             failures: Vec::new(),
+            reasons: Tally::default(),
             failed: 0,
             cancelled: 0,
             duplicates: 0,
@@ -241,6 +268,7 @@ impl Report {
             self.say(format!("failed {url}: {reason}"))?;
         }
         self.failed += 1;
+        self.reasons.add(&reason);
         if self.failures.len() < LISTED_FAILURES {
             self.failures.push((url.to_string(), reason));
         }
@@ -333,9 +361,47 @@ impl Report {
                         self.failed - self.failures.len()
                     )?;
                 }
+                // With many, how many failed for each reason (a list of dead links is mostly
+                // 404s; a site that went away, one line).
+                if self.failed >= MANY_FAILURES {
+                    writeln!(self.out, "\nWhy they failed:")?;
+                    for line in reason_lines(&self.reasons) {
+                        writeln!(self.out, "{line}")?;
+                    }
+                }
             }
             writeln!(self.out, "{summary}")?;
         }
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_counted_by_reason_most_frequent_first_the_tail_in_one_line() {
+        let mut tally = Tally::default();
+        for _ in 0..1500 {
+            tally.add("HTTP 404 Not Found");
+        }
+        for _ in 0..20 {
+            tally.add("could not connect: Connection refused");
+        }
+        // Reasons that name a number are each their own; past the table's room they are summed.
+        for i in 0..200 {
+            tally.add(&format!("the body ended early: got {i} of 1000 bytes"));
+        }
+        let lines = reason_lines(&tally);
+        assert_eq!(lines.len(), SHOWN_REASONS + 1);
+        assert_eq!(lines[0], "  1,500 × HTTP 404 Not Found");
+        assert_eq!(lines[1], "     20 × could not connect: Connection refused");
+        assert_eq!(
+            lines[2],
+            "      1 × the body ended early: got 0 of 1000 bytes"
+        );
+        // 200 one-offs, 8 of them shown above.
+        assert_eq!(lines[SHOWN_REASONS], "    192 × other reasons");
     }
 }

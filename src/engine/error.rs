@@ -9,9 +9,7 @@ use crate::store::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// Not tried: its host failed too often in a row and was paused.
-    #[error(
-        "not tried: {host} failed {failures} times in a row and was paused (Retry failed tries again)"
-    )]
+    #[error("not tried: {host} failed {failures} times in a row and was paused")]
     HostPaused { host: String, failures: u32 },
     /// Left out by a filter (`min_width`, `types`, …): nothing was saved.
     #[error("skipped: {0}")]

@@ -200,6 +200,11 @@ impl Pacing {
     /// in a row (0: never).
     pub fn failed(&mut self, host: &str, pause_after: u32) -> Option<HostState> {
         let pace = self.hosts.get_mut(host)?;
+        // Downloads already running when the host was paused end after it: the count stays
+        // the one it was paused at, so every "not tried" names the same number.
+        if pace.paused {
+            return None;
+        }
         pace.failures_in_a_row += 1;
         if pause_after > 0 && pace.failures_in_a_row >= pause_after && !pace.paused {
             pace.paused = true;
@@ -332,6 +337,11 @@ mod tests {
             Some(HostState::Paused { failures: 20 })
         );
         assert!(p.is_paused("dead"));
+        // Downloads that were running end after the pause: the count it was paused at stays.
+        for _ in 0..5 {
+            assert_eq!(p.failed("dead", 20), None);
+        }
+        assert_eq!(p.failures("dead"), 20);
         p.resume("dead");
         assert!(!p.is_paused("dead"));
     }

@@ -1,7 +1,8 @@
 //! The download queue: one row per URL with its state (queued, progress, retrying, saved,
 //! failed with the reason, duplicate, skipped) and a button to remove it. Among thousands of
 //! rows, the queue can show only those in progress or only those that failed (also by clicking
-//! "N failed" in the status bar), so a failure is found without scrolling for it.
+//! "N failed" in the status bar), so a failure is found without scrolling for it; above the
+//! failed ones, how many failed for each reason.
 
 use std::time::{Duration, Instant};
 
@@ -41,7 +42,12 @@ pub struct QueueView {
     /// What `rows` were found for: the part, the items' version and [`Items::moved`], and when.
     found_for: Option<(Show, u64, u64, Instant)>,
     rows: Vec<usize>,
+    /// The failed rows' most frequent reasons and how many each; how many failed otherwise.
+    why: (Vec<(String, usize)>, usize),
 }
+
+/// Reasons shown above the failed rows; the rest are summed in one line.
+const SHOWN_REASONS: usize = 3;
 
 impl QueueView {
     /// Finds the rows of the part shown again when it or the rows changed: when states change,
@@ -71,6 +77,17 @@ impl QueueView {
                 .filter(|&n| items.get(n).is_some_and(|item| show.admits(&item.state))),
         );
         self.found_for = Some((show, version, moved, Instant::now()));
+        if show == Show::Failed {
+            let mut tally = crate::tally::Tally::default();
+            for item in self.rows.iter().filter_map(|&n| items.get(n)) {
+                if let ItemState::Failed(reason) = &item.state {
+                    tally.add(reason);
+                }
+            }
+            let (top, rest) = tally.top(SHOWN_REASONS);
+            let top = top.into_iter().map(|(r, n)| (r.to_string(), n)).collect();
+            self.why = (top, rest);
+        }
     }
 
     fn rows<'a, T>(&'a self, items: &'a Items<T>) -> &'a [usize] {
@@ -131,6 +148,9 @@ pub fn queue_ui<T>(
         };
         ui.label(RichText::new(text).weak());
         return;
+    }
+    if view.show == Show::Failed {
+        why_ui(ui, &view.why);
     }
     let row_height = 38.0;
     egui::ScrollArea::vertical()
@@ -250,6 +270,25 @@ fn queue_row_ui<T>(
             actions.push(Action::Remove(item.key));
         }
     });
+}
+
+/// How many failed for each reason, most frequent first: 2,000 dead links read as "1,500 ×
+/// HTTP 404 Not Found" and a paused site, not as a list to scroll through.
+fn why_ui(ui: &mut egui::Ui, (top, rest): &(Vec<(String, usize)>, usize)) {
+    if top.len() < 2 && *rest == 0 {
+        return; // one reason: every row below says it
+    }
+    let line = |ui: &mut egui::Ui, n: usize, reason: &str| {
+        let text = RichText::new(format!("{} × {reason}", count(n))).small();
+        ui.add(egui::Label::new(text).truncate());
+    };
+    for (reason, n) in top {
+        line(ui, *n, reason);
+    }
+    if *rest > 0 {
+        line(ui, *rest, "other reasons");
+    }
+    ui.separator();
 }
 
 /// Hosts that are slowed down or paused, one line each; paused ones get a Resume button.

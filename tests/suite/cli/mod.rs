@@ -76,6 +76,38 @@ fn failures_are_listed_with_reason_and_exit_one() {
 }
 
 #[test]
+fn many_failures_are_also_counted_by_reason() {
+    let server = TestServer::start();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let work = tempfile::tempdir().unwrap();
+    let input: String = (0..12)
+        .map(|i| format!("{}\n", server.url(&format!("/status/404?n={i}"))))
+        .chain((0..3).map(|i| format!("http://127.0.0.1:{closed}/gone{i}.jpg\n")))
+        .collect();
+    let out = magpie(
+        &["fetch", "--out", work.path().to_str().unwrap(), "-"],
+        Some(&input),
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let why = stdout
+        .split("\nWhy they failed:\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no reasons counted: {stdout}"));
+    let lines: Vec<&str> = why.lines().take(3).collect();
+    assert_eq!(lines[0], "  12 × HTTP 404 Not Found", "{stdout}");
+    assert!(lines[1].starts_with("   3 × could not connect"), "{stdout}");
+    assert!(
+        lines[2].starts_with("saved 0 of 15"),
+        "the summary stays last: {stdout}"
+    );
+}
+
+#[test]
 fn json_prints_one_object_per_url() {
     let server = TestServer::start();
     let work = tempfile::tempdir().unwrap();

@@ -1,5 +1,5 @@
 //! The download queue among many rows: only the failed downloads (also from "N failed" in the
-//! status bar), only those in progress, or all of them.
+//! status bar, counted by reason), only those in progress, or all of them.
 
 use egui_kittest::kittest::Queryable;
 
@@ -43,6 +43,37 @@ fn clicking_n_failed_shows_only_the_failed_downloads_with_why() {
 
     h.get_by_label("All (3)").click();
     step_until(&mut h, "every row again", |h| saved_rows(h) == 2);
+}
+
+#[test]
+fn the_failed_downloads_are_counted_by_reason_above_them() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    download(
+        &mut h,
+        &server,
+        &[
+            "/status/404?n=1",
+            "/status/410?n=1",
+            "/status/404?n=2",
+            "/img/a.png",
+            "/status/404?n=3",
+        ],
+    );
+    step_until(&mut h, "four failed", |h| {
+        h.query_by_label("4 failed").is_some()
+    });
+    h.get_by_label("4 failed").click();
+    step_until(&mut h, "the reasons counted", |h| {
+        h.query_by_label("3 × HTTP 404 Not Found").is_some()
+            && h.query_by_label("1 × HTTP 410 Gone").is_some()
+    });
+    // Only over the failed ones: all rows again, no counts.
+    h.get_by_label("All (5)").click();
+    step_until(&mut h, "every row", |h| {
+        h.query_by_label("3 × HTTP 404 Not Found").is_none()
+    });
 }
 
 #[test]
