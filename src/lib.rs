@@ -21,6 +21,8 @@
 //! - [`format`]: sizes, durations and URLs in words (secrets masked, control characters shown);
 //!   [`tally`]: failures counted by reason, for the CLI's summary and the window's queue.
 //! - [`private`]: journals and the config are private files (0600 in 0700 folders).
+//! - [`open_files`]: the soft limit on open files raised at start, for lists over thousands of
+//!   sites.
 //! - [`background`]: the engine's, disk and thumbnail threads run as batch work (Linux
 //!   `SCHED_BATCH`), so their wake-ups never preempt the UI thread.
 
@@ -31,6 +33,7 @@ pub mod engine;
 pub mod format;
 pub mod home;
 pub mod journal;
+pub mod open_files;
 pub mod private;
 pub mod store;
 pub mod tally;

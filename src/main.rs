@@ -39,6 +39,8 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // Before any socket or file: a list over a thousand sites needs more than 1,024.
+    magpie::open_files::raise_limit();
     let args = Args::parse();
     if let (Some(dir), Some(_)) = (&args.dir, &args.command) {
         eprintln!(

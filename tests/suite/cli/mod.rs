@@ -107,6 +107,38 @@ fn many_failures_are_also_counted_by_reason() {
     );
 }
 
+/// Each site leaves a socket open for its next image; a list over more sites than the soft limit
+/// on open files allows (a desktop's 1,024 against a dataset's thousands of sites) used to fail
+/// with "Too many open files", for the sockets and for the files being saved.
+#[test]
+fn a_list_over_more_sites_than_the_soft_open_files_limit_all_arrives() {
+    let sites: Vec<TestServer> = (0..80).map(|_| TestServer::start()).collect();
+    let list: String = (sites.iter().enumerate())
+        .map(|(i, site)| format!("{}\n", site.url(&format!("/img/s{i:02}.png"))))
+        .collect();
+    let work = tempfile::tempdir().unwrap();
+    let out = magpie_with_open_files(
+        64,
+        &[
+            "fetch",
+            "-j",
+            "8",
+            "--out",
+            work.path().to_str().unwrap(),
+            "-",
+        ],
+        Some(&list),
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert_eq!(files_in(work.path()).len(), 80);
+}
+
 #[test]
 fn json_prints_one_object_per_url() {
     let server = TestServer::start();

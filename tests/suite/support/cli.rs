@@ -25,6 +25,22 @@ pub fn magpie_with_data(
     run(command, stdin)
 }
 
+/// Runs magpie (data dirs thrown away) started with a soft limit of `open_files` open files, as
+/// a desktop session starts programs with 1,024; the hard limit stays as it was.
+pub fn magpie_with_open_files(open_files: u32, args: &[&str], stdin: Option<&str>) -> Output {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("ulimit -Sn {open_files} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_magpie"))
+        .args(args)
+        .env("XDG_DATA_HOME", scratch.path())
+        .env("XDG_CONFIG_HOME", scratch.path())
+        .env("XDG_CACHE_HOME", scratch.path());
+    run(command, stdin)
+}
+
 /// Runs magpie in `home` as a user whose home folder it is (data, config and cache inside it).
 pub fn magpie_at_home(args: &[&str], stdin: Option<&str>, home: &std::path::Path) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_magpie"));
