@@ -24,6 +24,10 @@ pub enum FetchError {
     },
     #[error("could not connect: {0}")]
     Connect(String),
+    /// The site's name does not resolve (NXDOMAIN): no retry can help, and an old list's dead
+    /// domains would each hold a download slot through its retries.
+    #[error("no such site: {0} does not resolve")]
+    UnknownHost(String),
     #[error("the connection broke: {0}")]
     Network(String),
     #[error("the server sent something that is not HTTP: {0}")]
@@ -137,7 +141,10 @@ pub(crate) fn from_reqwest(e: &reqwest::Error) -> FetchError {
         source = s.source();
     }
     let detail = innermost(e);
-    if e.is_connect() {
+    if e.is_connect() && names_an_unknown_host(&detail) {
+        let host = (e.url().and_then(|u| u.host_str())).unwrap_or("the site");
+        FetchError::UnknownHost(host.to_string())
+    } else if e.is_connect() {
         FetchError::Connect(detail)
     } else if e.is_redirect() {
         FetchError::BadRedirect(detail)
@@ -148,6 +155,21 @@ pub(crate) fn from_reqwest(e: &reqwest::Error) -> FetchError {
     } else {
         FetchError::Network(detail)
     }
+}
+
+/// Whether a failed name lookup says the name does not exist, rather than that the lookup failed
+/// for now ("Temporary failure in name resolution": retried). The resolver's words are all there
+/// is: glibc's and musl's, macOS's, and Windows' (`WSAHOST_NOT_FOUND`).
+fn names_an_unknown_host(detail: &str) -> bool {
+    [
+        "Name or service not known",
+        "No address associated with hostname",
+        "nodename nor servname provided, or not known",
+        "No such host is known",
+        "(os error 11001)",
+    ]
+    .iter()
+    .any(|words| detail.contains(words))
 }
 
 fn looks_like_protocol_error(detail: &str) -> bool {
@@ -193,6 +215,23 @@ mod tests {
         assert!(!status(404).is_retryable());
         assert!(!status(410).is_retryable());
         assert!(!FetchError::NotAnImage("an HTML page").is_retryable());
+        assert!(!FetchError::UnknownHost("gone.example".into()).is_retryable());
         assert_eq!(status(404).to_string(), "HTTP 404");
+    }
+
+    #[test]
+    fn a_name_that_does_not_exist_is_told_from_a_lookup_that_failed_for_now() {
+        let gai = |why: &str| format!("failed to lookup address information: {why}");
+        assert!(names_an_unknown_host(&gai("Name or service not known")));
+        assert!(names_an_unknown_host(&gai(
+            "nodename nor servname provided, or not known"
+        )));
+        assert!(names_an_unknown_host(
+            "No such host is known. (os error 11001)"
+        ));
+        assert!(!names_an_unknown_host(&gai(
+            "Temporary failure in name resolution"
+        )));
+        assert!(!names_an_unknown_host("Connection refused (os error 111)"));
     }
 }

@@ -139,6 +139,32 @@ fn a_list_over_more_sites_than_the_soft_open_files_limit_all_arrives() {
     assert_eq!(files_in(work.path()).len(), 80);
 }
 
+/// An old list's dead domains: a name that does not resolve is said so and not retried (each
+/// retry held a download slot for seconds).
+#[test]
+fn a_site_whose_name_does_not_resolve_is_not_retried() {
+    use std::net::ToSocketAddrs as _;
+    // `.invalid` never resolves (RFC 6761), but only a resolver that can be asked says so; a
+    // machine without one says "temporary failure", which is rightly retried.
+    let lookup = ("no-such-site.invalid", 80).to_socket_addrs();
+    if !lookup.is_err_and(|e| e.to_string().contains("Name or service not known")) {
+        eprintln!("no resolver to say the name does not exist: skipping");
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let out = magpie(
+        &["fetch", "--out", work.path().to_str().unwrap(), "-"],
+        Some("http://no-such-site.invalid/a.jpg\n"),
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("no such site: no-such-site.invalid does not resolve"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("retrying"), "{stdout}");
+}
+
 #[test]
 fn json_prints_one_object_per_url() {
     let server = TestServer::start();
