@@ -26,8 +26,10 @@ pub enum FetchError {
     Connect(String),
     /// The site's name does not resolve (NXDOMAIN): no retry can help, and an old list's dead
     /// domains would each hold a download slot through its retries.
-    #[error("no such site: {0} does not resolve")]
-    UnknownHost(String),
+    /// The host is not named: the failure's URL says it, and a list's dead domains then count
+    /// as one reason in a summary.
+    #[error("no such site: its name does not resolve")]
+    UnknownHost,
     #[error("the connection broke: {0}")]
     Network(String),
     #[error("the server sent something that is not HTTP: {0}")]
@@ -142,8 +144,7 @@ pub(crate) fn from_reqwest(e: &reqwest::Error) -> FetchError {
     }
     let detail = innermost(e);
     if e.is_connect() && names_an_unknown_host(&detail) {
-        let host = (e.url().and_then(|u| u.host_str())).unwrap_or("the site");
-        FetchError::UnknownHost(host.to_string())
+        FetchError::UnknownHost
     } else if e.is_connect() {
         FetchError::Connect(detail)
     } else if e.is_redirect() {
@@ -215,7 +216,7 @@ mod tests {
         assert!(!status(404).is_retryable());
         assert!(!status(410).is_retryable());
         assert!(!FetchError::NotAnImage("an HTML page").is_retryable());
-        assert!(!FetchError::UnknownHost("gone.example".into()).is_retryable());
+        assert!(!FetchError::UnknownHost.is_retryable());
         assert_eq!(status(404).to_string(), "HTTP 404");
     }
 

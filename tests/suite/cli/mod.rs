@@ -159,7 +159,7 @@ fn a_site_whose_name_does_not_resolve_is_not_retried() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
-        stdout.contains("no such site: no-such-site.invalid does not resolve"),
+        stdout.contains("no-such-site.invalid/a.jpg: no such site: its name does not resolve"),
         "{stdout}"
     );
     assert!(!stdout.contains("retrying"), "{stdout}");
