@@ -291,7 +291,12 @@ fn why_ui(ui: &mut egui::Ui, (top, rest): &(Vec<(String, usize)>, usize)) {
     ui.separator();
 }
 
-/// Hosts that are slowed down or paused, one line each; paused ones get a Resume button.
+/// Sites given a line of their own above the queue; the rest share one, so a list over hundreds
+/// of sites answering 429 does not push the queue off the screen.
+const SHOWN_HOSTS: usize = 4;
+
+/// Hosts that are slowed down or paused, one line each (paused ones first, with a Resume
+/// button), the rest counted in one line that names them on hover.
 pub fn hosts_ui(
     ui: &mut egui::Ui,
     hosts: &std::collections::BTreeMap<String, crate::engine::HostState>,
@@ -300,24 +305,56 @@ pub fn hosts_ui(
     if hosts.is_empty() {
         return;
     }
-    for (host, state) in hosts {
+    let is_paused =
+        |state: &crate::engine::HostState| matches!(state, crate::engine::HostState::Paused { .. });
+    // Paused first: they wait for the user; a slowed-down one recovers on its own.
+    let mut lines: Vec<(&String, &crate::engine::HostState)> = hosts.iter().collect();
+    lines.sort_by_key(|(_, state)| !is_paused(state));
+    let (shown, rest) = lines.split_at(lines.len().min(SHOWN_HOSTS));
+    let resume = |ui: &mut egui::Ui, actions: &mut Vec<Action>| {
+        let button = ui.small_button("Resume").on_hover_text(
+            "Start downloads from the paused sites again, and retry the failed ones",
+        );
+        if button.clicked() {
+            actions.push(Action::ResumeHosts);
+        }
+    };
+    for (host, state) in shown {
         ui.horizontal(|ui| {
-            let paused = matches!(state, crate::engine::HostState::Paused { .. });
-            let color = if paused {
+            let color = if is_paused(state) {
                 ui.visuals().error_fg_color
             } else {
                 ui.visuals().warn_fg_color
             };
             ui.label(RichText::new(state.describe(host)).small().color(color));
-            if paused
-                && ui
-                    .small_button("Resume")
-                    .on_hover_text(
-                        "Start downloads from this site again, and retry the failed ones",
-                    )
-                    .clicked()
-            {
-                actions.push(Action::ResumeHosts);
+            if is_paused(state) {
+                resume(ui, actions);
+            }
+        });
+    }
+    if !rest.is_empty() {
+        let paused = rest.iter().filter(|(_, state)| is_paused(state)).count();
+        ui.horizontal(|ui| {
+            let text = format!(
+                "and {} more site{} slowed down or paused",
+                count(rest.len()),
+                if rest.len() == 1 { "" } else { "s" }
+            );
+            let line = ui.label(
+                RichText::new(text)
+                    .small()
+                    .color(ui.visuals().warn_fg_color),
+            );
+            line.on_hover_ui(|ui| {
+                for (host, state) in rest.iter().take(30) {
+                    ui.label(RichText::new(state.describe(host)).small());
+                }
+                if rest.len() > 30 {
+                    ui.label(RichText::new(format!("… {} more", count(rest.len() - 30))).small());
+                }
+            });
+            if paused > 0 {
+                resume(ui, actions);
             }
         });
     }

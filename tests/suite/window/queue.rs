@@ -58,6 +58,33 @@ fn clicking_n_failed_shows_only_the_failed_downloads_with_why() {
 }
 
 #[test]
+fn many_paused_sites_share_a_line_so_the_queue_stays_in_view() {
+    let sites: Vec<TestServer> = (0..7).map(|_| TestServer::start()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(dir.path());
+    opts.config.fetch.max_attempts = 1;
+    opts.config.fetch.pause_after_failures = 2;
+    let mut h = harness(opts);
+    let list: String = (sites.iter())
+        .flat_map(|site| [site.url("/status/500?n=1"), site.url("/status/500?n=2")])
+        .map(|url| format!("{url}\n"))
+        .collect();
+    paste_urls(&mut h, &list);
+    // Ctrl+Enter: the box is still growing to its 14 lines, and the button moving down with it.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    step_until(&mut h, "every site paused", |h| {
+        app(h).items().totals().failed == 14
+            && h.query_by_label_contains("and 3 more sites slowed down or paused")
+                .is_some()
+    });
+    let lines = h
+        .query_all_by_label_contains(": paused after 2 failures in a row")
+        .count();
+    assert_eq!(lines, 4, "four sites on lines of their own");
+    assert_eq!(h.query_all_by_label("Resume").count(), 5);
+}
+
+#[test]
 fn in_progress_shows_the_downloads_under_way_until_they_finish() {
     let server = TestServer::start();
     server.set_healthy(false); // every /gate/ request is held until the gate opens
