@@ -295,8 +295,9 @@ fn why_ui(ui: &mut egui::Ui, (top, rest): &(Vec<(String, usize)>, usize)) {
 /// of sites answering 429 does not push the queue off the screen.
 const SHOWN_HOSTS: usize = 4;
 
-/// Hosts that are slowed down or paused, one line each (paused ones first, with a Resume
-/// button), the rest counted in one line that names them on hover.
+/// Hosts that are slowed down or paused, one line each (paused ones first; the first has the
+/// one Resume button, which resumes them all), the rest counted in one line that names them on
+/// hover.
 pub fn hosts_ui(
     ui: &mut egui::Ui,
     hosts: &std::collections::BTreeMap<String, crate::engine::HostState>,
@@ -311,15 +312,9 @@ pub fn hosts_ui(
     let mut lines: Vec<(&String, &crate::engine::HostState)> = hosts.iter().collect();
     lines.sort_by_key(|(_, state)| !is_paused(state));
     let (shown, rest) = lines.split_at(lines.len().min(SHOWN_HOSTS));
-    let resume = |ui: &mut egui::Ui, actions: &mut Vec<Action>| {
-        let button = ui.small_button("Resume").on_hover_text(
-            "Start downloads from the paused sites again, and retry the failed ones",
-        );
-        if button.clicked() {
-            actions.push(Action::ResumeHosts);
-        }
-    };
-    for (host, state) in shown {
+    let paused = lines.iter().filter(|(_, state)| is_paused(state)).count();
+    let text = if paused > 1 { "Resume all" } else { "Resume" };
+    for (n, (host, state)) in shown.iter().enumerate() {
         ui.horizontal(|ui| {
             let color = if is_paused(state) {
                 ui.visuals().error_fg_color
@@ -327,13 +322,14 @@ pub fn hosts_ui(
                 ui.visuals().warn_fg_color
             };
             ui.label(RichText::new(state.describe(host)).small().color(color));
-            if is_paused(state) {
-                resume(ui, actions);
+            let button = (n == 0 && paused > 0).then(|| ui.small_button(text));
+            let hint = "Start downloads from the paused sites again, and retry the failed ones";
+            if button.is_some_and(|b| b.on_hover_text(hint).clicked()) {
+                actions.push(Action::ResumeHosts);
             }
         });
     }
     if !rest.is_empty() {
-        let paused = rest.iter().filter(|(_, state)| is_paused(state)).count();
         ui.horizontal(|ui| {
             let text = format!(
                 "and {} more site{} slowed down or paused",
@@ -353,9 +349,6 @@ pub fn hosts_ui(
                     ui.label(RichText::new(format!("… {} more", count(rest.len() - 30))).small());
                 }
             });
-            if paused > 0 {
-                resume(ui, actions);
-            }
         });
     }
     ui.separator();
