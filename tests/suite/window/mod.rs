@@ -263,17 +263,19 @@ fn a_second_huge_paste_joins_the_first_in_the_order_pasted() {
             .is_some()
     });
     h.get_by_label("⬇ Download").click();
-    step_until(&mut h, "5,999 rows", |h| {
-        app(h).items().totals().downloads == 5_999
-    });
+    // 5,999 downloads, then the URL pasted twice as a row saying so (rows join a slice a frame).
+    step_until(&mut h, "every row", |h| app(h).items().len() == 6_000);
     let rows: Vec<String> = (app(&h).items().as_slice().iter())
         .filter_map(|i| i.url.as_ref().map(|u| u.to_string()))
         .collect();
-    let expected: Vec<String> = (0..5_999).map(url).collect();
+    let expected: Vec<String> = (0..5_999).chain([2_999]).map(url).collect();
     assert_eq!(
         rows, expected,
         "both lists, in the order pasted, the shared URL once"
     );
+    assert_eq!(app(&h).items().totals().downloads, 5_999);
+    let last = app(&h).items().as_slice().last().map(|i| i.state.label());
+    assert_eq!(last.as_deref(), Some("duplicate (already in the list)"));
 
     // Forgotten with ×, a pasted list is gone; the next paste stands alone.
     paste_urls(&mut h, &first.join("\n"));
