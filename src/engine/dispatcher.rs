@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -31,6 +31,11 @@ pub(crate) enum Internal {
     /// A download has its whole body: its network slot is free while the file is checked and
     /// named.
     Received(JobId, u64),
+    /// A download waits before trying again: its network slot is free meanwhile, so one
+    /// failing site's backoffs do not hold up the rest of the list.
+    Backoff(JobId),
+    /// A download's wait is over: it asks for a slot for its next try, given by answering.
+    Again(JobId, oneshot::Sender<()>),
     /// A download ended.
     Done(JobId, Outcome),
     /// A host answered 429 or 503: it slows down.
@@ -93,6 +98,10 @@ pub(crate) struct Dispatcher {
     running: HashMap<JobId, Running>,
     /// Running downloads still on the network: what the concurrency limit counts.
     receiving: usize,
+    /// Running downloads waiting to try again (they hold no slot), and those whose wait is over,
+    /// in the order they asked for a slot: they go before queued jobs.
+    backing_off: usize,
+    retrying: VecDeque<(JobId, oneshot::Sender<()>)>,
     /// Bytes of downloads received and being checked and named (for the run's size limit).
     naming_bytes: u64,
     per_host: HashMap<String, usize>,
@@ -122,6 +131,8 @@ struct Running {
     folder: Arc<Folder>,
     /// Still on the network (holds a slot of the global and per-host limits).
     receiving: bool,
+    /// Waiting to try again, without a slot.
+    backing_off: bool,
     /// The body's size, once received.
     received: u64,
 }
@@ -185,6 +196,8 @@ impl Dispatcher {
             hosts: VecDeque::new(),
             running: HashMap::new(),
             receiving: 0,
+            backing_off: 0,
+            retrying: VecDeque::new(),
             naming_bytes: 0,
             per_host: HashMap::new(),
             paused: false,
@@ -339,6 +352,24 @@ impl Dispatcher {
                     self.naming_bytes += bytes;
                     let host = r.host.clone();
                     self.release_slot(&host);
+                }
+            }
+            Internal::Backoff(id) => {
+                if let Some(r) = self.running.get_mut(&id)
+                    && r.receiving
+                {
+                    r.receiving = false;
+                    r.backing_off = true;
+                    self.backing_off += 1;
+                    let host = r.host.clone();
+                    self.release_slot(&host);
+                }
+            }
+            Internal::Again(id, slot) => {
+                if self.running.get(&id).is_some_and(|r| r.backing_off) {
+                    self.retrying.push_back((id, slot));
+                } else {
+                    let _ = slot.send(());
                 }
             }
             Internal::Done(id, outcome) => self.finished(id, outcome),

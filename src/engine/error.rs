@@ -24,6 +24,11 @@ pub enum FetchError {
     },
     #[error("could not connect: {0}")]
     Connect(String),
+    /// The connection was not answered within the connect timeout (a dead address, or a
+    /// firewall that drops rather than refuses). The system already resent the request several
+    /// times within it, so it is tried once more, not as often as other connection trouble.
+    #[error("could not connect: no answer from the site")]
+    NoAnswer,
     /// The site's name does not resolve (NXDOMAIN): no retry can help, and an old list's dead
     /// domains would each hold a download slot through its retries.
     /// The host is not named: the failure's URL says it, and a list's dead domains then count
@@ -110,10 +115,19 @@ impl FetchError {
                 matches!(code, 408 | 425 | 429 | 500 | 502 | 503 | 504)
             }
             FetchError::Connect(_)
+            | FetchError::NoAnswer
             | FetchError::Network(_)
             | FetchError::Stalled(_)
             | FetchError::Truncated { .. } => true,
             _ => false,
+        }
+    }
+
+    /// How many tries a download failing this way gets, at most `max_attempts`.
+    pub fn attempts(&self, max_attempts: u32) -> u32 {
+        match self {
+            FetchError::NoAnswer => max_attempts.min(2),
+            _ => max_attempts,
         }
     }
 
@@ -145,6 +159,8 @@ pub(crate) fn from_reqwest(e: &reqwest::Error) -> FetchError {
     let detail = innermost(e);
     if e.is_connect() && names_an_unknown_host(&detail) {
         FetchError::UnknownHost
+    } else if e.is_connect() && (e.is_timeout() || detail == "deadline has elapsed") {
+        FetchError::NoAnswer
     } else if e.is_connect() {
         FetchError::Connect(detail)
     } else if e.is_redirect() {

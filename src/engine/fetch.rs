@@ -195,7 +195,7 @@ async fn download(ctx: &JobCtx) -> Result<Downloaded, FetchError> {
                     reason: "HTTP 403 Forbidden: trying again with the site as Referer".into(),
                 });
             }
-            Err(e) if e.is_retryable() && attempt < s.max_attempts => {
+            Err(e) if e.is_retryable() && attempt < e.attempts(s.max_attempts) => {
                 if let FetchError::Status {
                     code: code @ (429 | 503),
                     retry_after,
@@ -223,14 +223,30 @@ async fn download(ctx: &JobCtx) -> Result<Downloaded, FetchError> {
                     wait,
                     reason: e.to_string(),
                 });
-                tokio::select! {
-                    biased;
-                    _ = ctx.token.cancelled() => return Err(FetchError::Cancelled),
-                    _ = tokio::time::sleep(wait) => {}
-                }
+                wait_for_next_try(ctx, wait).await?;
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Waits `wait` without a download slot, then until the dispatcher gives one back: a site
+/// failing with long backoffs must not keep the rest of the list from downloading.
+async fn wait_for_next_try(ctx: &JobCtx, wait: Duration) -> Result<(), FetchError> {
+    use super::dispatcher::Internal;
+    let _ = ctx.internal.send(Internal::Backoff(ctx.id));
+    tokio::select! {
+        biased;
+        _ = ctx.token.cancelled() => return Err(FetchError::Cancelled),
+        _ = tokio::time::sleep(wait) => {}
+    }
+    let (slot, given) = tokio::sync::oneshot::channel();
+    let _ = ctx.internal.send(Internal::Again(ctx.id, slot));
+    tokio::select! {
+        biased;
+        _ = ctx.token.cancelled() => Err(FetchError::Cancelled),
+        // Dropped unanswered only as the engine shuts down.
+        given = given => given.map_err(|_| FetchError::Cancelled),
     }
 }
 

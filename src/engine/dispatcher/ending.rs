@@ -91,6 +91,8 @@ impl Dispatcher {
     pub(super) fn finish_running(&mut self, r: Running, outcome: Outcome) {
         if r.receiving {
             self.release_slot(&r.host);
+        } else if r.backing_off {
+            self.backing_off -= 1;
         } else {
             self.naming_bytes = self.naming_bytes.saturating_sub(r.received);
         }

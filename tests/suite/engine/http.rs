@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::setup;
 use crate::support::*;
 use magpie::config::FetchSettings;
+use magpie::engine::{Command, Event};
 
 #[test]
 fn not_found_fails_without_retry() {
@@ -194,6 +195,30 @@ fn connection_refused_is_reported() {
     assert_eq!(out.retries.len(), 1);
 }
 
+/// An address that never answers (a dead server behind a firewall) costs a connect timeout per
+/// try, holding a download slot: it is tried twice, not `max_attempts` times, and said plainly.
+#[test]
+fn a_site_that_never_answers_is_tried_twice_and_said_so() {
+    let addr = unanswering_address();
+    let settings = FetchSettings {
+        max_attempts: 4,
+        connect_timeout: Duration::from_millis(500),
+        ..fast_settings()
+    };
+    let (engine, dir, store) = setup(settings);
+    let ids = engine.submit(
+        store.dir(),
+        [url::Url::parse(&format!("http://{addr}/x.png")).unwrap()],
+    );
+    let out = run_to_end(&engine);
+    assert_eq!(
+        out.failed[&ids[0]],
+        "could not connect: no answer from the site"
+    );
+    assert_eq!(out.retries.len(), 1, "{:?}", out.retries);
+    assert!(files_in(dir.path()).is_empty());
+}
+
 #[test]
 fn unrequested_partial_content_fails() {
     let mut resp =
@@ -230,4 +255,58 @@ fn content_length_smaller_than_the_body_is_a_damaged_image() {
         out.failed[&ids[0]]
     );
     assert!(files_in(dir.path()).is_empty());
+}
+
+/// A download waiting to try again gives its slot to the next one meanwhile: with one slot and
+/// three URLs of a failing site first in the queue, the images behind them arrive while those
+/// wait out a long backoff, instead of after it.
+#[test]
+fn a_retry_waits_without_holding_a_download_slot() {
+    let failing = TestServer::start();
+    let images = TestServer::start();
+    let settings = FetchSettings {
+        concurrency: 1,
+        max_attempts: 2,
+        backoff_base: Duration::from_secs(300),
+        backoff_max: Duration::from_secs(300),
+        ..fast_settings()
+    };
+    let (engine, dir, store) = setup(settings);
+    let dead = engine.submit(
+        store.dir(),
+        (0..3).map(|n| failing.url(&format!("/status/500?n={n}"))),
+    );
+    let wanted = engine.submit(
+        store.dir(),
+        ["a.png", "b.png", "c.png"].map(|n| images.url(&format!("/img/{n}"))),
+    );
+    let (mut waiting, mut saved) = (0, 0);
+    while saved < wanted.len() {
+        match engine.recv_timeout(Duration::from_secs(30)) {
+            Some(Event::Retrying { id, .. }) if dead.contains(&id) => waiting += 1,
+            Some(Event::Saved { id, .. }) if wanted.contains(&id) => {
+                assert!(waiting > 0, "the failing site's first try came first");
+                saved += 1;
+            }
+            Some(Event::Failed { id, error }) => panic!("{id:?} failed: {error}"),
+            Some(_) => {}
+            None => panic!("{saved} of 3 images saved: the rest waited behind a retry's wait"),
+        }
+    }
+    assert_eq!(
+        waiting, 3,
+        "every URL of the failing site waits to try again"
+    );
+    assert_eq!(
+        failing.stats.hits("/status/500"),
+        3,
+        "each tried once so far"
+    );
+    // Their second tries are five minutes away: stop them.
+    for id in dead {
+        engine.send(Command::Cancel(id));
+    }
+    let out = run_to_end(&engine);
+    assert_eq!(out.cancelled.len(), 3, "{out:?}");
+    assert_eq!(files_in(dir.path()), ["a.png", "b.png", "c.png"]);
 }

@@ -182,3 +182,31 @@ pub fn silent_server() -> SocketAddr {
     });
     addr
 }
+
+/// An address that takes no connection and refuses none, like a dead server behind a firewall
+/// that drops packets: a listener that never accepts, its queue full, so the system drops
+/// further connection requests unanswered. Lives as long as the test process.
+pub fn unanswering_address() -> SocketAddr {
+    use std::net::TcpStream;
+    use std::time::Duration;
+    let socket = runtime().block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+        socket
+    });
+    let addr = socket.local_addr().expect("addr");
+    // Backlog 0: one connection waiting fills the queue.
+    let listener = runtime().block_on(async { socket.listen(0).expect("listen") });
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+            Ok(stream) => held.push(stream),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                std::mem::forget((listener, held));
+                return addr;
+            }
+            Err(e) => panic!("connecting to fill the queue: {e}"),
+        }
+    }
+    panic!("the system kept answering connections to a full queue");
+}
