@@ -15,7 +15,10 @@ use url::Url;
 
 mod ending;
 mod opening;
+mod slots;
 mod starting;
+
+pub(crate) use slots::SLOW_ANSWER;
 
 use super::error::HostHealth;
 use super::folders::{self, Claims, Folder, FolderError, OpenedFolder};
@@ -31,6 +34,11 @@ pub(crate) enum Internal {
     /// A download has its whole body: its network slot is free while the file is checked and
     /// named.
     Received(JobId, u64),
+    /// A download has waited [`slots::SLOW_ANSWER`] for its site to answer: its global slot
+    /// may go to another site meanwhile.
+    Slow(JobId),
+    /// A slow site answered (or the try failed): the download counts again.
+    Answered(JobId),
     /// A download waits before trying again: its network slot is free meanwhile, so one
     /// failing site's backoffs do not hold up the rest of the list.
     Backoff(JobId),
@@ -96,11 +104,13 @@ pub(crate) struct Dispatcher {
     pending: HashMap<String, VecDeque<Queued>>,
     hosts: VecDeque<String>,
     running: HashMap<JobId, Running>,
-    /// Running downloads still on the network: what the concurrency limit counts.
+    /// Running downloads by where they are ([`slots::Slot`]): on the network (what the
+    /// concurrency limit counts), waiting long for their site's answer, waiting to try again.
     receiving: usize,
-    /// Running downloads waiting to try again (they hold no slot), and those whose wait is over,
-    /// in the order they asked for a slot: they go before queued jobs.
+    slow: usize,
     backing_off: usize,
+    /// Downloads whose wait before trying again is over, in the order they asked for a slot:
+    /// they go before queued jobs.
     retrying: VecDeque<(JobId, oneshot::Sender<()>)>,
     /// Bytes of downloads received and being checked and named (for the run's size limit).
     naming_bytes: u64,
@@ -129,12 +139,8 @@ struct Running {
     token: CancellationToken,
     url: Url,
     folder: Arc<Folder>,
-    /// Still on the network (holds a slot of the global and per-host limits).
-    receiving: bool,
-    /// Waiting to try again, without a slot.
-    backing_off: bool,
-    /// The body's size, once received.
-    received: u64,
+    /// Which limits it counts toward.
+    slot: slots::Slot,
 }
 
 /// How a download ended, for the journal (a saved one is journaled as it is named).
@@ -196,6 +202,7 @@ impl Dispatcher {
             hosts: VecDeque::new(),
             running: HashMap::new(),
             receiving: 0,
+            slow: 0,
             backing_off: 0,
             retrying: VecDeque::new(),
             naming_bytes: 0,
@@ -343,35 +350,11 @@ impl Dispatcher {
             Internal::Previewed { url, file } => {
                 self.previewed.insert(url, file);
             }
-            Internal::Received(id, bytes) => {
-                if let Some(r) = self.running.get_mut(&id)
-                    && r.receiving
-                {
-                    r.receiving = false;
-                    r.received = bytes;
-                    self.naming_bytes += bytes;
-                    let host = r.host.clone();
-                    self.release_slot(&host);
-                }
-            }
-            Internal::Backoff(id) => {
-                if let Some(r) = self.running.get_mut(&id)
-                    && r.receiving
-                {
-                    r.receiving = false;
-                    r.backing_off = true;
-                    self.backing_off += 1;
-                    let host = r.host.clone();
-                    self.release_slot(&host);
-                }
-            }
-            Internal::Again(id, slot) => {
-                if self.running.get(&id).is_some_and(|r| r.backing_off) {
-                    self.retrying.push_back((id, slot));
-                } else {
-                    let _ = slot.send(());
-                }
-            }
+            Internal::Received(id, bytes) => self.received(id, bytes),
+            Internal::Slow(id) => self.slow(id),
+            Internal::Answered(id) => self.answered(id),
+            Internal::Backoff(id) => self.backoff(id),
+            Internal::Again(id, slot) => self.again(id, slot),
             Internal::Done(id, outcome) => self.finished(id, outcome),
             Internal::Throttled {
                 host,

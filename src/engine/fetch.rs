@@ -281,6 +281,23 @@ async fn network<T>(
     }
 }
 
+/// Waits for the site's answer to a request; one slow to come (a dead address, a busy server)
+/// stops holding a global download slot meanwhile.
+async fn answer<T>(ctx: &JobCtx, answer: impl std::future::Future<Output = T>) -> T {
+    use super::dispatcher::{Internal, SLOW_ANSWER};
+    let mut answer = std::pin::pin!(answer);
+    tokio::select! {
+        biased;
+        answered = &mut answer => answered,
+        _ = tokio::time::sleep(SLOW_ANSWER) => {
+            let _ = ctx.internal.send(Internal::Slow(ctx.id));
+            let answered = answer.await;
+            let _ = ctx.internal.send(Internal::Answered(ctx.id));
+            answered
+        }
+    }
+}
+
 async fn attempt_once(
     ctx: &JobCtx,
     deadline: Instant,
@@ -295,7 +312,7 @@ async fn attempt_once(
         referer,
         s.allow_https_downgrade,
     );
-    let mut response = network(ctx, deadline, get).await??;
+    let mut response = answer(ctx, network(ctx, deadline, get)).await??;
 
     let status = response.status();
     if status.is_redirection() {

@@ -77,25 +77,8 @@ impl Dispatcher {
         self.finish_running(r, outcome);
     }
 
-    /// A download left the network: one more may start, globally and on its host.
-    pub(super) fn release_slot(&mut self, host: &str) {
-        self.receiving = self.receiving.saturating_sub(1);
-        if let Some(n) = self.per_host.get_mut(host) {
-            *n -= 1;
-            if *n == 0 {
-                self.per_host.remove(host);
-            }
-        }
-    }
-
     pub(super) fn finish_running(&mut self, r: Running, outcome: Outcome) {
-        if r.receiving {
-            self.release_slot(&r.host);
-        } else if r.backing_off {
-            self.backing_off -= 1;
-        } else {
-            self.naming_bytes = self.naming_bytes.saturating_sub(r.received);
-        }
+        self.leave_slot(&r);
         match &outcome {
             Outcome::Saved { .. } => {
                 if let Some(state) = self.pacing.succeeded(&r.host) {

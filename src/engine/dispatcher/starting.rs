@@ -4,6 +4,7 @@
 
 use tokio_util::sync::CancellationToken;
 
+use super::slots::Slot;
 use super::{Dispatcher, FetchError, Folder, HostHealth, Internal, Outcome, Queued, Running};
 use crate::engine::{Event, fetch};
 use crate::journal::Record;
@@ -23,7 +24,7 @@ impl Dispatcher {
         self.start_retries(now);
         let mut skipped = 0;
         while self.receiving < self.settings.concurrency
-            && self.running.len() - self.backing_off < 2 * self.settings.concurrency
+            && self.running.len() - self.backing_off - self.slow < 2 * self.settings.concurrency
             && skipped < self.hosts.len()
         {
             let Some(host) = self.hosts.pop_front() else {
@@ -67,43 +68,6 @@ impl Dispatcher {
                     Ok(()) => self.spawn(host, queued),
                     Err(error) => self.refuse(queued, error),
                 }
-            }
-        }
-    }
-
-    /// Gives slots to downloads whose wait before trying again is over, oldest first, within
-    /// the global limit and their host's pace (a retry is a request like any other).
-    fn start_retries(&mut self, now: Instant) {
-        let mut i = 0;
-        while i < self.retrying.len() && self.receiving < self.settings.concurrency {
-            let id = self.retrying[i].0;
-            let Some(r) = self.running.get(&id).filter(|r| r.backing_off) else {
-                self.retrying.remove(i);
-                continue;
-            };
-            let host = r.host.clone();
-            let active = self.per_host.get(&host).copied().unwrap_or(0);
-            let (gap, limit) = self.net.rules.pace(&r.url, &self.settings);
-            if let Err(wake) = self.pacing.may_start(&host, active, gap, limit, now) {
-                if let Some(t) = wake {
-                    self.wake_at = Some(self.wake_at.map_or(t, |w| w.min(t)));
-                }
-                i += 1;
-                continue;
-            }
-            let Some((_, slot)) = self.retrying.remove(i) else {
-                break;
-            };
-            // A download cancelled meanwhile has stopped listening; its end frees nothing.
-            if slot.send(()).is_ok()
-                && let Some(r) = self.running.get_mut(&id)
-            {
-                r.backing_off = false;
-                r.receiving = true;
-                self.backing_off -= 1;
-                self.receiving += 1;
-                *self.per_host.entry(host.clone()).or_default() += 1;
-                self.pacing.started(&host, now);
             }
         }
     }
@@ -160,9 +124,7 @@ impl Dispatcher {
                 token: token.clone(),
                 url: job.url.clone(),
                 folder: folder.clone(),
-                receiving: true,
-                backing_off: false,
-                received: 0,
+                slot: Slot::Network,
             },
         );
         let preview = self.previewed.remove(&job.url);

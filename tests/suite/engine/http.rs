@@ -310,3 +310,47 @@ fn a_retry_waits_without_holding_a_download_slot() {
     assert_eq!(out.cancelled.len(), 3, "{out:?}");
     assert_eq!(files_in(dir.path()), ["a.png", "b.png", "c.png"]);
 }
+
+/// A site slow to answer (an address that takes no connection, a server that says nothing) stops
+/// holding the download slot after a few seconds: with one slot, the images queued behind two
+/// such sites arrive while those still wait for their long timeouts.
+#[test]
+fn sites_that_do_not_answer_do_not_hold_up_the_rest_of_the_list() {
+    let images = TestServer::start();
+    let settings = FetchSettings {
+        concurrency: 1,
+        max_attempts: 1,
+        connect_timeout: Duration::from_secs(300),
+        stall_timeout: Duration::from_secs(300),
+        ..fast_settings()
+    };
+    let (engine, dir, store) = setup(settings);
+    let slow = engine.submit(
+        store.dir(),
+        [unanswering_address(), silent_server()]
+            .map(|addr| url::Url::parse(&format!("http://{addr}/x.png")).unwrap()),
+    );
+    let wanted = engine.submit(
+        store.dir(),
+        ["a.png", "b.png", "c.png"].map(|n| images.url(&format!("/img/{n}"))),
+    );
+    let (mut started, mut saved) = (0, 0);
+    while saved < wanted.len() {
+        match engine.recv_timeout(Duration::from_secs(30)) {
+            Some(Event::Started { id }) if slow.contains(&id) => started += 1,
+            Some(Event::Saved { id, .. }) if wanted.contains(&id) => {
+                assert_eq!(started, 2, "both silent sites were tried first");
+                saved += 1;
+            }
+            Some(Event::Failed { id, error }) => panic!("{id:?} failed: {error}"),
+            Some(_) => {}
+            None => panic!("{saved} of 3 images saved: the rest waited behind the silent sites"),
+        }
+    }
+    for id in slow {
+        engine.send(Command::Cancel(id));
+    }
+    let out = run_to_end(&engine);
+    assert_eq!(out.cancelled.len(), 2, "{out:?}");
+    assert_eq!(files_in(dir.path()), ["a.png", "b.png", "c.png"]);
+}
