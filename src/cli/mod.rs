@@ -152,8 +152,9 @@ pub fn fetch(args: FetchArgs, config_path: Option<PathBuf>) -> anyhow::Result<Ex
             counted.then_some(estimate),
         );
     }
-    // Enough queued ahead that no slot waits for the list to be read.
-    let window = (settings.concurrency * 4).max(64);
+    // Enough queued ahead that no slot waits for the list to be read, counting the downloads
+    // that wait for a slow site or to try again without a slot (an old list's dead sites).
+    let window = (settings.concurrency * 4).max(64) + crate::engine::waiting_limit(&settings);
     let engine = Engine::start_journaled(settings, journal_dir, None)
         .context("starting the download engine")?;
     let interrupted = watch_ctrl_c(&engine);

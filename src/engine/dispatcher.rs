@@ -19,6 +19,7 @@ mod slots;
 mod starting;
 
 pub(crate) use slots::SLOW_ANSWER;
+pub use slots::waiting_limit;
 
 use super::error::HostHealth;
 use super::folders::{self, Claims, Folder, FolderError, OpenedFolder};

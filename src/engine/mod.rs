@@ -33,6 +33,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use url::Url;
 
+pub use dispatcher::waiting_limit;
 pub use error::FetchError;
 pub use fetch::Saved;
 pub use folders::{FolderError, OpenedFolder};

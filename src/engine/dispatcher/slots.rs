@@ -16,12 +16,21 @@ use tokio::time::Instant;
 use super::{Dispatcher, JobId, Running};
 
 /// How long a site may take to answer before its download stops holding a global slot.
-/// Image servers answer within a second; a dead address takes the whole connect timeout.
-pub(crate) const SLOW_ANSWER: Duration = Duration::from_secs(3);
+/// Image servers answer within a second; a dead address takes the whole connect timeout. Each
+/// try at a dead address costs a slot this long: with 5% of a list's URLs dead, the slots spend
+/// as long on them as on the live ones.
+pub(crate) const SLOW_ANSWER: Duration = Duration::from_secs(1);
 
 /// How many downloads at once may wait for a slow site without a global slot, per slot: a
-/// bound on the sockets they keep open.
-const SLOW_PER_SLOT: usize = 4;
+/// bound on the sockets they keep open. A dead address waits two connect timeouts (30 s), so
+/// at 5% dead and a hundred images a second about 150 wait at once.
+const SLOW_PER_SLOT: usize = 16;
+
+/// How many downloads may wait without a global slot for a slow site, at these settings: a
+/// front end feeding the engine bit by bit keeps this many more in it.
+pub fn waiting_limit(settings: &crate::config::FetchSettings) -> usize {
+    SLOW_PER_SLOT * settings.concurrency
+}
 
 /// Where a running download is, which says what it counts toward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +80,7 @@ impl Dispatcher {
     /// A site is slow to answer: its download gives its global slot to another site, unless
     /// too many already wait so.
     pub(super) fn slow(&mut self, id: JobId) {
-        let room = self.slow < SLOW_PER_SLOT * self.settings.concurrency;
+        let room = self.slow < waiting_limit(&self.settings);
         if let Some(r) = self.slot_of(id)
             && r.slot == Slot::Network
             && room
