@@ -165,6 +165,49 @@ fn a_site_whose_name_does_not_resolve_is_not_retried() {
     assert!(!stdout.contains("retrying"), "{stdout}");
 }
 
+/// `magpie fetch` feeds a long list to the engine bit by bit. Downloads waiting on a site that
+/// never answers must not fill what it keeps in the engine: with 64 of them first in the list,
+/// the images after them are fetched at once, not after the dead site's timeouts.
+#[test]
+fn images_after_many_urls_of_a_dead_address_are_not_held_back() {
+    use std::io::BufRead as _;
+    let server = TestServer::start();
+    let dead = unanswering_address();
+    let work = tempfile::tempdir().unwrap();
+    let mut list: Vec<String> = (0..64).map(|n| format!("http://{dead}/{n}.jpg")).collect();
+    list.extend(["a.png", "b.png", "c.png"].map(|n| server.url(&format!("/img/{n}")).to_string()));
+    let list_file = work.path().join("list.txt");
+    std::fs::write(&list_file, list.join("\n")).unwrap();
+    let config = work.path().join("config.toml");
+    std::fs::write(&config, "[fetch]\nconnect_timeout = \"60s\"\n").unwrap();
+    let out = work.path().join("out");
+    let args = [
+        "fetch",
+        "--json",
+        "--per-host",
+        "64",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        list_file.to_str().unwrap(),
+    ];
+    let mut child = spawn_magpie(&args, work.path(), std::process::Stdio::piped());
+    let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut saved = 0;
+    for line in lines {
+        let line: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        assert_eq!(line["status"], "saved", "before every image: {line}");
+        saved += 1;
+        if saved == 3 {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(saved, 3);
+}
+
 #[test]
 fn json_prints_one_object_per_url() {
     let server = TestServer::start();
