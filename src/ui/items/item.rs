@@ -46,10 +46,15 @@ impl ItemState {
             ItemState::Queued => "queued".into(),
             ItemState::Downloading => "downloading".into(),
             ItemState::Retrying { reason, until } => {
-                let secs = until
-                    .saturating_duration_since(Instant::now())
-                    .as_secs_f32();
-                format!("retrying in {secs:.0} s ({reason})")
+                let left = until.saturating_duration_since(Instant::now());
+                // The wait is over and the try waits its turn for a download slot.
+                if left.is_zero() {
+                    return format!("trying again next ({reason})");
+                }
+                format!(
+                    "retrying in {:.0} s ({reason})",
+                    left.as_secs_f32().max(1.0)
+                )
             }
             ItemState::Saved => "saved".into(),
             ItemState::Failed(reason) => format!("failed: {reason}"),

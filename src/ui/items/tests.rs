@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::engine::Event;
+use std::time::Duration;
 
 fn url(name: &str) -> Url {
     Url::parse(&format!("https://example.com/{name}")).unwrap()
@@ -197,4 +198,27 @@ fn a_download_the_folder_watch_reported_first_is_one_tile_with_its_url() {
     );
     assert_eq!(items.key_of_path(Path::new("/pics/a.png")), Some(tile.key));
     assert_eq!(items.totals().saved, 1);
+}
+
+#[test]
+fn a_retry_says_when_and_then_that_it_is_next() {
+    let reason = "HTTP 503 Service Unavailable".to_string();
+    let waiting = ItemState::Retrying {
+        reason: reason.clone(),
+        until: Instant::now() + Duration::from_secs(30),
+    };
+    assert!(
+        waiting.label().starts_with("retrying in 30 s"),
+        "{}",
+        waiting.label()
+    );
+    // Its wait is over; it waits for a download slot.
+    let over = ItemState::Retrying {
+        reason,
+        until: Instant::now(),
+    };
+    assert_eq!(
+        over.label(),
+        "trying again next (HTTP 503 Service Unavailable)"
+    );
 }
