@@ -16,14 +16,20 @@ use crate::format::redact_url;
 use crate::thumbs::{Purpose, Request};
 use crate::urls;
 
+/// What Download with nothing to download says; it goes once there is something.
+const PASTE_FIRST: &str = "Paste image URLs into the box first.";
+
 impl MagpieApp {
     pub(super) fn apply(&mut self, action: Action) {
         match action {
             Action::Download => {
                 let pasted = self.pasted.take_ready();
                 if self.input.trim().is_empty() && pasted.is_none() {
-                    self.set_notice("Paste image URLs into the box first.", false);
+                    self.set_notice(PASTE_FIRST, false);
                     return;
+                }
+                if self.notice().is_some_and(|n| n.text == PASTE_FIRST) {
+                    self.notice = None;
                 }
                 if let Some(list) = pasted {
                     self.add_list(list, "Pasted list");

@@ -43,6 +43,24 @@ fn paste_five_urls_download_and_see_five_thumbnails() {
     assert!(h.query_by_label_contains("5/5 done").is_some());
 }
 
+/// Ctrl+Enter with an empty box asks for URLs; once they are pasted and downloading, the request
+/// goes (it stayed above the gallery, telling a user who had done it to do it).
+#[test]
+fn the_hint_to_paste_first_goes_once_urls_download() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    h.get_by_label("Image URLs").focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    h.step();
+    assert!(h.query_by_label_contains("into the box first").is_some());
+    paste_urls(&mut h, &format!("{}\n", server.url("/img/a.png")));
+    h.get_by_label("⬇ Download").click();
+    step_until(&mut h, "the image", |h| thumbnails_shown(h) == 1);
+    assert!(h.query_by_label_contains("into the box first").is_none());
+}
+
 #[test]
 fn preflight_reports_rejected_lines_and_duplicates() {
     let server = TestServer::start();
