@@ -22,6 +22,7 @@ pub mod net;
 mod pacing;
 mod page;
 mod preview;
+mod retry;
 mod url_keys;
 mod writer;
 
