@@ -427,7 +427,12 @@ pub(super) async fn hostile(
                 ("gzip", enc.finish().expect("gzip"))
             } else {
                 let mut out = Vec::new();
-                let params = brotli::enc::BrotliEncoderParams::default();
+                // Quality 11 (the default) took seconds for 20 MB in a debug build on a busy
+                // machine, and the download stalled waiting; zeros shrink as well at 5.
+                let params = brotli::enc::BrotliEncoderParams {
+                    quality: 5,
+                    ..Default::default()
+                };
                 brotli::BrotliCompress(&mut plain.as_slice(), &mut out, &params).expect("brotli");
                 ("br", out)
             };
