@@ -313,7 +313,7 @@ impl MagpieApp {
         });
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             let speed = self.status.speed();
-            let eta = self.status.eta(&self.items, &totals);
+            let eta = (self.status).eta(&self.items, &totals, std::time::Instant::now());
             let waiting = self.pending.remaining();
             panels::status_ui(ui, &totals, waiting, speed, eta, self.paused, &mut actions);
         });

@@ -14,6 +14,8 @@ pub struct Status {
     bytes_seen: u64,
     title: String,
     title_set: Option<Instant>,
+    /// How many downloads of the batch had ended, and since when.
+    last_done: Option<(usize, Instant)>,
 }
 
 /// How often a changing title is set.
@@ -44,15 +46,26 @@ impl Status {
         }
     }
 
-    /// Time left at the pace of this batch so far.
-    pub fn eta<T>(&self, items: &Items<T>, totals: &Totals) -> Option<Duration> {
+    /// Time left at the pace of this batch so far, at `now`. None once nothing has ended for
+    /// longer than that: the downloads left are waiting on something (sites that do not
+    /// answer), and "<1s" while they wait out their timeouts would be wrong.
+    pub fn eta<T>(&mut self, items: &Items<T>, totals: &Totals, now: Instant) -> Option<Duration> {
         let started = items.batch_started?;
         let done = totals.saved + totals.failed;
         if totals.active == 0 || done == 0 {
             return None;
         }
-        let per_item = started.elapsed().as_secs_f64() / done as f64;
-        Some(Duration::from_secs_f64(per_item * totals.active as f64))
+        let since = match self.last_done {
+            Some((n, at)) if n == done => at,
+            _ => {
+                self.last_done = Some((done, now));
+                now
+            }
+        };
+        let per_item = now.saturating_duration_since(started).as_secs_f64() / done as f64;
+        let left = Duration::from_secs_f64(per_item * totals.active as f64);
+        let quiet = now.saturating_duration_since(since);
+        (quiet <= left.max(Duration::from_secs(2))).then_some(left)
     }
 
     /// Sets the window title when it changes (a running count at most every [`TITLE_EVERY`]).
@@ -167,5 +180,32 @@ mod tests {
             ),
             ["Magpie — 3 images"]
         );
+    }
+
+    #[test]
+    fn no_eta_while_the_last_downloads_wait_on_sites_that_do_not_answer() {
+        let mut items: Items<()> = Items::default();
+        items.start_batch();
+        for n in 1..=40 {
+            let url = url::Url::parse(&format!("https://example.com/{n}.jpg")).unwrap();
+            items.add_download(url, JobId(n), None, Place::new(1, n as u32));
+        }
+        items.refresh();
+        let t0 = items.batch_started.unwrap();
+        for n in 1..=38 {
+            items.apply(Event::Failed {
+                id: JobId(n),
+                error: crate::engine::FetchError::UnknownHost,
+            });
+        }
+        items.refresh();
+        let mut status = Status::default();
+        let totals = items.totals();
+        let at = |s| t0 + Duration::from_secs(s);
+        // 38 ended in 4 s: the last 2 at that pace.
+        let eta = status.eta(&items, &totals, at(4)).unwrap();
+        assert!(eta < Duration::from_secs(1), "{eta:?}");
+        // Still nothing more after 20 s: no estimate.
+        assert_eq!(status.eta(&items, &totals, at(24)), None);
     }
 }
